@@ -1,0 +1,269 @@
+//! One request, from bytes to bytes: decode, authenticate, dispatch, encode. Nothing here touches
+//! hyper, so tests can drive it directly.
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use rand::RngCore;
+use time::Duration;
+
+use crate::authn;
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::dispatch::{self, Ctx, Service};
+use crate::error::AwsError;
+use crate::ids::{IdKind, new_id, new_secret};
+use crate::protocol::{Params, xml};
+use crate::sigv4::{self, RequestParts, SecretKey, SigningKeyCache, UriEncoding};
+use crate::store::{
+    AccessKeyRecord, AccountRecord, KeyLastUsed, KeyStatus, LastUsedTracker, MasterKey, Store,
+};
+
+/// How far a request's clock may differ from ours, as in AWS.
+pub const MAX_CLOCK_SKEW: Duration = Duration::minutes(15);
+
+/// The daemon's state, shared by every request.
+pub struct App {
+    pub settings: Settings,
+    pub store: Store,
+    pub clock: Clock,
+    pub signing_keys: SigningKeyCache,
+    pub last_used: LastUsedTracker,
+}
+
+/// A root key generated on the first start of a data dir, to be shown once.
+pub struct GeneratedRoot {
+    pub access_key_id: String,
+    pub secret: SecretKey,
+}
+
+/// A request as the HTTP layer received it.
+pub struct HttpRequest {
+    pub method: String,
+    /// The raw path, still percent-encoded.
+    pub path: String,
+    /// The raw query string without `?`.
+    pub query: String,
+    pub headers: Vec<(String, String)>,
+    pub body: bytes::Bytes,
+    pub peer: Option<SocketAddr>,
+}
+
+/// What to send back.
+pub struct HttpResponse {
+    pub status: u16,
+    pub body: Vec<u8>,
+    pub request_id: String,
+}
+
+/// What the log line of a request says.
+struct Outcome {
+    action: String,
+    principal: String,
+    result: Result<Vec<u8>, AwsError>,
+    service: Service,
+}
+
+impl App {
+    /// Opens the data dir and prepares the default account, generating its root key on first
+    /// start when configuration gives none.
+    ///
+    /// # Errors
+    /// A message naming what could not be opened or written.
+    pub fn open(settings: Settings, clock: Clock) -> Result<(Self, Option<GeneratedRoot>), String> {
+        std::fs::create_dir_all(&settings.data_dir).map_err(|e| {
+            format!(
+                "cannot create data dir {}: {e}",
+                settings.data_dir.display()
+            )
+        })?;
+        let (master_path, create) = match &settings.master_key_file {
+            Some(p) => (p.clone(), false),
+            None => (settings.data_dir.join("master.key"), true),
+        };
+        let master = MasterKey::load_or_create(&master_path, create)?;
+        let store = Store::open(&settings.data_dir, &master).map_err(|e| e.to_string())?;
+        let app = Self {
+            settings,
+            store,
+            clock,
+            signing_keys: SigningKeyCache::new(),
+            last_used: LastUsedTracker::default(),
+        };
+        let generated = app
+            .bootstrap_root()
+            .map_err(|e| format!("cannot prepare the root account: {e}"))?;
+        Ok((app, generated))
+    }
+
+    fn bootstrap_root(&self) -> Result<Option<GeneratedRoot>, AwsError> {
+        let account = self.settings.account_id.clone();
+        let has_keys = self
+            .store
+            .account(&account)?
+            .is_some_and(|a| !a.root_access_keys.is_empty());
+        if self.settings.root.is_some() || has_keys {
+            return Ok(None);
+        }
+        let id = new_id(IdKind::AccessKey);
+        let secret = SecretKey::new(new_secret());
+        let sealed = self.store.sealer().seal(&id, &secret)?;
+        let now = self.clock.now();
+        self.store.transact(|tx| {
+            let mut a = tx.account(&account)?.unwrap_or_else(|| AccountRecord {
+                id: account.clone(),
+                ..AccountRecord::default()
+            });
+            a.root_access_keys.push(id.clone());
+            tx.put_account(&a)?;
+            tx.put_access_key(&AccessKeyRecord {
+                id: id.clone(),
+                account: account.clone(),
+                user: None,
+                status: KeyStatus::Active,
+                create_date: now,
+                secret: sealed.clone(),
+            })
+        })?;
+        self.store.flush_blocking()?;
+        Ok(Some(GeneratedRoot {
+            access_key_id: id,
+            secret,
+        }))
+    }
+
+    /// Serves one API request.
+    pub async fn handle(&self, req: HttpRequest) -> HttpResponse {
+        let started = Instant::now();
+        let request_id = new_request_id();
+        let outcome = self.process(&req, &request_id).await;
+        let (status, body) = match &outcome.result {
+            Ok(body) => (200, body.clone()),
+            Err(e) => (
+                e.status(),
+                xml::error_response(e, outcome.service.namespace(), &request_id),
+            ),
+        };
+        tracing::info!(
+            request_id = %request_id,
+            action = %outcome.action,
+            principal = %outcome.principal,
+            status,
+            error = outcome.result.as_ref().err().map(AwsError::code).unwrap_or(""),
+            latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+            "request"
+        );
+        HttpResponse {
+            status,
+            body,
+            request_id,
+        }
+    }
+
+    async fn process(&self, req: &HttpRequest, request_id: &str) -> Outcome {
+        let mut params = Params::decode(req.query.as_bytes());
+        if req.method == "POST" {
+            let mut form = Params::decode(&req.body);
+            form.merge_missing(params);
+            params = form;
+        }
+        let action = params.get("Action").unwrap_or_default().to_owned();
+        let version = params.get("Version");
+        let service = version
+            .and_then(Service::from_version)
+            .or_else(|| dispatch::service_of(&action))
+            .unwrap_or(Service::Iam);
+        let mut outcome = Outcome {
+            action,
+            principal: "-".into(),
+            result: Ok(Vec::new()),
+            service,
+        };
+        outcome.result = self.run(req, &params, &mut outcome, request_id).await;
+        outcome
+    }
+
+    async fn run(
+        &self,
+        req: &HttpRequest,
+        params: &Params,
+        outcome: &mut Outcome,
+        request_id: &str,
+    ) -> Result<Vec<u8>, AwsError> {
+        if req.method != "POST" && req.method != "GET" {
+            return Err(AwsError::InvalidAction(format!(
+                "Could not find operation for method {}",
+                req.method
+            )));
+        }
+        let entry = dispatch::lookup(outcome.service, &outcome.action).ok_or_else(|| {
+            AwsError::InvalidAction(format!(
+                "Could not find operation {} for version {}",
+                outcome.action,
+                params.get("Version").unwrap_or("NO_VERSION_SPECIFIED")
+            ))
+        })?;
+        let now = self.clock.now();
+        let parts = RequestParts {
+            method: &req.method,
+            path: &req.path,
+            query: &req.query,
+            headers: &req.headers,
+            body: &req.body,
+        };
+        let sig_settings = sigv4::Settings {
+            now,
+            max_skew: MAX_CLOCK_SKEW,
+            uri_encoding: UriEncoding::Double,
+        };
+        let parsed = sigv4::parse(&parts, &sig_settings)?;
+        sigv4::check_service(&parsed.scope, entry.service.name())?;
+        let caller = authn::authenticate(self, &parts, &parsed, &sig_settings)?;
+        outcome.principal = caller.principal.arn();
+        self.last_used.record(
+            &caller.access_key_id,
+            KeyLastUsed {
+                date: now,
+                service: entry.service.name().into(),
+                region: parsed.scope.region.clone(),
+            },
+        );
+        let ctx = Ctx {
+            app: self,
+            caller: &caller,
+            now,
+            region: &parsed.scope.region,
+        };
+        let body = (entry.execute)(&ctx, params, request_id)?;
+        if entry.mutates {
+            self.store.flush().await?;
+        }
+        Ok(body)
+    }
+
+    /// Writes in-memory state (last-used data) and flushes; for periodic ticks and shutdown.
+    ///
+    /// # Errors
+    /// `ServiceFailure` when the store cannot be written.
+    pub fn persist(&self) -> Result<(), AwsError> {
+        self.last_used.persist(&self.store)?;
+        self.store.flush_blocking()
+    }
+}
+
+/// A request id in AWS's UUID form.
+fn new_request_id() -> String {
+    let mut b = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h = hex::encode(b);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}

@@ -1,0 +1,216 @@
+//! Settings, from four sources in falling precedence: command-line flags, `IAMD_*` environment
+//! variables, a TOML file (`--config`), built-in defaults. `config/iamd.toml` documents every key.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::sigv4::SecretKey;
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:9500";
+pub const DEFAULT_DATA_DIR: &str = "./data";
+pub const DEFAULT_ACCOUNT_ID: &str = "000000000000";
+pub const DEFAULT_REGION: &str = "us-east-1";
+pub const DEFAULT_LOG: &str = "info";
+
+/// Values given by flags or the environment (clap merges those two); `None` = not given.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub config: Option<PathBuf>,
+    pub listen: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub account_id: Option<String>,
+    pub root_access_key_id: Option<String>,
+    pub root_secret_access_key: Option<String>,
+    pub master_key_file: Option<PathBuf>,
+    pub region: Option<String>,
+    pub log: Option<String>,
+}
+
+/// The config file's keys, all optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSettings {
+    listen: Option<String>,
+    data_dir: Option<PathBuf>,
+    account_id: Option<String>,
+    root_access_key_id: Option<String>,
+    root_secret_access_key: Option<String>,
+    master_key_file: Option<PathBuf>,
+    region: Option<String>,
+    log: Option<String>,
+}
+
+/// Root credentials supplied by configuration rather than generated.
+#[derive(Debug, Clone)]
+pub struct RootCredentials {
+    pub access_key_id: String,
+    pub secret: SecretKey,
+}
+
+/// Resolved settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub listen: SocketAddr,
+    /// Where the database lives; `None` with `ephemeral` until the server makes a temporary one.
+    pub data_dir: PathBuf,
+    pub ephemeral: bool,
+    pub account_id: String,
+    pub root: Option<RootCredentials>,
+    pub master_key_file: Option<PathBuf>,
+    /// The region `--print-env` advertises; STS accepts any region, IAM signs for us-east-1.
+    pub region: String,
+    pub log: String,
+}
+
+impl Settings {
+    /// Defaults for an in-process server (tests): a free port on loopback.
+    #[must_use]
+    pub fn for_data_dir(data_dir: &Path) -> Self {
+        Self {
+            listen: "127.0.0.1:0".parse().expect("literal address"),
+            data_dir: data_dir.to_path_buf(),
+            ephemeral: false,
+            account_id: DEFAULT_ACCOUNT_ID.into(),
+            root: None,
+            master_key_file: None,
+            region: DEFAULT_REGION.into(),
+            log: DEFAULT_LOG.into(),
+        }
+    }
+
+    /// Merges overrides, the file they name, and defaults.
+    ///
+    /// # Errors
+    /// A message naming the bad file, key or value.
+    pub fn resolve(o: Overrides, ephemeral: bool) -> Result<Self, String> {
+        let file = match &o.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                toml::from_str::<FileSettings>(&text)
+                    .map_err(|e| format!("{}: {e}", path.display()))?
+            }
+            None => FileSettings::default(),
+        };
+        let listen = o
+            .listen
+            .or(file.listen)
+            .unwrap_or_else(|| DEFAULT_LISTEN.into());
+        let listen: SocketAddr = listen
+            .parse()
+            .map_err(|e| format!("listen address {listen:?}: {e}"))?;
+        let account_id = o
+            .account_id
+            .or(file.account_id)
+            .unwrap_or_else(|| DEFAULT_ACCOUNT_ID.into());
+        if account_id.len() != 12 || !account_id.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(format!("account id {account_id:?} must be 12 digits"));
+        }
+        let key_id = o.root_access_key_id.or(file.root_access_key_id);
+        let secret = o.root_secret_access_key.or(file.root_secret_access_key);
+        let root =
+            match (key_id, secret) {
+                (Some(access_key_id), Some(secret)) => {
+                    if access_key_id.len() < 16
+                        || access_key_id.len() > 128
+                        || !access_key_id.bytes().all(|b| b.is_ascii_alphanumeric())
+                    {
+                        return Err("root access key id must be 16-128 letters and digits".into());
+                    }
+                    if secret.len() < 16 {
+                        return Err("root secret access key must be at least 16 characters".into());
+                    }
+                    Some(RootCredentials {
+                        access_key_id,
+                        secret: SecretKey::new(secret),
+                    })
+                }
+                (None, None) => None,
+                _ => return Err(
+                    "set both IAMD_ROOT_ACCESS_KEY_ID and IAMD_ROOT_SECRET_ACCESS_KEY, or neither"
+                        .into(),
+                ),
+            };
+        Ok(Self {
+            listen,
+            data_dir: o
+                .data_dir
+                .or(file.data_dir)
+                .unwrap_or_else(|| DEFAULT_DATA_DIR.into()),
+            ephemeral,
+            account_id,
+            root,
+            master_key_file: o.master_key_file.or(file.master_key_file),
+            region: o
+                .region
+                .or(file.region)
+                .unwrap_or_else(|| DEFAULT_REGION.into()),
+            log: o.log.or(file.log).unwrap_or_else(|| DEFAULT_LOG.into()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flag_or_env_beats_file_beats_default() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("iamd.toml");
+        std::fs::write(
+            &path,
+            "listen = \"127.0.0.1:1234\"\naccount_id = \"111111111111\"\n",
+        )
+        .unwrap();
+        let s = Settings::resolve(
+            Overrides {
+                config: Some(path.clone()),
+                listen: Some("127.0.0.1:4321".into()),
+                ..Overrides::default()
+            },
+            false,
+        )
+        .unwrap();
+        assert_eq!(s.listen.port(), 4321);
+        assert_eq!(s.account_id, "111111111111");
+        assert_eq!(s.data_dir, PathBuf::from(DEFAULT_DATA_DIR));
+    }
+
+    #[test]
+    fn unknown_file_keys_and_half_credentials_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("iamd.toml");
+        std::fs::write(&path, "lisen = \"x\"\n").unwrap();
+        assert!(
+            Settings::resolve(
+                Overrides {
+                    config: Some(path),
+                    ..Overrides::default()
+                },
+                false
+            )
+            .is_err()
+        );
+        let half = Overrides {
+            root_access_key_id: Some("AKIAAAAAAAAAAAAAAAAA".into()),
+            ..Overrides::default()
+        };
+        assert!(Settings::resolve(half, false).is_err());
+    }
+
+    #[test]
+    fn shipped_config_file_parses() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/iamd.toml");
+        Settings::resolve(
+            Overrides {
+                config: Some(path),
+                ..Overrides::default()
+            },
+            false,
+        )
+        .unwrap();
+    }
+}

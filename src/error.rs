@@ -1,0 +1,202 @@
+//! The one error type that reaches the wire. Each variant is one AWS error code; the variant knows
+//! its HTTP status and fault side, so no handler chooses a status by hand.
+
+use std::fmt;
+
+/// Which side AWS blames, written as `<Type>` in the error body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    Sender,
+    Receiver,
+}
+
+/// An AWS-shaped error: code, HTTP status and message as AWS returns them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AwsError {
+    // Authentication (SigV4, tokens).
+    MissingAuthenticationToken(String),
+    IncompleteSignature(String),
+    InvalidClientTokenId(String),
+    SignatureDoesNotMatch(String),
+    ExpiredToken(String),
+    RequestExpired(String),
+    AuthorizationQueryParametersError(String),
+    XAmzContentSha256Mismatch(String),
+    // Authorization.
+    AccessDenied(String),
+    // Protocol and input.
+    InvalidAction(String),
+    MissingAction(String),
+    MissingParameter(String),
+    InvalidParameterValue(String),
+    InvalidParameterCombination(String),
+    ValidationError(String),
+    InvalidQueryParameter(String),
+    InvalidHttpRequest(String),
+    RequestEntityTooLarge(String),
+    // IAM entities.
+    NoSuchEntity(String),
+    EntityAlreadyExists(String),
+    DeleteConflict(String),
+    LimitExceeded(String),
+    InvalidInput(String),
+    MalformedPolicyDocument(String),
+    ConcurrentModification(String),
+    // STS.
+    PackedPolicyTooLarge(String),
+    RegionDisabled(String),
+    // Ours.
+    ServiceFailure(String),
+    ServiceUnavailable(String),
+}
+
+impl AwsError {
+    /// The `<Code>` AWS writes for this error.
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::MissingAuthenticationToken(_) => "MissingAuthenticationToken",
+            Self::IncompleteSignature(_) => "IncompleteSignature",
+            Self::InvalidClientTokenId(_) => "InvalidClientTokenId",
+            Self::SignatureDoesNotMatch(_) => "SignatureDoesNotMatch",
+            Self::ExpiredToken(_) => "ExpiredToken",
+            Self::RequestExpired(_) => "RequestExpired",
+            Self::AuthorizationQueryParametersError(_) => "AuthorizationQueryParametersError",
+            Self::XAmzContentSha256Mismatch(_) => "XAmzContentSHA256Mismatch",
+            Self::AccessDenied(_) => "AccessDenied",
+            Self::InvalidAction(_) => "InvalidAction",
+            Self::MissingAction(_) => "MissingAction",
+            Self::MissingParameter(_) => "MissingParameter",
+            Self::InvalidParameterValue(_) => "InvalidParameterValue",
+            Self::InvalidParameterCombination(_) => "InvalidParameterCombination",
+            Self::ValidationError(_) => "ValidationError",
+            Self::InvalidQueryParameter(_) => "InvalidQueryParameter",
+            Self::InvalidHttpRequest(_) => "InvalidHttpRequest",
+            Self::RequestEntityTooLarge(_) => "RequestEntityTooLarge",
+            Self::NoSuchEntity(_) => "NoSuchEntity",
+            Self::EntityAlreadyExists(_) => "EntityAlreadyExists",
+            Self::DeleteConflict(_) => "DeleteConflict",
+            Self::LimitExceeded(_) => "LimitExceeded",
+            Self::InvalidInput(_) => "InvalidInput",
+            Self::MalformedPolicyDocument(_) => "MalformedPolicyDocument",
+            Self::ConcurrentModification(_) => "ConcurrentModification",
+            Self::PackedPolicyTooLarge(_) => "PackedPolicyTooLarge",
+            Self::RegionDisabled(_) => "RegionDisabledException",
+            Self::ServiceFailure(_) => "ServiceFailure",
+            Self::ServiceUnavailable(_) => "ServiceUnavailable",
+        }
+    }
+
+    /// The HTTP status AWS sends with this code (botocore's service model and recorded responses).
+    #[must_use]
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::MissingAuthenticationToken(_)
+            | Self::InvalidClientTokenId(_)
+            | Self::SignatureDoesNotMatch(_)
+            | Self::AccessDenied(_)
+            | Self::RegionDisabled(_) => 403,
+            Self::ExpiredToken(_)
+            | Self::IncompleteSignature(_)
+            | Self::RequestExpired(_)
+            | Self::AuthorizationQueryParametersError(_)
+            | Self::XAmzContentSha256Mismatch(_)
+            | Self::InvalidAction(_)
+            | Self::MissingAction(_)
+            | Self::MissingParameter(_)
+            | Self::InvalidParameterValue(_)
+            | Self::InvalidParameterCombination(_)
+            | Self::ValidationError(_)
+            | Self::InvalidQueryParameter(_)
+            | Self::InvalidHttpRequest(_)
+            | Self::InvalidInput(_)
+            | Self::MalformedPolicyDocument(_)
+            | Self::PackedPolicyTooLarge(_) => 400,
+            Self::NoSuchEntity(_) => 404,
+            Self::EntityAlreadyExists(_)
+            | Self::DeleteConflict(_)
+            | Self::LimitExceeded(_)
+            | Self::ConcurrentModification(_) => 409,
+            Self::RequestEntityTooLarge(_) => 413,
+            Self::ServiceFailure(_) => 500,
+            Self::ServiceUnavailable(_) => 503,
+        }
+    }
+
+    /// Sender for every client mistake, Receiver for our own failures.
+    #[must_use]
+    pub fn fault(&self) -> Fault {
+        if self.status() >= 500 {
+            Fault::Receiver
+        } else {
+            Fault::Sender
+        }
+    }
+
+    /// The human-readable `<Message>`.
+    #[must_use]
+    pub fn message(&self) -> &str {
+        match self {
+            Self::MissingAuthenticationToken(m)
+            | Self::IncompleteSignature(m)
+            | Self::InvalidClientTokenId(m)
+            | Self::SignatureDoesNotMatch(m)
+            | Self::ExpiredToken(m)
+            | Self::RequestExpired(m)
+            | Self::AuthorizationQueryParametersError(m)
+            | Self::XAmzContentSha256Mismatch(m)
+            | Self::AccessDenied(m)
+            | Self::InvalidAction(m)
+            | Self::MissingAction(m)
+            | Self::MissingParameter(m)
+            | Self::InvalidParameterValue(m)
+            | Self::InvalidParameterCombination(m)
+            | Self::ValidationError(m)
+            | Self::InvalidQueryParameter(m)
+            | Self::InvalidHttpRequest(m)
+            | Self::RequestEntityTooLarge(m)
+            | Self::NoSuchEntity(m)
+            | Self::EntityAlreadyExists(m)
+            | Self::DeleteConflict(m)
+            | Self::LimitExceeded(m)
+            | Self::InvalidInput(m)
+            | Self::MalformedPolicyDocument(m)
+            | Self::ConcurrentModification(m)
+            | Self::PackedPolicyTooLarge(m)
+            | Self::RegionDisabled(m)
+            | Self::ServiceFailure(m)
+            | Self::ServiceUnavailable(m) => m,
+        }
+    }
+
+    /// AWS's wording for an unknown or unauthenticated-but-well-formed key id.
+    #[must_use]
+    pub fn invalid_token() -> Self {
+        Self::InvalidClientTokenId("The security token included in the request is invalid.".into())
+    }
+
+    /// AWS's wording for a key whose secret does not produce the request's signature.
+    #[must_use]
+    pub fn signature_mismatch() -> Self {
+        Self::SignatureDoesNotMatch(
+            "The request signature we calculated does not match the signature you provided. \
+             Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
+                .into(),
+        )
+    }
+
+    /// An internal failure: the detail goes to the log, never to the client.
+    #[must_use]
+    pub fn internal(detail: &dyn fmt::Display) -> Self {
+        tracing::error!(error = %detail, "internal failure");
+        Self::ServiceFailure("An internal error occurred. Please retry the request.".into())
+    }
+}
+
+impl fmt::Display for AwsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code(), self.message())
+    }
+}
+
+impl std::error::Error for AwsError {}

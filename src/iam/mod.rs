@@ -1,0 +1,35 @@
+//! IAM actions, one file per entity.
+
+pub mod access_keys;
+mod pagination;
+mod tags;
+pub mod user_tags;
+pub mod users;
+
+use crate::error::AwsError;
+use crate::protocol::XmlOut;
+use crate::store::UserRecord;
+
+/// AWS's NoSuchEntity wording for a user.
+#[must_use]
+pub fn no_such_user(name: &str) -> AwsError {
+    AwsError::NoSuchEntity(format!("The user with name {name} cannot be found."))
+}
+
+/// The ARN of a user that may not exist yet.
+#[must_use]
+pub fn user_arn(account: &str, path: &str, name: &str) -> String {
+    format!("arn:aws:iam::{account}:user{path}{name}")
+}
+
+/// The `User` shape; list responses leave tags out, as IAM does.
+fn write_user(w: &mut XmlOut, user: &UserRecord, with_tags: bool) {
+    w.text("Path", &user.path);
+    w.text("UserName", &user.name);
+    w.text("UserId", &user.id);
+    w.text("Arn", &user.arn());
+    w.time("CreateDate", user.create_date);
+    if with_tags && !user.tags.is_empty() {
+        tags::write(w, &user.tags);
+    }
+}

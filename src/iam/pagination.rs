@@ -1,0 +1,92 @@
+//! IAM's Marker / MaxItems / IsTruncated pagination. Markers are opaque to clients: here the
+//! base64 of where the next page starts.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+
+use crate::error::AwsError;
+use crate::protocol::XmlOut;
+
+/// `MaxItems` when the request does not give one.
+pub const DEFAULT_MAX_ITEMS: usize = 100;
+
+/// One page of results.
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Where the next page starts; `Some` means the result is truncated.
+    pub marker: Option<String>,
+}
+
+impl<T> Page<T> {
+    /// `IsTruncated` and, when truncated, `Marker`.
+    pub fn write_tail(&self, w: &mut XmlOut) {
+        w.bool("IsTruncated", self.marker.is_some());
+        w.opt_text("Marker", self.marker.as_deref());
+    }
+}
+
+/// The requested page size.
+#[must_use]
+pub fn max_items(requested: Option<i64>) -> usize {
+    requested
+        .and_then(|n| usize::try_from(n).ok())
+        .unwrap_or(DEFAULT_MAX_ITEMS)
+}
+
+#[must_use]
+pub fn encode_marker(position: &str) -> String {
+    B64.encode(position)
+}
+
+/// The position a client's marker names.
+///
+/// # Errors
+/// `ValidationError` for a marker this server did not issue.
+pub fn decode_marker(marker: &str) -> Result<String, AwsError> {
+    B64.decode(marker)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(|| AwsError::ValidationError("Invalid Marker.".into()))
+}
+
+/// Cuts `max` items out of an already-complete list, starting at the marker's index.
+///
+/// # Errors
+/// `ValidationError` for a marker that is not an index of this list.
+pub fn page_of<T>(mut all: Vec<T>, marker: Option<&str>, max: usize) -> Result<Page<T>, AwsError> {
+    let start = match marker {
+        Some(m) => decode_marker(m)?
+            .parse::<usize>()
+            .ok()
+            .filter(|&i| i <= all.len())
+            .ok_or_else(|| AwsError::ValidationError("Invalid Marker.".into()))?,
+        None => 0,
+    };
+    let end = start.saturating_add(max).min(all.len());
+    let marker = (end < all.len()).then(|| encode_marker(&end.to_string()));
+    all.truncate(end);
+    let items = all.split_off(start);
+    Ok(Page { items, marker })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_walk_the_whole_list_once() {
+        let all: Vec<u32> = (0..7).collect();
+        let mut seen = Vec::new();
+        let mut marker = None;
+        loop {
+            let page = page_of(all.clone(), marker.as_deref(), 3).unwrap();
+            seen.extend(page.items);
+            match page.marker {
+                Some(m) => marker = Some(m),
+                None => break,
+            }
+        }
+        assert_eq!(seen, all);
+        assert!(page_of(all, Some("bm9wZQ=="), 3).is_err());
+    }
+}

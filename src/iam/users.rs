@@ -1,0 +1,315 @@
+//! CreateUser, GetUser, ListUsers, UpdateUser, DeleteUser.
+
+use super::pagination::{self, Page};
+use super::{no_such_user, tags, user_arn, write_user};
+use crate::dispatch::{Ctx, Operation, Service};
+use crate::error::AwsError;
+use crate::ids::{IdKind, new_id};
+use crate::protocol::rules::{
+    ARN, EXISTING_USER_NAME, MARKER, MAX_ITEMS, PATH, PATH_PREFIX, USER_NAME,
+};
+use crate::protocol::{Params, Tag, WriteXml, XmlOut};
+use crate::store::{UserRecord, abort};
+
+/// The resource ARN of an existing user (with its real path), or of the name under path `/`.
+fn existing_user_arn(ctx: &Ctx<'_>, name: &str) -> Result<String, AwsError> {
+    let path = ctx
+        .app
+        .store
+        .user(ctx.account(), name)?
+        .map_or_else(|| "/".to_owned(), |u| u.path);
+    Ok(user_arn(ctx.account(), &path, name))
+}
+
+/// Output shape `{ User }`.
+pub struct UserResult {
+    user: UserRecord,
+}
+
+impl WriteXml for UserResult {
+    fn write(&self, w: &mut XmlOut) {
+        w.elem("User", |w| write_user(w, &self.user, true));
+    }
+}
+
+pub struct CreateUser {
+    name: String,
+    path: String,
+    tags: Vec<Tag>,
+    boundary: Option<String>,
+}
+
+impl Operation for CreateUser {
+    const NAME: &'static str = "CreateUser";
+    const SERVICE: Service = Service::Iam;
+    const MUTATES: bool = true;
+    type Output = UserResult;
+
+    fn parse(p: &Params) -> Result<Self, AwsError> {
+        let mut f = p.fields();
+        let name = f.str("UserName", &USER_NAME);
+        let path = f.opt_str("Path", &PATH).unwrap_or_else(|| "/".into());
+        let boundary = f.opt_str("PermissionsBoundary", &ARN);
+        let tags = f.tags("Tags").unwrap_or_default();
+        f.finish()?;
+        tags::check_unique(&tags)?;
+        Ok(Self {
+            name,
+            path,
+            tags,
+            boundary,
+        })
+    }
+
+    fn resource(&self, ctx: &Ctx<'_>) -> Result<String, AwsError> {
+        Ok(user_arn(ctx.account(), &self.path, &self.name))
+    }
+
+    fn run(self, ctx: &Ctx<'_>) -> Result<UserResult, AwsError> {
+        if let Some(arn) = &self.boundary {
+            // No managed policies exist until policy support lands, so no ARN can be attached.
+            return Err(AwsError::NoSuchEntity(format!(
+                "Scope ARN: {arn} does not exist or is not attachable."
+            )));
+        }
+        let user = UserRecord {
+            account: ctx.account().to_owned(),
+            name: self.name,
+            id: new_id(IdKind::User),
+            path: self.path,
+            create_date: ctx.now.replace_millisecond(0).unwrap_or(ctx.now),
+            tags: self.tags,
+            access_keys: Vec::new(),
+        };
+        ctx.app.store.transact(|tx| {
+            if let Some(existing) = tx.user(&user.account, &user.name)? {
+                return abort(AwsError::EntityAlreadyExists(format!(
+                    "User with name {} already exists.",
+                    existing.name
+                )));
+            }
+            tx.put_user(&user)
+        })?;
+        Ok(UserResult { user })
+    }
+}
+
+pub struct GetUser {
+    name: Option<String>,
+}
+
+impl Operation for GetUser {
+    const NAME: &'static str = "GetUser";
+    const SERVICE: Service = Service::Iam;
+    const MUTATES: bool = false;
+    type Output = GetUserResult;
+
+    fn parse(p: &Params) -> Result<Self, AwsError> {
+        let mut f = p.fields();
+        let name = f.opt_str("UserName", &EXISTING_USER_NAME);
+        f.finish()?;
+        Ok(Self { name })
+    }
+
+    fn resource(&self, ctx: &Ctx<'_>) -> Result<String, AwsError> {
+        match self.name.as_deref().or(ctx.caller.principal.user_name()) {
+            Some(name) => existing_user_arn(ctx, name),
+            None => Ok(ctx.caller.principal.arn()),
+        }
+    }
+
+    fn run(self, ctx: &Ctx<'_>) -> Result<GetUserResult, AwsError> {
+        let Some(name) = self.name.as_deref().or(ctx.caller.principal.user_name()) else {
+            // Root asking about itself: IAM answers with the account's root identity.
+            return Ok(GetUserResult::Root {
+                account: ctx.account().to_owned(),
+            });
+        };
+        let user = ctx
+            .app
+            .store
+            .user(ctx.account(), name)?
+            .ok_or_else(|| no_such_user(name))?;
+        Ok(GetUserResult::User(UserResult { user }))
+    }
+}
+
+pub enum GetUserResult {
+    User(UserResult),
+    Root { account: String },
+}
+
+impl WriteXml for GetUserResult {
+    fn write(&self, w: &mut XmlOut) {
+        match self {
+            Self::User(u) => u.write(w),
+            Self::Root { account } => w.elem("User", |w| {
+                w.text("UserId", account);
+                w.text("Arn", &format!("arn:aws:iam::{account}:root"));
+            }),
+        }
+    }
+}
+
+pub struct ListUsers {
+    path_prefix: String,
+    marker: Option<String>,
+    max: usize,
+}
+
+impl Operation for ListUsers {
+    const NAME: &'static str = "ListUsers";
+    const SERVICE: Service = Service::Iam;
+    const MUTATES: bool = false;
+    type Output = ListUsersResult;
+
+    fn parse(p: &Params) -> Result<Self, AwsError> {
+        let mut f = p.fields();
+        let path_prefix = f
+            .opt_str("PathPrefix", &PATH_PREFIX)
+            .unwrap_or_else(|| "/".into());
+        let marker = f.opt_str("Marker", &MARKER);
+        let max = f.opt_int("MaxItems", &MAX_ITEMS);
+        f.finish()?;
+        Ok(Self {
+            path_prefix,
+            marker,
+            max: pagination::max_items(max),
+        })
+    }
+
+    fn resource(&self, ctx: &Ctx<'_>) -> Result<String, AwsError> {
+        Ok(format!("arn:aws:iam::{}:user/", ctx.account()))
+    }
+
+    fn run(self, ctx: &Ctx<'_>) -> Result<ListUsersResult, AwsError> {
+        let from = self
+            .marker
+            .as_deref()
+            .map(pagination::decode_marker)
+            .transpose()?;
+        let mut users = ctx
+            .app
+            .store
+            .users(ctx.account(), from.as_deref(), self.max, |u| {
+                u.path.starts_with(&self.path_prefix)
+            })?;
+        let marker = if users.len() > self.max {
+            let next = users.split_off(self.max);
+            Some(pagination::encode_marker(&next[0].name.to_lowercase()))
+        } else {
+            None
+        };
+        Ok(ListUsersResult(Page {
+            items: users,
+            marker,
+        }))
+    }
+}
+
+pub struct ListUsersResult(Page<UserRecord>);
+
+impl WriteXml for ListUsersResult {
+    fn write(&self, w: &mut XmlOut) {
+        w.list("Users", &self.0.items, |w, u| write_user(w, u, false));
+        self.0.write_tail(w);
+    }
+}
+
+pub struct UpdateUser {
+    name: String,
+    new_name: Option<String>,
+    new_path: Option<String>,
+}
+
+impl Operation for UpdateUser {
+    const NAME: &'static str = "UpdateUser";
+    const SERVICE: Service = Service::Iam;
+    const MUTATES: bool = true;
+    type Output = ();
+
+    fn parse(p: &Params) -> Result<Self, AwsError> {
+        let mut f = p.fields();
+        let name = f.str("UserName", &EXISTING_USER_NAME);
+        let new_path = f.opt_str("NewPath", &PATH);
+        let new_name = f.opt_str("NewUserName", &USER_NAME);
+        f.finish()?;
+        Ok(Self {
+            name,
+            new_name,
+            new_path,
+        })
+    }
+
+    fn resource(&self, ctx: &Ctx<'_>) -> Result<String, AwsError> {
+        existing_user_arn(ctx, &self.name)
+    }
+
+    fn run(self, ctx: &Ctx<'_>) -> Result<(), AwsError> {
+        let account = ctx.account();
+        ctx.app.store.transact(|tx| {
+            let mut user = tx
+                .user(account, &self.name)?
+                .ok_or_else(|| no_such_user(&self.name))?;
+            if let Some(path) = &self.new_path {
+                user.path.clone_from(path);
+            }
+            if let Some(new_name) = &self.new_name {
+                let renaming_to_other = new_name.to_lowercase() != user.name.to_lowercase();
+                if renaming_to_other {
+                    if tx.user(account, new_name)?.is_some() {
+                        return abort(AwsError::EntityAlreadyExists(format!(
+                            "User with name {new_name} already exists."
+                        )));
+                    }
+                    tx.remove_user(account, &user.name)?;
+                }
+                for key_id in &user.access_keys {
+                    if let Some(mut key) = tx.access_key(key_id)? {
+                        key.user = Some(new_name.clone());
+                        tx.put_access_key(&key)?;
+                    }
+                }
+                user.name.clone_from(new_name);
+            }
+            tx.put_user(&user)
+        })
+    }
+}
+
+pub struct DeleteUser {
+    name: String,
+}
+
+impl Operation for DeleteUser {
+    const NAME: &'static str = "DeleteUser";
+    const SERVICE: Service = Service::Iam;
+    const MUTATES: bool = true;
+    type Output = ();
+
+    fn parse(p: &Params) -> Result<Self, AwsError> {
+        let mut f = p.fields();
+        let name = f.str("UserName", &EXISTING_USER_NAME);
+        f.finish()?;
+        Ok(Self { name })
+    }
+
+    fn resource(&self, ctx: &Ctx<'_>) -> Result<String, AwsError> {
+        existing_user_arn(ctx, &self.name)
+    }
+
+    fn run(self, ctx: &Ctx<'_>) -> Result<(), AwsError> {
+        let account = ctx.account();
+        ctx.app.store.transact(|tx| {
+            let user = tx
+                .user(account, &self.name)?
+                .ok_or_else(|| no_such_user(&self.name))?;
+            if !user.access_keys.is_empty() {
+                return abort(AwsError::DeleteConflict(
+                    "Cannot delete entity, must delete access keys first.".into(),
+                ));
+            }
+            tx.remove_user(account, &user.name)
+        })
+    }
+}

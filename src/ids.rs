@@ -1,0 +1,84 @@
+//! Identifiers and secrets in AWS's formats: a 4-letter prefix plus 16 characters of `A-Z2-7`
+//! (`AKIA…`, `AIDA…`), and 40-character secret access keys.
+
+use rand::Rng;
+use rand::rngs::OsRng;
+
+/// The kind of entity an identifier names; the prefix is what AWS uses for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdKind {
+    AccessKey,
+    TemporaryAccessKey,
+    User,
+    Role,
+    Group,
+    Policy,
+}
+
+impl IdKind {
+    #[must_use]
+    pub fn prefix(self) -> &'static str {
+        match self {
+            Self::AccessKey => "AKIA",
+            Self::TemporaryAccessKey => "ASIA",
+            Self::User => "AIDA",
+            Self::Role => "AROA",
+            Self::Group => "AGPA",
+            Self::Policy => "ANPA",
+        }
+    }
+}
+
+const BASE32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+const SECRET_ALPHABET: &[u8; 64] =
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// A new random identifier of the given kind, e.g. `AKIA` + 16 base32 characters.
+#[must_use]
+pub fn new_id(kind: IdKind) -> String {
+    let mut rng = OsRng;
+    let mut id = String::with_capacity(20);
+    id.push_str(kind.prefix());
+    for _ in 0..16 {
+        id.push(char::from(BASE32[rng.gen_range(0..BASE32.len())]));
+    }
+    id
+}
+
+/// A new 40-character secret access key from the OS's CSPRNG.
+#[must_use]
+pub fn new_secret() -> String {
+    let mut rng = OsRng;
+    (0..40)
+        .map(|_| char::from(SECRET_ALPHABET[rng.gen_range(0..SECRET_ALPHABET.len())]))
+        .collect()
+}
+
+/// Whether `id` has the shape of an identifier of `kind`.
+#[must_use]
+pub fn looks_like(id: &str, kind: IdKind) -> bool {
+    id.len() == 20 && id.starts_with(kind.prefix()) && id[4..].bytes().all(|b| BASE32.contains(&b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_have_aws_shape() {
+        for kind in [IdKind::AccessKey, IdKind::User, IdKind::TemporaryAccessKey] {
+            let id = new_id(kind);
+            assert!(looks_like(&id, kind), "{id}");
+            assert!(!looks_like(&id.to_lowercase(), kind));
+        }
+        assert_ne!(new_id(IdKind::AccessKey), new_id(IdKind::AccessKey));
+    }
+
+    #[test]
+    fn secrets_are_40_chars_of_base64_alphabet() {
+        let s = new_secret();
+        assert_eq!(s.len(), 40);
+        assert!(s.bytes().all(|b| SECRET_ALPHABET.contains(&b)));
+        assert_ne!(s, new_secret());
+    }
+}

@@ -1,0 +1,19 @@
+//! iamd: an AWS-compatible IAM/STS daemon. The library holds everything; `main.rs` only parses the
+//! command line. Tests start a server in-process with [`server::spawn`] on port 0.
+#![forbid(unsafe_code)]
+
+pub mod app;
+pub mod authn;
+pub mod authz;
+pub mod clock;
+pub mod config;
+pub mod dispatch;
+pub mod error;
+pub mod iam;
+pub mod ids;
+pub mod principal;
+pub mod protocol;
+pub mod server;
+pub mod sigv4;
+pub mod store;
+pub mod sts;

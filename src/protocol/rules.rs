@@ -1,0 +1,195 @@
+//! Constraints from the botocore service model (length bounds and patterns), with the wording AWS
+//! uses when a value breaks one.
+
+/// A string member's constraints: length in characters and a pattern.
+pub struct StrRule {
+    pub min: usize,
+    pub max: usize,
+    /// The pattern as the service model writes it, quoted in error messages.
+    pub pattern: &'static str,
+    pub matches: fn(&str) -> bool,
+}
+
+impl StrRule {
+    /// Each broken constraint's message, in AWS's order (length, then pattern).
+    #[must_use]
+    pub fn violations(&self, value: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let len = value.chars().count();
+        if len < self.min {
+            out.push(format!(
+                "Member must have length greater than or equal to {}",
+                self.min
+            ));
+        }
+        if len > self.max {
+            out.push(format!(
+                "Member must have length less than or equal to {}",
+                self.max
+            ));
+        }
+        if len >= self.min && !(self.matches)(value) {
+            out.push(format!(
+                "Member must satisfy regular expression pattern: {}",
+                self.pattern
+            ));
+        }
+        out
+    }
+}
+
+/// An integer member's bounds.
+pub struct IntRule {
+    pub min: i64,
+    pub max: i64,
+}
+
+impl IntRule {
+    #[must_use]
+    pub fn violation(&self, value: i64) -> Option<String> {
+        if value < self.min {
+            Some(format!(
+                "Member must have value greater than or equal to {}",
+                self.min
+            ))
+        } else if value > self.max {
+            Some(format!(
+                "Member must have value less than or equal to {}",
+                self.max
+            ))
+        } else {
+            None
+        }
+    }
+}
+
+/// Java's `\w` (the service's regex dialect) is ASCII-only.
+fn is_word(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_'
+}
+
+fn entity_name(s: &str) -> bool {
+    s.chars().all(|c| is_word(c) || "+=,.@-".contains(c))
+}
+
+/// `(\u002F)|(\u002F[\u0021-\u007E]+\u002F)`
+fn path(s: &str) -> bool {
+    s == "/"
+        || (s.len() >= 3
+            && s.starts_with('/')
+            && s.ends_with('/')
+            && s.chars().all(|c| ('\u{21}'..='\u{7E}').contains(&c)))
+}
+
+/// `\u002F[\u0021-\u007F]*`
+fn path_prefix(s: &str) -> bool {
+    s.starts_with('/') && s.chars().all(|c| ('\u{21}'..='\u{7F}').contains(&c))
+}
+
+/// `[\p{L}\p{Z}\p{N}_.:/=+\-@]*`
+fn tag_text(s: &str) -> bool {
+    s.chars()
+        .all(|c| c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(c))
+}
+
+fn marker(s: &str) -> bool {
+    s.chars().all(|c| ('\u{20}'..='\u{FF}').contains(&c))
+}
+
+fn word(s: &str) -> bool {
+    s.chars().all(is_word)
+}
+
+pub const USER_NAME: StrRule = StrRule {
+    min: 1,
+    max: 64,
+    pattern: r"[\w+=,.@-]+",
+    matches: entity_name,
+};
+pub const EXISTING_USER_NAME: StrRule = StrRule {
+    min: 1,
+    max: 128,
+    pattern: r"[\w+=,.@-]+",
+    matches: entity_name,
+};
+pub const PATH: StrRule = StrRule {
+    min: 1,
+    max: 512,
+    pattern: r"(\u002F)|(\u002F[\u0021-\u007E]+\u002F)",
+    matches: path,
+};
+pub const PATH_PREFIX: StrRule = StrRule {
+    min: 1,
+    max: 512,
+    pattern: r"\u002F[\u0021-\u007F]*",
+    matches: path_prefix,
+};
+pub const MARKER: StrRule = StrRule {
+    min: 1,
+    max: 320,
+    pattern: r"[\u0020-\u00FF]+",
+    matches: marker,
+};
+pub const TAG_KEY: StrRule = StrRule {
+    min: 1,
+    max: 128,
+    pattern: r"[\p{L}\p{Z}\p{N}_.:/=+\-@]+",
+    matches: tag_text,
+};
+pub const TAG_VALUE: StrRule = StrRule {
+    min: 0,
+    max: 256,
+    pattern: r"[\p{L}\p{Z}\p{N}_.:/=+\-@]*",
+    matches: tag_text,
+};
+pub const ACCESS_KEY_ID: StrRule = StrRule {
+    min: 16,
+    max: 128,
+    pattern: r"[\w]+",
+    matches: word,
+};
+pub const ARN: StrRule = StrRule {
+    min: 20,
+    max: 2048,
+    pattern: "",
+    matches: |_| true,
+};
+
+pub const MAX_ITEMS: IntRule = IntRule { min: 1, max: 1000 };
+/// Tags a request may carry, and tags an entity may hold.
+pub const MAX_TAGS: usize = 50;
+/// `statusType` as IAM accepts it in UpdateAccessKey.
+pub const KEY_STATUS: &[&str] = &["Active", "Inactive"];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_follow_the_model() {
+        assert!(USER_NAME.violations("alice+ops=a,b.c@d-e_1").is_empty());
+        assert_eq!(USER_NAME.violations("al ice").len(), 1);
+        assert_eq!(USER_NAME.violations("").len(), 1);
+        assert_eq!(USER_NAME.violations(&"a".repeat(65)).len(), 1);
+        assert_eq!(USER_NAME.violations("é").len(), 1, "\\w is ASCII-only");
+    }
+
+    #[test]
+    fn paths_follow_the_model() {
+        for ok in ["/", "/a/", "/division_abc/subdivision_xyz/"] {
+            assert!(PATH.violations(ok).is_empty(), "{ok}");
+        }
+        for bad in ["a/", "/a", "//", "/a b/"] {
+            assert!(!PATH.violations(bad).is_empty(), "{bad}");
+        }
+        assert!(PATH_PREFIX.violations("/a").is_empty());
+        assert!(!PATH_PREFIX.violations("a").is_empty());
+    }
+
+    #[test]
+    fn tags_allow_unicode_letters_and_spaces() {
+        assert!(TAG_KEY.violations("Kostenstelle Äpfel:1/=+-@_.").is_empty());
+        assert!(!TAG_KEY.violations("a*b").is_empty());
+        assert!(TAG_VALUE.violations("").is_empty());
+    }
+}

@@ -1,0 +1,163 @@
+//! Signing-key derivation and a cache of derived keys.
+//!
+//! A signing key depends only on the secret and the scope (date, region,
+//! service), so one key serves every request a client signs in a day; caching
+//! it saves four HMACs per request.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
+
+use super::SecretKey;
+use super::string_to_sign::{Scope, TERMINATOR};
+
+/// Past this many entries the cache starts over, so a stream of made-up
+/// access key ids cannot grow it without bound.
+const MAX_ENTRIES: usize = 10_000;
+
+/// HMAC-SHA256 of `msg` under `key`.
+pub(crate) fn hmac_sha256(key: &[u8], msg: &[u8]) -> [u8; 32] {
+    // HMAC takes keys of any length (long ones are hashed), so this cannot fail.
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC accepts any key length");
+    mac.update(msg);
+    mac.finalize().into_bytes().into()
+}
+
+/// Derives the SigV4 signing key:
+/// kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request").
+#[must_use]
+pub fn signing_key(secret: &SecretKey, date: &str, region: &str, service: &str) -> [u8; 32] {
+    let mut k_secret = Zeroizing::new(Vec::with_capacity(4 + secret.expose().len()));
+    k_secret.extend_from_slice(b"AWS4");
+    k_secret.extend_from_slice(secret.expose().as_bytes());
+    let k_date = Zeroizing::new(hmac_sha256(&k_secret, date.as_bytes()));
+    let k_region = Zeroizing::new(hmac_sha256(&*k_date, region.as_bytes()));
+    let k_service = Zeroizing::new(hmac_sha256(&*k_region, service.as_bytes()));
+    hmac_sha256(&*k_service, TERMINATOR.as_bytes())
+}
+
+/// Identifies the secret a cached key was derived from without keeping the
+/// secret itself in the cache.
+fn fingerprint(secret: &SecretKey) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(b"iamd sigv4 signing-key cache\0");
+    h.update(secret.expose().as_bytes());
+    h.finalize().into()
+}
+
+#[derive(Hash, PartialEq, Eq)]
+struct CacheKey {
+    access_key_id: String,
+    date: String,
+    region: String,
+    service: String,
+}
+
+struct CachedKey {
+    fingerprint: [u8; 32],
+    key: Zeroizing<[u8; 32]>,
+}
+
+/// A thread-safe, bounded cache of derived signing keys, keyed by (access key
+/// id, date, region, service).
+///
+/// Each entry remembers a fingerprint of the secret it was derived from, so a
+/// rotated or wrong secret never gets a key derived from another one.
+pub struct SigningKeyCache {
+    entries: Mutex<HashMap<CacheKey, CachedKey>>,
+}
+
+impl SigningKeyCache {
+    /// An empty cache.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The signing key for `scope` under `secret`, derived now or reused.
+    #[must_use]
+    pub fn get(
+        &self,
+        access_key_id: &str,
+        scope: &Scope,
+        secret: &SecretKey,
+    ) -> Zeroizing<[u8; 32]> {
+        let print = fingerprint(secret);
+        let id = CacheKey {
+            access_key_id: access_key_id.to_owned(),
+            date: scope.date.clone(),
+            region: scope.region.clone(),
+            service: scope.service.clone(),
+        };
+        {
+            let entries = self.lock();
+            if let Some(hit) = entries.get(&id) {
+                if bool::from(hit.fingerprint.ct_eq(&print)) {
+                    return hit.key.clone();
+                }
+            }
+        }
+        // Derived outside the lock: four HMACs need not hold up other requests.
+        let key = Zeroizing::new(signing_key(
+            secret,
+            &scope.date,
+            &scope.region,
+            &scope.service,
+        ));
+        let mut entries = self.lock();
+        if entries.len() >= MAX_ENTRIES && !entries.contains_key(&id) {
+            entries.clear();
+        }
+        entries.insert(
+            id,
+            CachedKey {
+                fingerprint: print,
+                key: key.clone(),
+            },
+        );
+        key
+    }
+
+    /// How many keys are cached.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Whether the cache is empty.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.lock().is_empty()
+    }
+
+    /// Drops every cached key (e.g. after an access key is deleted).
+    pub fn clear(&self) {
+        self.lock().clear();
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<CacheKey, CachedKey>> {
+        // A panic elsewhere while holding the lock leaves the map consistent
+        // (every mutation is a single insert or clear), so keep using it.
+        self.entries.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Default for SigningKeyCache {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Debug for SigningKeyCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningKeyCache")
+            .field("len", &self.len())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,264 @@
+//! Persistent state behind a small typed API. sled is the embedded engine; nothing outside this
+//! module names it, so a shared database can take its place for a fleet.
+//!
+//! Layout: one tree per record kind; keys lead with the account id so accounts never mix.
+//! Every change goes through [`Store::transact`], and the server calls [`Store::flush`] before
+//! acknowledging a mutating request.
+
+mod crypto;
+mod last_used;
+pub mod records;
+mod tx;
+
+use std::path::Path;
+
+pub use crypto::{MasterKey, SealedSecret, Sealer};
+pub use last_used::LastUsedTracker;
+pub use records::{AccessKeyRecord, AccountRecord, KeyLastUsed, KeyStatus, UserRecord};
+pub use tx::{Tx, TxResult, abort};
+
+use crate::error::AwsError;
+
+/// The record format this build writes; older formats are migrated on open.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The database and the key that seals secrets in it.
+#[derive(Clone)]
+pub struct Store {
+    db: sled::Db,
+    trees: Trees,
+    sealer: Sealer,
+}
+
+#[derive(Clone)]
+struct Trees {
+    meta: sled::Tree,
+    accounts: sled::Tree,
+    users: sled::Tree,
+    access_keys: sled::Tree,
+    last_used: sled::Tree,
+}
+
+/// A failure to open the data directory.
+#[derive(Debug)]
+pub struct OpenError(pub String);
+
+impl std::fmt::Display for OpenError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for OpenError {}
+
+impl Store {
+    /// Opens (or creates) the database in `dir`, sealing secrets with `master`.
+    ///
+    /// # Errors
+    /// When the directory cannot be used or holds data of a newer format.
+    pub fn open(dir: &Path, master: &MasterKey) -> Result<Self, OpenError> {
+        let db = sled::Config::new()
+            .path(dir.join("db"))
+            .open()
+            .map_err(|e| OpenError(format!("cannot open database in {}: {e}", dir.display())))?;
+        let tree = |name: &str| {
+            db.open_tree(name)
+                .map_err(|e| OpenError(format!("cannot open tree {name}: {e}")))
+        };
+        let trees = Trees {
+            meta: tree("meta")?,
+            accounts: tree("accounts")?,
+            users: tree("users")?,
+            access_keys: tree("access_keys")?,
+            last_used: tree("access_key_last_used")?,
+        };
+        let store = Self {
+            db,
+            trees,
+            sealer: Sealer::new(master),
+        };
+        store.check_format()?;
+        Ok(store)
+    }
+
+    fn check_format(&self) -> Result<(), OpenError> {
+        let meta = &self.trees.meta;
+        match meta
+            .get("format_version")
+            .map_err(|e| OpenError(e.to_string()))?
+        {
+            None => {
+                meta.insert("format_version", FORMAT_VERSION.to_string().as_bytes())
+                    .map_err(|e| OpenError(e.to_string()))?;
+                self.db.flush().map_err(|e| OpenError(e.to_string()))?;
+                Ok(())
+            }
+            Some(v) => {
+                let found: u32 = std::str::from_utf8(&v)
+                    .ok()
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(u32::MAX);
+                if found > FORMAT_VERSION {
+                    return Err(OpenError(format!(
+                        "data format {found} is newer than this build understands ({FORMAT_VERSION})"
+                    )));
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Runs `f` atomically over every tree. `f` may run more than once when transactions
+    /// conflict, so it must not have side effects outside `tx` (draw random ids before calling).
+    ///
+    /// # Errors
+    /// The error `f` aborted with, or `ServiceFailure` when the engine fails.
+    pub fn transact<T>(&self, f: impl Fn(&Tx<'_>) -> TxResult<T>) -> Result<T, AwsError> {
+        use sled::Transactional;
+        let t = &self.trees;
+        (&t.accounts, &t.users, &t.access_keys)
+            .transaction(|(accounts, users, access_keys)| {
+                f(&Tx::new(accounts, users, access_keys, &self.sealer))
+            })
+            .map_err(|e| match e {
+                sled::transaction::TransactionError::Abort(e) => e,
+                sled::transaction::TransactionError::Storage(e) => AwsError::internal(&e),
+            })
+    }
+
+    /// Makes every change so far durable. Concurrent callers share one disk flush.
+    ///
+    /// # Errors
+    /// `ServiceFailure` when the disk write fails.
+    pub async fn flush(&self) -> Result<(), AwsError> {
+        self.db
+            .flush_async()
+            .await
+            .map(|_| ())
+            .map_err(|e| AwsError::internal(&e))
+    }
+
+    /// Synchronous flush for shutdown paths.
+    ///
+    /// # Errors
+    /// `ServiceFailure` when the disk write fails.
+    pub fn flush_blocking(&self) -> Result<(), AwsError> {
+        self.db
+            .flush()
+            .map(|_| ())
+            .map_err(|e| AwsError::internal(&e))
+    }
+
+    #[must_use]
+    pub fn sealer(&self) -> &Sealer {
+        &self.sealer
+    }
+
+    /// One user by name (names are unique regardless of case, as in IAM).
+    ///
+    /// # Errors
+    /// `ServiceFailure` on engine or decoding failure.
+    pub fn user(&self, account: &str, name: &str) -> Result<Option<UserRecord>, AwsError> {
+        get(&self.trees.users, &records::user_key(account, name))
+    }
+
+    /// One access key by id, from any account (ids are globally unique).
+    ///
+    /// # Errors
+    /// `ServiceFailure` on engine or decoding failure.
+    pub fn access_key(&self, id: &str) -> Result<Option<AccessKeyRecord>, AwsError> {
+        get(&self.trees.access_keys, id.as_bytes())
+    }
+
+    /// An account's record, if it has been created.
+    ///
+    /// # Errors
+    /// `ServiceFailure` on engine or decoding failure.
+    pub fn account(&self, id: &str) -> Result<Option<AccountRecord>, AwsError> {
+        get(&self.trees.accounts, id.as_bytes())
+    }
+
+    /// Users of `account` in name order, starting at the user whose lowercased name is `from`.
+    /// Stops after `limit` + 1 matches so the caller can tell whether more remain.
+    ///
+    /// # Errors
+    /// `ServiceFailure` on engine or decoding failure.
+    pub fn users(
+        &self,
+        account: &str,
+        from: Option<&str>,
+        limit: usize,
+        keep: impl Fn(&UserRecord) -> bool,
+    ) -> Result<Vec<UserRecord>, AwsError> {
+        let prefix = records::user_key(account, "");
+        let start = from.map_or_else(|| prefix.clone(), |f| records::user_key(account, f));
+        let mut out = Vec::new();
+        for item in self.trees.users.range(start..) {
+            let (k, v) = item.map_err(|e| AwsError::internal(&e))?;
+            if !k.starts_with(&prefix) {
+                break;
+            }
+            let user: UserRecord = decode(&v)?;
+            if keep(&user) {
+                out.push(user);
+                if out.len() > limit {
+                    break;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Last-use records persisted so far.
+    ///
+    /// # Errors
+    /// `ServiceFailure` on engine or decoding failure.
+    pub fn key_last_used(&self, id: &str) -> Result<Option<KeyLastUsed>, AwsError> {
+        get(&self.trees.last_used, id.as_bytes())
+    }
+
+    /// Persists a batch of last-use records (from memory, not on the request path).
+    ///
+    /// # Errors
+    /// `ServiceFailure` on engine failure.
+    pub fn save_last_used(&self, batch: &[(String, KeyLastUsed)]) -> Result<(), AwsError> {
+        let mut b = sled::Batch::default();
+        for (id, used) in batch {
+            b.insert(id.as_bytes(), encode(used)?);
+        }
+        self.trees
+            .last_used
+            .apply_batch(b)
+            .map_err(|e| AwsError::internal(&e))
+    }
+
+    /// Drops last-use data of keys that no longer exist.
+    ///
+    /// # Errors
+    /// `ServiceFailure` on engine failure.
+    pub fn forget_last_used(&self, id: &str) -> Result<(), AwsError> {
+        self.trees
+            .last_used
+            .remove(id.as_bytes())
+            .map(|_| ())
+            .map_err(|e| AwsError::internal(&e))
+    }
+}
+
+fn get<T: serde::de::DeserializeOwned>(
+    tree: &sled::Tree,
+    key: &[u8],
+) -> Result<Option<T>, AwsError> {
+    match tree.get(key).map_err(|e| AwsError::internal(&e))? {
+        Some(v) => decode(&v).map(Some),
+        None => Ok(None),
+    }
+}
+
+pub(crate) fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, AwsError> {
+    serde_json::from_slice(bytes).map_err(|e| AwsError::internal(&format!("corrupt record: {e}")))
+}
+
+pub(crate) fn encode<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, AwsError> {
+    serde_json::to_vec(value).map_err(|e| AwsError::internal(&e))
+}

@@ -1,0 +1,161 @@
+//! An in-process iamd on 127.0.0.1:0 and SDK clients pointed at it.
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::sync::Arc;
+
+use aws_credential_types::Credentials;
+use aws_sdk_iam::config::{BehaviorVersion, Region};
+use aws_smithy_http_client::Builder as HttpBuilder;
+use aws_smithy_types::retry::RetryConfig;
+use iamd::app::App;
+use iamd::clock::Clock;
+use iamd::config::{RootCredentials, Settings};
+use iamd::server::{self, RunningServer};
+use iamd::sigv4::SecretKey;
+
+pub const ROOT_KEY_ID: &str = "AKIAIOSFODNN7EXAMPLE";
+pub const ROOT_SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+pub const ACCOUNT: &str = "000000000000";
+
+/// A running daemon with its own data dir; dropped at the end of the test.
+pub struct Daemon {
+    pub server: RunningServer,
+    pub app: Arc<App>,
+    pub dir: Arc<tempfile::TempDir>,
+}
+
+impl Daemon {
+    /// A fresh daemon on the system clock.
+    pub async fn start() -> Self {
+        Self::start_in(Arc::new(tempfile::tempdir().unwrap()), Clock::system()).await
+    }
+
+    /// A fresh daemon whose clock the test moves.
+    pub async fn start_with_clock(clock: Clock) -> Self {
+        Self::start_in(Arc::new(tempfile::tempdir().unwrap()), clock).await
+    }
+
+    pub async fn start_in(dir: Arc<tempfile::TempDir>, clock: Clock) -> Self {
+        let mut settings = Settings::for_data_dir(dir.path());
+        settings.root = Some(RootCredentials {
+            access_key_id: ROOT_KEY_ID.into(),
+            secret: SecretKey::new(ROOT_SECRET.into()),
+        });
+        let (app, generated) = App::open(settings, clock).unwrap();
+        assert!(
+            generated.is_none(),
+            "configured root credentials must not generate a key"
+        );
+        let app = Arc::new(app);
+        let server = server::spawn(app.clone(), "127.0.0.1:0".parse().unwrap())
+            .await
+            .unwrap();
+        Self { server, app, dir }
+    }
+
+    /// Stops the daemon gracefully and starts a new one on the same data dir.
+    pub async fn restart(self) -> Self {
+        let Self { server, app, dir } = self;
+        server.shutdown().await;
+        let clock = app.clock.clone();
+        drop(app);
+        Self::start_in(dir, clock).await
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn endpoint(&self) -> String {
+        self.server.endpoint()
+    }
+
+    pub fn root_iam(&self) -> aws_sdk_iam::Client {
+        self.iam(ROOT_KEY_ID, ROOT_SECRET)
+    }
+
+    pub fn root_sts(&self) -> aws_sdk_sts::Client {
+        self.sts(ROOT_KEY_ID, ROOT_SECRET)
+    }
+
+    pub fn iam(&self, key_id: &str, secret: &str) -> aws_sdk_iam::Client {
+        let conf = aws_sdk_iam::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .endpoint_url(self.endpoint())
+            .credentials_provider(Credentials::new(key_id, secret, None, None, "test"))
+            .http_client(HttpBuilder::new().build_http())
+            .retry_config(RetryConfig::disabled())
+            .build();
+        aws_sdk_iam::Client::from_conf(conf)
+    }
+
+    pub fn sts(&self, key_id: &str, secret: &str) -> aws_sdk_sts::Client {
+        self.sts_with_token(key_id, secret, None)
+    }
+
+    pub fn sts_with_token(
+        &self,
+        key_id: &str,
+        secret: &str,
+        token: Option<String>,
+    ) -> aws_sdk_sts::Client {
+        let conf = aws_sdk_sts::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("eu-west-1"))
+            .endpoint_url(self.endpoint())
+            .credentials_provider(Credentials::new(key_id, secret, token, None, "test"))
+            .http_client(HttpBuilder::new().build_http())
+            .retry_config(RetryConfig::disabled())
+            .build();
+        aws_sdk_sts::Client::from_conf(conf)
+    }
+
+    /// Creates a user with one access key; returns (key id, secret).
+    pub async fn user_with_key(&self, name: &str) -> (String, String) {
+        let iam = self.root_iam();
+        iam.create_user().user_name(name).send().await.unwrap();
+        let key = iam
+            .create_access_key()
+            .user_name(name)
+            .send()
+            .await
+            .unwrap()
+            .access_key
+            .unwrap();
+        (key.access_key_id, key.secret_access_key)
+    }
+}
+
+/// The AWS error code and message of a failed SDK call.
+pub fn aws_error<E, R>(err: &aws_sdk_iam::error::SdkError<E, R>) -> (String, String)
+where
+    E: aws_sdk_iam::error::ProvideErrorMetadata,
+{
+    let meta = err
+        .as_service_error()
+        .map(aws_sdk_iam::error::ProvideErrorMetadata::meta)
+        .unwrap_or_else(|| panic!("not a service error"));
+    (
+        meta.code().unwrap_or_default().to_owned(),
+        meta.message().unwrap_or_default().to_owned(),
+    )
+}
+
+/// The HTTP status of a failed SDK call.
+pub fn http_status<E, R: HasStatus>(err: &aws_sdk_iam::error::SdkError<E, R>) -> u16 {
+    err.raw_response()
+        .map(HasStatus::status_code)
+        .unwrap_or_default()
+}
+
+pub trait HasStatus {
+    fn status_code(&self) -> u16;
+}
+
+impl HasStatus for aws_smithy_runtime_api::http::Response {
+    fn status_code(&self) -> u16 {
+        self.status().as_u16()
+    }
+}
