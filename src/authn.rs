@@ -48,11 +48,9 @@ fn resolve_key(app: &App, parsed: &ParsedAuth) -> Result<(Principal, SecretKey),
     if parsed.security_token.is_some() {
         return Err(AwsError::invalid_token());
     }
-    if let Some(root) = &app.settings.root {
-        if root.access_key_id == id {
-            let account = app.settings.account_id.clone();
-            return Ok((Principal::Root { account }, root.secret.clone()));
-        }
+    if let Some(root) = app.settings.root.as_ref().filter(|r| r.access_key_id == id) {
+        let account = app.settings.account_id.clone();
+        return Ok((Principal::Root { account }, root.secret.clone()));
     }
     let key = app
         .store

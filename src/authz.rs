@@ -9,10 +9,10 @@ use crate::principal::Principal;
 /// # Errors
 /// `AccessDenied`, worded as AWS words an implicit deny.
 pub fn authorize(principal: &Principal, action: &str, resource: &str) -> Result<(), AwsError> {
-    if let Principal::Root { account } = principal {
-        if resource == "*" || resource_account(resource) == Some(account.as_str()) {
-            return Ok(());
-        }
+    if let Principal::Root { account } = principal
+        && (resource == "*" || resource_account(resource) == Some(account.as_str()))
+    {
+        return Ok(());
     }
     Err(AwsError::AccessDenied(format!(
         "{}: {} is not authorized to perform: {action} on resource: {resource} because no identity-based policy allows the {action} action",
@@ -23,7 +23,7 @@ pub fn authorize(principal: &Principal, action: &str, resource: &str) -> Result<
 
 /// The account field of an ARN (`arn:partition:service:region:account:resource`).
 fn resource_account(arn: &str) -> Option<&str> {
-    arn.splitn(6, ':').nth(4)
+    arn.split(':').nth(4)
 }
 
 #[cfg(test)]

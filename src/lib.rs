@@ -11,6 +11,7 @@ pub mod dispatch;
 pub mod error;
 pub mod iam;
 pub mod ids;
+pub mod policy;
 pub mod principal;
 pub mod protocol;
 pub mod server;

@@ -114,19 +114,17 @@ async fn run(settings: Settings, print_env: bool) -> std::process::ExitCode {
     let addr = listener.local_addr().map_or(listen, |a| a);
     tracing::info!(%addr, data_dir = %app.settings.data_dir.display(), account = %app.settings.account_id, "serving IAM and STS");
     let mut out = std::io::stdout().lock();
-    if let Some(g) = &generated {
-        if !print_env {
-            eprintln!(
-                "iamd: generated root credentials for account {} (shown once, keep them):",
-                app.settings.account_id
-            );
-            let _ = writeln!(
-                out,
-                "AWS_ACCESS_KEY_ID={}\nAWS_SECRET_ACCESS_KEY={}",
-                g.access_key_id,
-                g.secret.expose()
-            );
-        }
+    if let Some(g) = generated.as_ref().filter(|_| !print_env) {
+        eprintln!(
+            "iamd: generated root credentials for account {} (shown once, keep them):",
+            app.settings.account_id
+        );
+        let _ = writeln!(
+            out,
+            "AWS_ACCESS_KEY_ID={}\nAWS_SECRET_ACCESS_KEY={}",
+            g.access_key_id,
+            g.secret.expose()
+        );
     }
     if print_env {
         let _ = writeln!(out, "AWS_ENDPOINT_URL=http://{addr}");
@@ -186,6 +184,7 @@ fn init_logging(filter: &str) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr)
         .with_target(false)
         .init();

@@ -2,9 +2,16 @@
 //! a wildcard never spans the first five colons. The resource segment is everything after the
 //! fifth colon and may itself contain `:` and `/`.
 //!
-//! AWS: "Each of the six colon-delimited components of the ARN is checked separately and each can
-//! include multi-character match wildcards (*) or single-character match wildcards (?)."
-//! (IAM User Guide, reference_policies_elements_condition_operators, ARN condition operators.)
+//! Two rules, because AWS documents two:
+//! - `Arn…` condition operators check each component strictly: "Each of the six colon-delimited
+//!   components of the ARN is checked separately and each can
+//!   include multi-character match wildcards (*) or single-character match wildcards (?)", and the
+//!   page's example shows `arn:aws:someservice:*:111122223333:finance/*` failing against
+//!   `arn:aws:someservice:us-east-2:999999999999:store/abc:111122223333:finance/document.txt`
+//!   (`reference_policies_elements_condition_operators`, ARN condition operators);
+//! - the `Resource` element is looser: wildcards sit within segments, but "if the * wildcard is
+//!   the last character of a resource ARN segment, it can expand to match beyond the colon
+//!   boundaries" (`reference_policies_elements_resource`, "Using wildcards in resource ARNs").
 
 use super::glob::{Pattern, Token, match_tokens};
 
@@ -53,4 +60,27 @@ fn split_pattern(tokens: &[Token]) -> Option<Vec<&[Token]>> {
     }
     segments.push(tokens.get(start..)?);
     Some(segments)
+}
+
+/// Matches a request resource against a `Resource` entry: a `*` or `?` inside one of the first
+/// five segments cannot match `:`, except a `*` that ends its segment; in the resource segment
+/// (after the fifth colon) wildcards match anything.
+pub(crate) fn resource_matches(pattern: &Pattern, value: &str) -> bool {
+    let tokens = pattern.tokens();
+    let mut adjusted = Vec::with_capacity(tokens.len());
+    let mut separators = 0;
+    for (i, t) in tokens.iter().enumerate() {
+        let in_resource_segment = separators >= ARN_SEGMENTS - 1;
+        let ends_segment = matches!(tokens.get(i + 1), None | Some(Token::Char(':')));
+        adjusted.push(match *t {
+            Token::Char(':') if !in_resource_segment => {
+                separators += 1;
+                Token::Char(':')
+            }
+            Token::Any if !in_resource_segment && !ends_segment => Token::AnyInSegment,
+            Token::One if !in_resource_segment => Token::OneInSegment,
+            other => other,
+        });
+    }
+    match_tokens(&adjusted, &value.chars().collect::<Vec<_>>(), false)
 }

@@ -1,17 +1,17 @@
 //! Condition operators and how one `"Operator": {"key": values}` entry is decided.
 //!
 //! The rules, from the IAM User Guide:
-//! - multiple operators, and multiple keys under one operator, are ANDed; multiple values for one
-//!   key are ORed, except under a negated operator where they are NORed
-//!   (reference_policies_multi-value-conditions: "If a single negated matching condition operator
+//! - multiple operators, and multiple keys under one operator, are AND-ed; multiple values for one
+//!   key are OR-ed, except under a negated operator where they are NOR-ed
+//!   (`reference_policies_multi-value-conditions`: "If a single negated matching condition operator
 //!   includes multiple values for a context key, those values are evaluated using a logical NOR");
 //! - a key absent from the request makes the condition false, except that a negated operator
 //!   (`StringNotLike`, `ArnNotLike`, …) is then true; `…IfExists` makes an absent key true; `Null`
-//!   tests presence (reference_policies_elements_condition_operators, "Important");
+//!   tests presence (`reference_policies_elements_condition_operators`, "Important");
 //! - `ForAllValues:` is true when every request value matches at least one policy value, and also
 //!   when the key is absent or its set is empty; `ForAnyValue:` is true when at least one request
 //!   value matches, and false for an absent key or empty set
-//!   (reference_policies_condition-single-vs-multi-valued-context-keys);
+//!   (`reference_policies_condition-single-vs-multi-valued-context-keys`);
 //! - variables are allowed with String, ARN and Bool operators only.
 //!
 //! Two choices the documentation leaves open, made here on purpose:
@@ -195,7 +195,7 @@ pub struct ConditionOperator {
 
 impl ConditionOperator {
     /// Parses an operator name exactly as written (operator names are case-sensitive). `Null`
-    /// takes no `IfExists` ("You can add IfExists to the end of any condition operator name except
+    /// takes no `IfExists` ("You can add `IfExists` to the end of any condition operator name except
     /// the Null condition").
     #[must_use]
     pub fn parse(name: &str) -> Option<ConditionOperator> {
@@ -207,7 +207,11 @@ impl ConditionOperator {
             (None, name)
         };
         if let Some(base) = BaseOperator::parse(rest) {
-            return Some(ConditionOperator { qualifier, base, if_exists: false });
+            return Some(ConditionOperator {
+                qualifier,
+                base,
+                if_exists: false,
+            });
         }
         let base = BaseOperator::parse(rest.strip_suffix("IfExists")?)?;
         (base != BaseOperator::Null).then_some(ConditionOperator {
@@ -239,9 +243,18 @@ impl Condition {
         variables: bool,
     ) -> Condition {
         let variables = variables && operator.base.allows_variables();
-        let templates = values.iter().map(|v| Template::parse(v, variables)).collect();
+        let templates = values
+            .iter()
+            .map(|v| Template::parse(v, variables))
+            .collect();
         let key_lower = key.to_lowercase();
-        Condition { operator, key, values, key_lower, templates }
+        Condition {
+            operator,
+            key,
+            values,
+            key_lower,
+            templates,
+        }
     }
 
     /// Context keys this condition reads: its own key and those of variables in its values.
@@ -270,16 +283,25 @@ impl Condition {
         let negated = op.base.negates().is_some();
         match op.qualifier {
             None if absent => op.if_exists || negated,
-            None if negated => request.iter().all(|v| self.value_satisfies(v, context, missing)),
-            None => request.iter().any(|v| self.value_satisfies(v, context, missing)),
+            None if negated => request
+                .iter()
+                .all(|v| self.value_satisfies(v, context, missing)),
+            None => request
+                .iter()
+                .any(|v| self.value_satisfies(v, context, missing)),
             Some(SetQualifier::ForAllValues) => {
-                absent || request.iter().all(|v| self.value_satisfies(v, context, missing))
+                absent
+                    || request
+                        .iter()
+                        .all(|v| self.value_satisfies(v, context, missing))
             }
             Some(SetQualifier::ForAnyValue) => {
                 if absent {
                     op.if_exists
                 } else {
-                    request.iter().any(|v| self.value_satisfies(v, context, missing))
+                    request
+                        .iter()
+                        .any(|v| self.value_satisfies(v, context, missing))
                 }
             }
         }
@@ -320,7 +342,11 @@ fn compare(
         OperatorFamily::String => {
             let text = value.to_text();
             match op {
-                B::StringLike => Some(policy.resolve_pattern(context, true, missing)?.matches(&text)),
+                B::StringLike => Some(
+                    policy
+                        .resolve_pattern(context, true, missing)?
+                        .matches(&text),
+                ),
                 B::StringEqualsIgnoreCase => {
                     let p = policy.resolve_text(context, missing)?;
                     Some(p.to_lowercase() == text.to_lowercase())
@@ -335,7 +361,9 @@ fn compare(
         }
         OperatorFamily::Numeric => {
             let p = parse_number(&policy.resolve_text(context, missing)?)?;
-            let Some(v) = number_of(value) else { return Some(false) };
+            let Some(v) = number_of(value) else {
+                return Some(false);
+            };
             Some(match op {
                 B::NumericLessThan => v < p,
                 B::NumericLessThanEquals => v <= p,
@@ -346,7 +374,9 @@ fn compare(
         }
         OperatorFamily::Date => {
             let p = parse_date(&policy.resolve_text(context, missing)?)?;
-            let Some(v) = date_of(value) else { return Some(false) };
+            let Some(v) = date_of(value) else {
+                return Some(false);
+            };
             Some(match op {
                 B::DateLessThan => v < p,
                 B::DateLessThanEquals => v <= p,
@@ -429,7 +459,9 @@ fn binary_of(v: &ContextValue) -> Option<Vec<u8>> {
     match v {
         ContextValue::Binary(b) => Some(b.clone()),
         // Request values of binary keys arrive base64-encoded (as Simulate's ContextEntries do).
-        other => base64::engine::general_purpose::STANDARD.decode(other.to_text()).ok(),
+        other => base64::engine::general_purpose::STANDARD
+            .decode(other.to_text())
+            .ok(),
     }
 }
 

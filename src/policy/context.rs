@@ -3,7 +3,7 @@
 //! `aws:SourceIp`, `s3:prefix`, …); the engine reads no clock and knows no service.
 //!
 //! Condition key names are case-insensitive ("`aws:CurrentTime` is equivalent to
-//! `AWS:currenttime`", IAM User Guide, reference_policies_variables), so keys are stored
+//! `AWS:currenttime`", IAM User Guide, `reference_policies_variables`), so keys are stored
 //! lowercased.
 
 use std::collections::BTreeMap;
@@ -164,7 +164,12 @@ impl PrincipalRef {
     /// An IAM user, root or other non-session AWS principal.
     #[must_use]
     pub fn new(kind: PrincipalType, arn: impl Into<String>, account: impl Into<String>) -> Self {
-        PrincipalRef { arn: arn.into(), account: account.into(), kind, parent_arn: None }
+        PrincipalRef {
+            arn: arn.into(),
+            account: account.into(),
+            kind,
+            parent_arn: None,
+        }
     }
 
     /// A session (assumed role or federated user) and the identity it came from.
@@ -199,7 +204,10 @@ pub struct RequestContext {
 impl RequestContext {
     /// Starts a context for `action` on `resource`.
     #[must_use]
-    pub fn builder(action: impl Into<String>, resource: impl Into<String>) -> RequestContextBuilder {
+    pub fn builder(
+        action: impl Into<String>,
+        resource: impl Into<String>,
+    ) -> RequestContextBuilder {
         RequestContextBuilder {
             context: RequestContext {
                 action: action.into(),
@@ -260,7 +268,9 @@ impl RequestContextBuilder {
     /// Sets a single-valued key (replacing any earlier values).
     #[must_use]
     pub fn value(mut self, key: &str, value: impl Into<ContextValue>) -> Self {
-        self.context.values.insert(key.to_lowercase(), vec![value.into()]);
+        self.context
+            .values
+            .insert(key.to_lowercase(), vec![value.into()]);
         self
     }
 
@@ -272,7 +282,10 @@ impl RequestContextBuilder {
         key: &str,
         values: impl IntoIterator<Item = V>,
     ) -> Self {
-        self.context.values.insert(key.to_lowercase(), values.into_iter().map(Into::into).collect());
+        self.context.values.insert(
+            key.to_lowercase(),
+            values.into_iter().map(Into::into).collect(),
+        );
         self
     }
 

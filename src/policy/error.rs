@@ -1,8 +1,8 @@
 //! The errors a policy document can earn, worded as AWS words them.
 //!
 //! Sources for the wording (quoted in the report that came with this module):
-//! - `This policy contains invalid Json`: recorded from real AWS (LocalStack parity snapshot
-//!   `test_create_role_with_malformed_assume_role_policy_document`, shared/aws-recorded).
+//! - `This policy contains invalid Json`: recorded from real AWS (`LocalStack` parity snapshot
+//!   `test_create_role_with_malformed_assume_role_policy_document`, `shared/aws-recorded`).
 //! - `Syntax errors in policy.`, `Policy document must be version 2012-10-17 or greater.`,
 //!   `The policy failed legacy parsing`, `Statement IDs (SID) in a single policy must be unique.`,
 //!   `Policy statement must contain actions.`, `Policy statement must contain resources.`,
@@ -48,7 +48,9 @@ impl PolicyError {
     /// The engine checks the form; existence is for the caller, who can reuse this wording.
     #[must_use]
     pub fn invalid_principal(key: &str, value: &str) -> PolicyError {
-        malformed(format!("Invalid principal in policy: \"{key}\":\"{value}\""))
+        malformed(format!(
+            "Invalid principal in policy: \"{key}\":\"{value}\""
+        ))
     }
 }
 
@@ -64,7 +66,7 @@ pub(crate) fn malformed(message: impl Into<String>) -> PolicyError {
     PolicyError::MalformedPolicyDocument(message.into())
 }
 
-/// The fixed MalformedPolicyDocument messages.
+/// The fixed `MalformedPolicyDocument` messages.
 pub(crate) mod msg {
     pub const INVALID_JSON: &str = "This policy contains invalid Json";
     pub const SYNTAX: &str = "Syntax errors in policy.";

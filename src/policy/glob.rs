@@ -14,13 +14,17 @@ pub(crate) enum Token {
     Any,
     /// `?`
     One,
+    /// `*` inside one of the first five ARN segments: does not match `:`.
+    AnyInSegment,
+    /// `?` inside one of the first five ARN segments: does not match `:`.
+    OneInSegment,
 }
 
 impl Token {
     fn literal(self) -> Option<char> {
         match self {
             Token::Char(c) | Token::Quoted(c) => Some(c),
-            Token::Any | Token::One => None,
+            Token::Any | Token::One | Token::AnyInSegment | Token::OneInSegment => None,
         }
     }
 }
@@ -37,10 +41,6 @@ impl Pattern {
         let mut p = Pattern::default();
         p.push_text(text, true);
         p
-    }
-
-    pub(crate) fn from_tokens(tokens: Vec<Token>) -> Pattern {
-        Pattern { tokens }
     }
 
     pub(crate) fn tokens(&self) -> &[Token] {
@@ -79,8 +79,8 @@ impl Pattern {
     }
 }
 
-/// Matches `tokens` against `s`. Iterative, with one backtrack point (the last `*`), so the cost
-/// is bounded by `len(tokens) * len(s)` and hostile patterns cannot recurse or blow up.
+/// Matches `tokens` against `s` by dynamic programming over (pattern prefix, text prefix): cost
+/// `len(tokens) * len(s)` steps and one row of memory, no recursion, whatever the pattern.
 pub(crate) fn match_tokens(tokens: &[Token], s: &[char], fold_case: bool) -> bool {
     let eq = |p: char, c: char| {
         if fold_case {
@@ -93,35 +93,39 @@ pub(crate) fn match_tokens(tokens: &[Token], s: &[char], fold_case: bool) -> boo
             p == c
         }
     };
-    let (mut ti, mut si) = (0usize, 0usize);
-    let mut star: Option<(usize, usize)> = None;
-    while si < s.len() {
-        let current = s.get(si).copied();
-        match (tokens.get(ti), current) {
-            (Some(Token::Any), _) => {
-                star = Some((ti + 1, si));
-                ti += 1;
-            }
-            (Some(Token::One), Some(_)) => {
-                ti += 1;
-                si += 1;
-            }
-            (Some(Token::Char(p) | Token::Quoted(p)), Some(c)) if eq(*p, c) => {
-                ti += 1;
-                si += 1;
-            }
-            _ => match star {
-                Some((after_star, matched_from)) => {
-                    ti = after_star;
-                    si = matched_from + 1;
-                    star = Some((after_star, matched_from + 1));
-                }
-                None => return false,
-            },
+    // row[j]: the first j tokens match the text read so far.
+    let mut row = vec![false; tokens.len() + 1];
+    let mut next = vec![false; tokens.len() + 1];
+    if let Some(first) = row.first_mut() {
+        *first = true;
+    }
+    for (j, t) in tokens.iter().enumerate() {
+        let star = matches!(t, Token::Any | Token::AnyInSegment);
+        let before = row.get(j).copied().unwrap_or(false);
+        if let Some(cell) = row.get_mut(j + 1) {
+            *cell = star && before;
         }
     }
-    while matches!(tokens.get(ti), Some(Token::Any)) {
-        ti += 1;
+    for &c in s {
+        if let Some(first) = next.first_mut() {
+            *first = false;
+        }
+        for (j, t) in tokens.iter().enumerate() {
+            let diag = row.get(j).copied().unwrap_or(false);
+            let up = row.get(j + 1).copied().unwrap_or(false);
+            let left = next.get(j).copied().unwrap_or(false);
+            let value = match *t {
+                Token::Any => left || up,
+                Token::AnyInSegment => left || (up && c != ':'),
+                Token::One => diag,
+                Token::OneInSegment => diag && c != ':',
+                Token::Char(p) | Token::Quoted(p) => diag && eq(p, c),
+            };
+            if let Some(cell) = next.get_mut(j + 1) {
+                *cell = value;
+            }
+        }
+        std::mem::swap(&mut row, &mut next);
     }
-    ti == tokens.len()
+    row.last().copied().unwrap_or(false)
 }

@@ -1,5 +1,5 @@
 //! Addresses and ranges for `IpAddress` / `NotIpAddress`: "standard CIDR format (for example,
-//! 203.0.113.0/24 or 2001:DB8:1234:5678::/64). If you specify an IP address without the
+//! `203.0.113.0/24` or `2001:DB8:1234:5678::/64`). If you specify an IP address without the
 //! associated routing prefix, IAM uses the default prefix value of /32" (IAM User Guide, IP
 //! address condition operators); an IPv6 address without a prefix is a /128.
 
@@ -32,11 +32,15 @@ impl Cidr {
     pub(crate) fn contains(&self, ip: IpAddr) -> bool {
         match (self.network, normalise(ip)) {
             (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
                 u32::from(net) & mask == u32::from(ip) & mask
             }
             (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                let mask = u128::MAX.checked_shl(128 - u32::from(self.prefix)).unwrap_or(0);
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
                 u128::from(net) & mask == u128::from(ip) & mask
             }
             _ => false,

@@ -1,11 +1,11 @@
 //! Where each statement sits in the submitted JSON text, for `Simulate*Policy`'s
 //! `MatchedStatements` (`StartPosition` / `EndPosition`).
 //!
-//! serde_json gives no spans, so this is a small scan over text that serde_json has already
+//! `serde_json` gives no spans, so this is a small scan over text that `serde_json` has already
 //! accepted. It tracks positions the way AWS reports them: AWS answered `StartPosition` column 41
 //! and `EndPosition` column 113 (line 1) for the one-line document
 //! `{"Version": "2012-10-17", "Statement": {"Sid": "", …, "Resource": "*"}}`, whose statement
-//! braces sit at 1-based columns 40 and 112 (recorded in shared/aws-recorded/iam.recorded.json,
+//! braces sit at 1-based columns 40 and 112 (recorded in `shared/aws-recorded`/iam.recorded.json,
 //! `test_simulate_principle_policy`). So a position is the line and 1-based column of the
 //! character just after the opening and just after the closing brace, which is what a Java JSON
 //! parser reports as its location after reading each brace. Columns count UTF-16 code units, a
@@ -30,7 +30,7 @@ pub struct Span {
 }
 
 /// The spans of the statements of the top-level `Statement` element, in document order. When
-/// the key appears more than once the last one counts, as it does for serde_json. Returns an
+/// the key appears more than once the last one counts, as it does for `serde_json`. Returns an
 /// empty list if the text is not shaped as expected (the caller then reports default positions).
 pub(crate) fn statement_spans(text: &str) -> Vec<Span> {
     let mut s = Scanner::new(text);
@@ -46,11 +46,19 @@ struct Scanner<'a> {
 
 impl<'a> Scanner<'a> {
     fn new(text: &'a str) -> Scanner<'a> {
-        Scanner { chars: text.chars().peekable(), line: 1, column: 1, after_cr: false }
+        Scanner {
+            chars: text.chars().peekable(),
+            line: 1,
+            column: 1,
+            after_cr: false,
+        }
     }
 
     fn position(&self) -> Position {
-        Position { line: self.line, column: self.column }
+        Position {
+            line: self.line,
+            column: self.column,
+        }
     }
 
     fn bump(&mut self) -> Option<char> {
@@ -148,7 +156,10 @@ impl<'a> Scanner<'a> {
         self.bump();
         let start = self.position();
         self.skip_nested(1)?;
-        Some(Span { start, end: self.position() })
+        Some(Span {
+            start,
+            end: self.position(),
+        })
     }
 
     /// Consumes up to and including the bracket that closes `depth` open ones.
@@ -182,8 +193,10 @@ impl<'a> Scanner<'a> {
                 self.skip_nested(1)
             }
             _ => {
-                while !matches!(self.peek(), None | Some(',' | '}' | ']' | ' ' | '\t' | '\n' | '\r'))
-                {
+                while !matches!(
+                    self.peek(),
+                    None | Some(',' | '}' | ']' | ' ' | '\t' | '\n' | '\r')
+                ) {
                     self.bump();
                 }
                 Some(())
@@ -192,7 +205,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// Reads a JSON string and decodes its escapes, so an escaped key (`"St\u0061tement"`) is
-    /// recognised as serde_json recognises it.
+    /// recognised as `serde_json` recognises it.
     fn string(&mut self) -> Option<String> {
         if self.bump()? != '"' {
             return None;

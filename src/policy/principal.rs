@@ -1,7 +1,7 @@
 //! The `Principal` / `NotPrincipal` element of resource-based policies (role trust policies,
 //! bucket policies) and how it names a caller.
 //!
-//! From the IAM User Guide (reference_policies_elements_principal, and the evaluation-logic page):
+//! From the IAM User Guide (`reference_policies_elements_principal`, and the evaluation-logic page):
 //! - `"*"` and `{"AWS": "*"}` name everyone;
 //! - an account id `123456789012` or `arn:aws:iam::123456789012:root` names the account: every
 //!   principal of that account, with the account's own identity policies deciding ("delegates
@@ -85,45 +85,56 @@ pub enum PrincipalMatch {
 }
 
 impl PrincipalBlock {
-    /// Reads the element's JSON. Shape errors are `Syntax errors in policy.`; a form AWS refuses
-    /// as a principal is `Invalid principal in policy: "KEY":"value"`.
-    pub(crate) fn from_json(value: &serde_json::Value) -> Result<PrincipalBlock, PolicyError> {
+    /// Reads the element's JSON. A shape error (`Syntax errors in policy.`) is the outer `Err`;
+    /// an entry AWS refuses as a principal (`Invalid principal in policy: "KEY":"value"`) is the
+    /// inner one, because AWS reports it only after the syntax and version checks.
+    pub(crate) fn from_json(
+        value: &serde_json::Value,
+    ) -> Result<Result<PrincipalBlock, PolicyError>, PolicyError> {
         use serde_json::Value;
-        match value {
-            Value::String(s) if s == "*" => Ok(PrincipalBlock::Any),
-            Value::Object(map) => {
-                let mut entries = Vec::new();
-                for (k, v) in map {
-                    let key = PrincipalKey::parse(k).ok_or_else(|| malformed(msg::SYNTAX))?;
-                    let values: Vec<&str> = match v {
-                        Value::String(s) => vec![s.as_str()],
-                        Value::Array(items) => items
-                            .iter()
-                            .map(|i| i.as_str().ok_or_else(|| malformed(msg::SYNTAX)))
-                            .collect::<Result<_, _>>()?,
-                        _ => return Err(malformed(msg::SYNTAX)),
-                    };
-                    for value in values {
-                        check_entry(key, value)?;
-                        entries.push(PrincipalEntry { key, value: value.to_owned() });
-                    }
-                }
-                if entries.is_empty() {
-                    return Err(malformed(msg::NO_PRINCIPALS));
-                }
-                Ok(PrincipalBlock::Listed(entries))
+        let map = match value {
+            Value::String(s) if s == "*" => return Ok(Ok(PrincipalBlock::Any)),
+            Value::Object(map) => map,
+            _ => return Err(malformed(msg::SYNTAX)),
+        };
+        let mut entries = Vec::new();
+        for (k, v) in map {
+            let key = PrincipalKey::parse(k).ok_or_else(|| malformed(msg::SYNTAX))?;
+            let values: Vec<&str> = match v {
+                Value::String(s) => vec![s.as_str()],
+                Value::Array(items) => items
+                    .iter()
+                    .map(|i| i.as_str().ok_or_else(|| malformed(msg::SYNTAX)))
+                    .collect::<Result<_, _>>()?,
+                _ => return Err(malformed(msg::SYNTAX)),
+            };
+            for value in values {
+                entries.push(PrincipalEntry {
+                    key,
+                    value: value.to_owned(),
+                });
             }
-            _ => Err(malformed(msg::SYNTAX)),
         }
+        if entries.is_empty() {
+            return Ok(Err(malformed(msg::NO_PRINCIPALS)));
+        }
+        if let Some(bad) = entries.iter().find(|e| !entry_is_valid(e.key, &e.value)) {
+            return Ok(Err(PolicyError::invalid_principal(
+                bad.key.message_name(),
+                &bad.value,
+            )));
+        }
+        Ok(Ok(PrincipalBlock::Listed(entries)))
     }
 
     /// How this element names `caller` when used as `Principal`; `None` if it does not.
     pub(crate) fn matches(&self, caller: &PrincipalRef) -> Option<PrincipalMatch> {
         match self {
             PrincipalBlock::Any => Some(PrincipalMatch::Direct),
-            PrincipalBlock::Listed(entries) => {
-                entries.iter().filter_map(|e| entry_matches(e, caller)).max()
-            }
+            PrincipalBlock::Listed(entries) => entries
+                .iter()
+                .filter_map(|e| entry_matches(e, caller))
+                .max(),
         }
     }
 
@@ -134,13 +145,17 @@ impl PrincipalBlock {
             return false;
         };
         identities(caller).iter().any(|identity| {
-            !entries.iter().any(|e| entry_matches(e, &identity.as_caller(caller)).is_some())
+            !entries
+                .iter()
+                .any(|e| entry_matches(e, &identity.as_caller(caller)).is_some())
         })
     }
 }
 
-fn check_entry(key: PrincipalKey, value: &str) -> Result<(), PolicyError> {
-    let ok = match key {
+/// The forms AWS accepts: `*`, an account id, or an IAM/STS ARN without wildcards for `AWS`;
+/// a non-empty name without whitespace for the other keys.
+fn entry_is_valid(key: PrincipalKey, value: &str) -> bool {
+    match key {
         PrincipalKey::Aws => {
             value == "*"
                 || is_account_id(value)
@@ -154,8 +169,7 @@ fn check_entry(key: PrincipalKey, value: &str) -> Result<(), PolicyError> {
         PrincipalKey::Service | PrincipalKey::Federated | PrincipalKey::CanonicalUser => {
             !value.is_empty() && !value.contains(char::is_whitespace)
         }
-    };
-    if ok { Ok(()) } else { Err(PolicyError::invalid_principal(key.message_name(), value)) }
+    }
 }
 
 fn is_account_id(s: &str) -> bool {
@@ -261,7 +275,9 @@ fn identities(caller: &PrincipalRef) -> Vec<Identity<'_>> {
     if let Some(parent) = caller.parent_arn.as_deref() {
         out.push(Identity::Parent(parent));
     }
-    if is_aws_caller(caller.kind) && caller.kind != PrincipalType::Root && !caller.account.is_empty()
+    if is_aws_caller(caller.kind)
+        && caller.kind != PrincipalType::Root
+        && !caller.account.is_empty()
     {
         out.push(Identity::Account);
     }

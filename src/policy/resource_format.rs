@@ -1,6 +1,6 @@
 //! Checks on the text of `Resource` / `NotResource` entries, with AWS's messages. The rules and
-//! wordings follow the cases moto verified against AWS `CreatePolicy` (tests/test_iam/
-//! test_iam_policies.py) and LocalStack's later revision of the same validator (which added
+//! wordings follow the cases moto verified against AWS `CreatePolicy` (`tests/test_iam/`
+//! `test_iam_policies.py`) and `LocalStack`'s later revision of the same validator (which added
 //! `root` to the IAM path message).
 
 /// Partitions AWS knows; `*` is also accepted.
@@ -39,7 +39,9 @@ pub(crate) fn format_error(resource: &str) -> Option<String> {
         return None;
     }
     let Some((_, after_arn)) = resource.split_once(':') else {
-        return Some(format!("Resource {resource} must be in ARN format or \"*\"."));
+        return Some(format!(
+            "Resource {resource} must be in ARN format or \"*\"."
+        ));
     };
     let (partition, after_partition) = match after_arn.split_once(':') {
         Some((p, rest)) => (p, Some(rest)),
@@ -51,16 +53,22 @@ pub(crate) fn format_error(resource: &str) -> Option<String> {
     let Some(after_partition) = after_partition else {
         return Some(super::error::msg::VENDOR_NOT_QUALIFIED.to_owned());
     };
-    let (service, after_service) = after_partition.split_once(':').unwrap_or((after_partition, ""));
+    let (service, after_service) = after_partition
+        .split_once(':')
+        .unwrap_or((after_partition, ""));
     let has_region = !after_service.starts_with(':');
     let after_region = after_service.split_once(':').map_or("", |(_, r)| r);
     let resource_id = after_region.split_once(':').map_or("", |(_, r)| r);
     match service {
         "iam" if has_region => {
-            return Some(format!("IAM resource {resource} cannot contain region information."));
+            return Some(format!(
+                "IAM resource {resource} cannot contain region information."
+            ));
         }
         "s3" if has_region && !resource_id.starts_with("accesspoint/") => {
-            return Some(format!("Resource {resource} can not contain region information."));
+            return Some(format!(
+                "Resource {resource} can not contain region information."
+            ));
         }
         "iam"
             if !(resource_id == "*"
@@ -84,8 +92,16 @@ fn partition_error(partition: &str, rest: &str) -> String {
         Some(p) if !p.is_empty() || parts.len() > 1 => (*p).to_owned(),
         _ => "*".to_owned(),
     };
-    let nth = |i: usize| parts.get(i).map_or_else(|| "*".to_owned(), |p| (*p).to_owned());
-    let tail = if parts.len() > 3 { parts.get(3..).unwrap_or_default().join(":") } else { "*".to_owned() };
+    let nth = |i: usize| {
+        parts
+            .get(i)
+            .map_or_else(|| "*".to_owned(), |p| (*p).to_owned())
+    };
+    let tail = if parts.len() > 3 {
+        parts.get(3..).unwrap_or_default().join(":")
+    } else {
+        "*".to_owned()
+    };
     format!(
         "Partition \"{partition}\" is not valid for resource \"arn:{partition}:{first}:{}:{}:{tail}\".",
         nth(1),

@@ -1,7 +1,7 @@
 //! Policy variables: `${aws:username}`, `${aws:PrincipalTag/team}`, any context key,
 //! `${key, 'default'}`, and the escapes `${*}`, `${?}`, `${$}`.
 //!
-//! Rules (IAM User Guide, reference_policies_variables):
+//! Rules (IAM User Guide, `reference_policies_variables`):
 //! - only documents with `"Version": "2012-10-17"` have variables; in older ones `${…}` is
 //!   literal text;
 //! - the key is case-insensitive and must hold one value (multivalued keys cannot be variables);
@@ -19,7 +19,11 @@ enum Part {
     /// Text as written (wildcards keep their meaning where the element allows them).
     Text(String),
     /// `${key}` or `${key, 'default'}`.
-    Var { key: String, key_lower: String, default: Option<String> },
+    Var {
+        key: String,
+        key_lower: String,
+        default: Option<String>,
+    },
     /// `${*}`, `${?}`, `${$}`: always a literal character.
     Escape(char),
 }
@@ -34,7 +38,9 @@ impl Template {
     /// Splits `s`; with `variables` false (documents older than 2012-10-17) it is all text.
     pub(crate) fn parse(s: &str, variables: bool) -> Template {
         if !variables || !s.contains("${") {
-            return Template { parts: vec![Part::Text(s.to_owned())] };
+            return Template {
+                parts: vec![Part::Text(s.to_owned())],
+            };
         }
         let mut parts = Vec::new();
         let mut text = String::new();
@@ -93,12 +99,14 @@ impl Template {
             match part {
                 Part::Text(t) => pattern.push_text(t, wildcards),
                 Part::Escape(c) => pattern.push_quoted(c.encode_utf8(&mut [0; 4])),
-                Part::Var { key, key_lower, default } => {
-                    match lookup(context, key, key_lower, default.as_deref(), missing) {
-                        Some(value) => pattern.push_quoted(&value),
-                        None => ok = false,
-                    }
-                }
+                Part::Var {
+                    key,
+                    key_lower,
+                    default,
+                } => match lookup(context, key, key_lower, default.as_deref(), missing) {
+                    Some(value) => pattern.push_quoted(&value),
+                    None => ok = false,
+                },
             }
         }
         ok.then_some(pattern)
@@ -110,7 +118,8 @@ impl Template {
         context: &RequestContext,
         missing: &mut Vec<String>,
     ) -> Option<String> {
-        self.resolve_pattern(context, false, missing).and_then(|p| p.literal_text())
+        self.resolve_pattern(context, false, missing)
+            .and_then(|p| p.literal_text())
     }
 }
 
@@ -132,7 +141,11 @@ fn parse_inner(inner: &str) -> Option<Part> {
     if key.is_empty() {
         return None;
     }
-    Some(Part::Var { key: key.to_owned(), key_lower: key.to_lowercase(), default })
+    Some(Part::Var {
+        key: key.to_owned(),
+        key_lower: key.to_lowercase(),
+        default,
+    })
 }
 
 fn lookup(
@@ -146,12 +159,10 @@ fn lookup(
         Some([single]) => Some(single.to_text()),
         // Multivalued keys cannot be used as variables; an empty set has no value to use.
         Some(values) if !values.is_empty() => None,
-        _ => match default {
-            Some(d) => Some(d.to_owned()),
-            None => {
-                missing.push(key.to_owned());
-                None
-            }
-        },
+        _ if default.is_some() => default.map(str::to_owned),
+        _ => {
+            missing.push(key.to_owned());
+            None
+        }
     }
 }

@@ -6,10 +6,12 @@
 //!   the `SignatureDoesNotMatch` sentence (STS, boto/boto3#756), "Signature
 //!   expired: … is now earlier than … (… - 15 min.)" (STS AssumeRole,
 //!   devsecops/bootcamp#101), "Signature not yet current: … is still later
-//!   than … (… + 15 min.)", "Credential should be scoped to a valid region,
+//!   than … (… + 5 min.)" (Elastic Beanstalk's front end, which allows five
+//!   minutes; quoted in a public blog), "Credential should be scoped to a valid region,
 //!   not '…'. " (IAM, aws/aws-sdk-go#156 and aws/aws-sdk-php#493; trailing
-//!   space in joona/aws-es-curl#15), "Request is missing Authentication Token",
-//!   and the combined scope message "… correct service: '…'. … valid
+//!   space in joona/aws-es-curl#15), "Request is missing Authentication Token"
+//!   (STS and SNS `ErrorResponse` bodies, HTTP 403, kept as test fixtures in
+//!   public repositories), and the combined scope message "… correct service: '…'. … valid
 //!   terminator: 'aws4_request', not '…'. Date in Credential scope does not
 //!   match YYYYMMDD from ISO-8601 version of date from HTTP: '…' != '…', from
 //!   '…'." (DynamoDB responses recorded in mhart/dynalite's comments; IAM and

@@ -97,10 +97,10 @@ impl SigningKeyCache {
         };
         {
             let entries = self.lock();
-            if let Some(hit) = entries.get(&id) {
-                if bool::from(hit.fingerprint.ct_eq(&print)) {
-                    return hit.key.clone();
-                }
+            if let Some(hit) = entries.get(&id)
+                && bool::from(hit.fingerprint.ct_eq(&print))
+            {
+                return hit.key.clone();
             }
         }
         // Derived outside the lock: four HMACs need not hold up other requests.

@@ -19,6 +19,11 @@
 //! a verifier that is "right" but disagrees with the SDKs rejects real
 //! traffic: see `canonical.rs` and `encoding.rs` for the details.
 
+#![allow(
+    clippy::doc_markdown,
+    reason = "the spec's own words (SigV4, UriEncode, LocalStack) read better unquoted"
+)]
+
 mod canonical;
 mod dates;
 mod encoding;

@@ -78,6 +78,12 @@ impl fmt::Debug for ParsedAuth {
 /// # Errors
 /// The [`AuthError`] AWS would answer with; see the variants.
 pub fn parse(req: &RequestParts<'_>, settings: &Settings) -> Result<ParsedAuth, AuthError> {
+    // Request dates have whole seconds and AWS's messages show whole
+    // seconds, so the clock is judged by its second too.
+    let settings = &Settings {
+        now: settings.now.replace_nanosecond(0).unwrap_or(settings.now),
+        ..*settings
+    };
     let authorization = header(req.headers, "authorization");
     let query = QueryParams::new(req.query);
     match (authorization, query.get("X-Amz-Algorithm")) {
@@ -194,9 +200,9 @@ fn parse_query(
     let mut missing = String::new();
     for name in REQUIRED {
         if query.get(name).is_none_or(str::is_empty) {
-            missing.push_str(&format!(
-                "AWS query-string parameters must include '{name}'. "
-            ));
+            missing.push_str("AWS query-string parameters must include '");
+            missing.push_str(name);
+            missing.push_str("'. ");
         }
     }
     let (Some(algorithm), Some(credential), Some(signature), Some(signed_headers), Some(date)) = (
@@ -283,19 +289,19 @@ fn parse_credential(
     };
     let iso = format_amz_date(request_time);
     let ymd = &iso[..8];
-    let mut problems = String::new();
+    let mut problems = Vec::new();
     if terminator != TERMINATOR {
-        problems.push_str(&format!(
+        problems.push(format!(
             "Credential should be scoped with a valid terminator: '{TERMINATOR}', not '{terminator}'. "
         ));
     }
     if date != ymd {
-        problems.push_str(&format!(
+        problems.push(format!(
             "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '{date}' != '{ymd}', from '{iso}'."
         ));
     }
     if !problems.is_empty() {
-        return Err(AuthError::SignatureDoesNotMatch(problems));
+        return Err(AuthError::SignatureDoesNotMatch(problems.concat()));
     }
     Ok((
         access_key_id.to_owned(),
@@ -331,32 +337,32 @@ fn parse_expires(raw: &str) -> Result<u32, AuthError> {
 fn check_skew(request_time: OffsetDateTime, settings: &Settings) -> Result<(), AuthError> {
     check_not_in_future(request_time, settings)?;
     let skew = settings.max_skew;
-    if let Some(earliest) = settings.now.checked_sub(skew) {
-        if request_time < earliest {
-            return Err(AuthError::SignatureDoesNotMatch(format!(
-                "Signature expired: {} is now earlier than {} ({} - {}.)",
-                format_amz_date(request_time),
-                format_amz_date(earliest),
-                format_amz_date(settings.now),
-                describe(skew)
-            )));
-        }
+    if let Some(earliest) = settings.now.checked_sub(skew)
+        && request_time < earliest
+    {
+        return Err(AuthError::SignatureDoesNotMatch(format!(
+            "Signature expired: {} is now earlier than {} ({} - {}.)",
+            format_amz_date(request_time),
+            format_amz_date(earliest),
+            format_amz_date(settings.now),
+            describe(skew)
+        )));
     }
     Ok(())
 }
 
 fn check_not_in_future(request_time: OffsetDateTime, settings: &Settings) -> Result<(), AuthError> {
     let skew = settings.max_skew;
-    if let Some(latest) = settings.now.checked_add(skew) {
-        if request_time > latest {
-            return Err(AuthError::SignatureDoesNotMatch(format!(
-                "Signature not yet current: {} is still later than {} ({} + {}.)",
-                format_amz_date(request_time),
-                format_amz_date(latest),
-                format_amz_date(settings.now),
-                describe(skew)
-            )));
-        }
+    if let Some(latest) = settings.now.checked_add(skew)
+        && request_time > latest
+    {
+        return Err(AuthError::SignatureDoesNotMatch(format!(
+            "Signature not yet current: {} is still later than {} ({} + {}.)",
+            format_amz_date(request_time),
+            format_amz_date(latest),
+            format_amz_date(settings.now),
+            describe(skew)
+        )));
     }
     Ok(())
 }
@@ -374,10 +380,10 @@ fn check_presigned_time(
     };
     check_not_in_future(request_time, settings)?;
     // Past the end of time nothing expires; checked_add only fails there.
-    if let Some(end) = request_time.checked_add(Duration::seconds(i64::from(expires))) {
-        if settings.now > end {
-            return Err(AuthError::RequestExpired(REQUEST_EXPIRED.to_owned()));
-        }
+    if let Some(end) = request_time.checked_add(Duration::seconds(i64::from(expires)))
+        && settings.now > end
+    {
+        return Err(AuthError::RequestExpired(REQUEST_EXPIRED.to_owned()));
     }
     Ok(())
 }

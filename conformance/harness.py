@@ -1,0 +1,107 @@
+"""A tiny test runner for the conformance suite.
+
+Runs every `test_*` function of every conformance/test_*.py, in file order
+then definition order. A test that takes a parameter named `d` gets a fresh
+running Daemon, stopped with SIGTERM afterwards; other tests manage their own
+daemons. Usage: harness.py [SUBSTRING ...] keeps only tests whose
+"file::name" contains one of the substrings. The last line printed is always
+"N passed, M failed"; the exit status is 0 only if M == 0 and N > 0.
+"""
+
+import glob
+import importlib
+import inspect
+import os
+import signal
+import sys
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import daemon  # noqa: E402
+
+TEST_TIMEOUT = int(os.environ.get("CONFORMANCE_TEST_TIMEOUT", "120"))
+
+
+class TestTimeout(Exception):  # noqa: N818
+    pass
+
+
+def _alarm(signum, frame):
+    raise TestTimeout(f"test took longer than {TEST_TIMEOUT}s")
+
+
+def collect(filters):
+    tests = []
+    for path in sorted(glob.glob(os.path.join(HERE, "test_*.py"))):
+        try:
+            mod = importlib.import_module(os.path.basename(path)[:-3])
+        except Exception as e:  # noqa: BLE001 - reported as a failed test
+            def broken(e=e):
+                raise e
+            tests.append((f"{os.path.basename(path)}::<import>", broken))
+            continue
+        funcs = [f for n, f in vars(mod).items()
+                 if n.startswith("test_") and inspect.isfunction(f) and f.__module__ == mod.__name__]
+        funcs.sort(key=lambda f: f.__code__.co_firstlineno)
+        for f in funcs:
+            name = f"{os.path.basename(path)}::{f.__name__}"
+            if not filters or any(s in name for s in filters):
+                tests.append((name, f))
+    return tests
+
+
+def run_one(name, func):
+    started = time.monotonic()
+    signal.alarm(TEST_TIMEOUT)
+    try:
+        if "d" in inspect.signature(func).parameters:
+            d = daemon.Daemon().start()
+            try:
+                func(d)
+            finally:
+                d.stop()
+        else:
+            func()
+        ok, report = True, None
+    except Exception:  # noqa: BLE001 - a failure of any kind, TestTimeout too
+        ok, report = False, traceback.format_exc()
+    finally:
+        signal.alarm(0)
+    logs = daemon.clean_up_test()
+    if not ok:
+        report += logs
+    return ok, report, time.monotonic() - started
+
+
+def main():
+    if not os.access(daemon.IAMD, os.X_OK):
+        print(f"no iamd binary at {daemon.IAMD}")
+        print("0 passed, 1 failed")
+        return 1
+    signal.signal(signal.SIGALRM, _alarm)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    passed = failed = 0
+    failures = []
+    try:
+        for name, func in collect(sys.argv[1:]):
+            ok, report, secs = run_one(name, func)
+            print(f"{'ok  ' if ok else 'FAIL'} {name} ({secs:.1f}s)", flush=True)
+            if ok:
+                passed += 1
+            else:
+                failed += 1
+                failures.append(name)
+                print("    " + report.rstrip().replace("\n", "\n    "), flush=True)
+    finally:
+        daemon.kill_leftovers()
+    if failures:
+        print("failed: " + ", ".join(failures))
+    print(f"{passed} passed, {failed} failed", flush=True)
+    return 0 if failed == 0 and passed > 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
