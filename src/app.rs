@@ -96,40 +96,52 @@ impl App {
         Ok((app, generated))
     }
 
+    /// Makes sure the default account exists and has a root key: the configured one, else one
+    /// generated now (returned so it can be shown once).
     fn bootstrap_root(&self) -> Result<Option<GeneratedRoot>, AwsError> {
         let account = self.settings.account_id.clone();
-        let has_keys = self
-            .store
-            .account(&account)?
-            .is_some_and(|a| !a.root_access_keys.is_empty());
-        if self.settings.root.is_some() || has_keys {
+        let now = self
+            .clock
+            .now()
+            .replace_millisecond(0)
+            .unwrap_or_else(|_| self.clock.now());
+        let existing = self.store.account(&account)?;
+        let needs_key = self.settings.root.is_none()
+            && existing
+                .as_ref()
+                .is_none_or(|a| a.root_access_keys.is_empty());
+        if existing.is_some() && !needs_key {
             return Ok(None);
         }
-        let id = new_id(IdKind::AccessKey);
-        let secret = SecretKey::new(new_secret());
-        let sealed = self.store.sealer().seal(&id, &secret)?;
-        let now = self.clock.now();
+        let generated = needs_key.then(|| GeneratedRoot {
+            access_key_id: new_id(IdKind::AccessKey),
+            secret: SecretKey::new(new_secret()),
+        });
+        let sealed = generated
+            .as_ref()
+            .map(|g| self.store.sealer().seal(&g.access_key_id, &g.secret))
+            .transpose()?;
         self.store.transact(|tx| {
             let mut a = tx.account(&account)?.unwrap_or_else(|| AccountRecord {
                 id: account.clone(),
+                create_date: Some(now),
                 ..AccountRecord::default()
             });
-            a.root_access_keys.push(id.clone());
-            tx.put_account(&a)?;
-            tx.put_access_key(&AccessKeyRecord {
-                id: id.clone(),
-                account: account.clone(),
-                user: None,
-                status: KeyStatus::Active,
-                create_date: now,
-                secret: sealed.clone(),
-            })
+            if let (Some(g), Some(sealed)) = (&generated, &sealed) {
+                a.root_access_keys.push(g.access_key_id.clone());
+                tx.put_access_key(&AccessKeyRecord {
+                    id: g.access_key_id.clone(),
+                    account: account.clone(),
+                    user: None,
+                    status: KeyStatus::Active,
+                    create_date: now,
+                    secret: sealed.clone(),
+                })?;
+            }
+            tx.put_account(&a)
         })?;
         self.store.flush_blocking()?;
-        Ok(Some(GeneratedRoot {
-            access_key_id: id,
-            secret,
-        }))
+        Ok(generated)
     }
 
     /// Serves one API request.
@@ -217,6 +229,10 @@ impl App {
             uri_encoding: UriEncoding::Double,
         };
         let parsed = sigv4::parse(&parts, &sig_settings)?;
+        if parsed.unsigned_payload {
+            // The body carries the action and its parameters: IAM and STS must have it signed.
+            return Err(AwsError::signature_mismatch());
+        }
         sigv4::check_service(&parsed.scope, entry.service.name())?;
         let caller = authn::authenticate(self, &parts, &parsed, &sig_settings)?;
         outcome.principal = caller.principal.arn();

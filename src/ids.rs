@@ -1,5 +1,6 @@
-//! Identifiers and secrets in AWS's formats: a 4-letter prefix plus 16 characters of `A-Z2-7`
-//! (`AKIA…`, `AIDA…`), and 40-character secret access keys.
+//! Identifiers and secrets in AWS's formats: a 4-letter prefix plus characters of `A-Z2-7` —
+//! 16 for access key ids (`AKIAIOSFODNN7EXAMPLE`, 20 in all), 17 for unique ids of users, roles,
+//! groups and policies (`AIDACKCEVSQ6C2EXAMPLE`, 21 in all) — and 40-character secret keys.
 
 use rand::Rng;
 use rand::rngs::OsRng;
@@ -27,6 +28,15 @@ impl IdKind {
             Self::Policy => "ANPA",
         }
     }
+
+    /// Characters after the prefix, as AWS issues them.
+    #[must_use]
+    pub fn body_len(self) -> usize {
+        match self {
+            Self::AccessKey | Self::TemporaryAccessKey => 16,
+            Self::User | Self::Role | Self::Group | Self::Policy => 17,
+        }
+    }
 }
 
 const BASE32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
@@ -37,9 +47,9 @@ const SECRET_ALPHABET: &[u8; 64] =
 #[must_use]
 pub fn new_id(kind: IdKind) -> String {
     let mut rng = OsRng;
-    let mut id = String::with_capacity(20);
+    let mut id = String::with_capacity(4 + kind.body_len());
     id.push_str(kind.prefix());
-    for _ in 0..16 {
+    for _ in 0..kind.body_len() {
         id.push(char::from(BASE32[rng.gen_range(0..BASE32.len())]));
     }
     id
@@ -57,7 +67,9 @@ pub fn new_secret() -> String {
 /// Whether `id` has the shape of an identifier of `kind`.
 #[must_use]
 pub fn looks_like(id: &str, kind: IdKind) -> bool {
-    id.len() == 20 && id.starts_with(kind.prefix()) && id[4..].bytes().all(|b| BASE32.contains(&b))
+    id.len() == 4 + kind.body_len()
+        && id.starts_with(kind.prefix())
+        && id[4..].bytes().all(|b| BASE32.contains(&b))
 }
 
 #[cfg(test)]
@@ -66,8 +78,14 @@ mod tests {
 
     #[test]
     fn ids_have_aws_shape() {
-        for kind in [IdKind::AccessKey, IdKind::User, IdKind::TemporaryAccessKey] {
+        for (kind, len) in [
+            (IdKind::AccessKey, 20),
+            (IdKind::User, 21),
+            (IdKind::TemporaryAccessKey, 20),
+            (IdKind::Role, 21),
+        ] {
             let id = new_id(kind);
+            assert_eq!(id.len(), len, "{id}");
             assert!(looks_like(&id, kind), "{id}");
             assert!(!looks_like(&id.to_lowercase(), kind));
         }

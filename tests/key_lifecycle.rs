@@ -21,7 +21,7 @@ async fn a_created_key_signs_requests_until_deactivated_or_deleted() {
         .unwrap();
     assert_eq!(user.arn, format!("arn:aws:iam::{ACCOUNT}:user/team/alice"));
     assert!(
-        user.user_id.starts_with("AIDA") && user.user_id.len() == 20,
+        user.user_id.starts_with("AIDA") && user.user_id.len() == 21,
         "{}",
         user.user_id
     );
@@ -301,6 +301,10 @@ async fn root_creates_its_own_keys_and_identifies_as_root() {
     );
     let root_user = iam.get_user().send().await.unwrap().user.unwrap();
     assert_eq!(root_user.arn, format!("arn:aws:iam::{ACCOUNT}:root"));
+    assert!(
+        root_user.create_date.secs() > 1_700_000_000,
+        "root's CreateDate is when the account was set up"
+    );
 }
 
 #[tokio::test]

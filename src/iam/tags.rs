@@ -3,11 +3,21 @@
 use crate::error::AwsError;
 use crate::protocol::{Tag, XmlOut, rules::MAX_TAGS};
 
-/// Refuses a request that names one key twice (keys compare without case).
+/// Refuses a request that names one key twice (keys compare without case), or a key in the
+/// `aws:` namespace, which AWS reserves for itself in any letter case.
 ///
 /// # Errors
-/// `InvalidInput`, worded as IAM does.
-pub fn check_unique(tags: &[Tag]) -> Result<(), AwsError> {
+/// `InvalidInput`.
+pub fn check_request(tags: &[Tag]) -> Result<(), AwsError> {
+    if tags.iter().any(|t| {
+        t.key
+            .get(..4)
+            .is_some_and(|p| p.eq_ignore_ascii_case("aws:"))
+    }) {
+        return Err(AwsError::InvalidInput(
+            "Tag keys starting with 'aws:' are reserved for internal use.".into(),
+        ));
+    }
     for (i, t) in tags.iter().enumerate() {
         if tags[..i]
             .iter()
@@ -73,7 +83,9 @@ mod tests {
 
     #[test]
     fn keys_compare_without_case() {
-        assert!(check_unique(&[tag("Team", "a"), tag("team", "b")]).is_err());
+        assert!(check_request(&[tag("Team", "a"), tag("team", "b")]).is_err());
+        assert!(check_request(&[tag("AWS:x", "a")]).is_err());
+        assert!(check_request(&[tag("awsx", "a")]).is_ok());
         let mut tags = vec![tag("Team", "a")];
         merge(&mut tags, &[tag("TEAM", "b")]).unwrap();
         assert_eq!(tags, vec![tag("TEAM", "b")]);

@@ -36,7 +36,7 @@ impl Operation for TagUser {
         }
         f.finish()?;
         let tags = tags.unwrap_or_default();
-        tags::check_unique(&tags)?;
+        tags::check_request(&tags)?;
         Ok(Self { name, tags })
     }
 

@@ -52,7 +52,7 @@ impl Operation for CreateUser {
         let boundary = f.opt_str("PermissionsBoundary", &ARN);
         let tags = f.tags("Tags").unwrap_or_default();
         f.finish()?;
-        tags::check_unique(&tags)?;
+        tags::check_request(&tags)?;
         Ok(Self {
             name,
             path,
@@ -121,8 +121,14 @@ impl Operation for GetUser {
     fn run(self, ctx: &Ctx<'_>) -> Result<GetUserResult, AwsError> {
         let Some(name) = self.name.as_deref().or(ctx.caller.principal.user_name()) else {
             // Root asking about itself: IAM answers with the account's root identity.
+            let created = ctx
+                .app
+                .store
+                .account(ctx.account())?
+                .and_then(|a| a.create_date);
             return Ok(GetUserResult::Root {
                 account: ctx.account().to_owned(),
+                created,
             });
         };
         let user = ctx
@@ -136,16 +142,22 @@ impl Operation for GetUser {
 
 pub enum GetUserResult {
     User(UserResult),
-    Root { account: String },
+    Root {
+        account: String,
+        created: Option<time::OffsetDateTime>,
+    },
 }
 
 impl WriteXml for GetUserResult {
     fn write(&self, w: &mut XmlOut) {
         match self {
             Self::User(u) => u.write(w),
-            Self::Root { account } => w.elem("User", |w| {
+            Self::Root { account, created } => w.elem("User", |w| {
                 w.text("UserId", account);
                 w.text("Arn", &format!("arn:aws:iam::{account}:root"));
+                if let Some(at) = created {
+                    w.time("CreateDate", *at);
+                }
             }),
         }
     }

@@ -11,6 +11,9 @@ use crate::protocol::Tag;
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct AccountRecord {
     pub id: String,
+    /// When iamd first saw the account (the root identity's CreateDate).
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub create_date: Option<OffsetDateTime>,
     #[serde(default)]
     pub root_access_keys: Vec<String>,
 }
