@@ -15,9 +15,7 @@ use crate::error::AwsError;
 use crate::ids::{IdKind, new_id, new_secret};
 use crate::protocol::{Params, xml};
 use crate::sigv4::{self, RequestParts, SecretKey, SigningKeyCache, UriEncoding};
-use crate::store::{
-    AccessKeyRecord, AccountRecord, KeyLastUsed, KeyStatus, LastUsedTracker, MasterKey, Store,
-};
+use crate::store::{AccessKeyRecord, AccountRecord, KeyLastUsed, KeyStatus, LastUsedTracker, MasterKey, Store};
 
 /// How far a request's clock may differ from ours, as in AWS.
 pub const MAX_CLOCK_SKEW: Duration = Duration::minutes(15);
@@ -71,12 +69,8 @@ impl App {
     /// # Errors
     /// A message naming what could not be opened or written.
     pub fn open(settings: Settings, clock: Clock) -> Result<(Self, Option<GeneratedRoot>), String> {
-        std::fs::create_dir_all(&settings.data_dir).map_err(|e| {
-            format!(
-                "cannot create data dir {}: {e}",
-                settings.data_dir.display()
-            )
-        })?;
+        std::fs::create_dir_all(&settings.data_dir)
+            .map_err(|e| format!("cannot create data dir {}: {e}", settings.data_dir.display()))?;
         let (master_path, create) = match &settings.master_key_file {
             Some(p) => (p.clone(), false),
             None => (settings.data_dir.join("master.key"), true),
@@ -90,9 +84,7 @@ impl App {
             signing_keys: SigningKeyCache::new(),
             last_used: LastUsedTracker::default(),
         };
-        let generated = app
-            .bootstrap_root()
-            .map_err(|e| format!("cannot prepare the root account: {e}"))?;
+        let generated = app.bootstrap_root().map_err(|e| format!("cannot prepare the root account: {e}"))?;
         Ok((app, generated))
     }
 
@@ -100,27 +92,15 @@ impl App {
     /// generated now (returned so it can be shown once).
     fn bootstrap_root(&self) -> Result<Option<GeneratedRoot>, AwsError> {
         let account = self.settings.account_id.clone();
-        let now = self
-            .clock
-            .now()
-            .replace_millisecond(0)
-            .unwrap_or_else(|_| self.clock.now());
+        let now = self.clock.now().replace_millisecond(0).unwrap_or_else(|_| self.clock.now());
         let existing = self.store.account(&account)?;
-        let needs_key = self.settings.root.is_none()
-            && existing
-                .as_ref()
-                .is_none_or(|a| a.root_access_keys.is_empty());
+        let needs_key = self.settings.root.is_none() && existing.as_ref().is_none_or(|a| a.root_access_keys.is_empty());
         if existing.is_some() && !needs_key {
             return Ok(None);
         }
-        let generated = needs_key.then(|| GeneratedRoot {
-            access_key_id: new_id(IdKind::AccessKey),
-            secret: SecretKey::new(new_secret()),
-        });
-        let sealed = generated
-            .as_ref()
-            .map(|g| self.store.sealer().seal(&g.access_key_id, &g.secret))
-            .transpose()?;
+        let generated = needs_key
+            .then(|| GeneratedRoot { access_key_id: new_id(IdKind::AccessKey), secret: SecretKey::new(new_secret()) });
+        let sealed = generated.as_ref().map(|g| self.store.sealer().seal(&g.access_key_id, &g.secret)).transpose()?;
         self.store.transact(|tx| {
             let mut a = tx.account(&account)?.unwrap_or_else(|| AccountRecord {
                 id: account.clone(),
@@ -151,10 +131,7 @@ impl App {
         let outcome = self.process(&req, &request_id).await;
         let (status, body) = match &outcome.result {
             Ok(body) => (200, body.clone()),
-            Err(e) => (
-                e.status(),
-                xml::error_response(e, outcome.service.namespace(), &request_id),
-            ),
+            Err(e) => (e.status(), xml::error_response(e, outcome.service.namespace(), &request_id)),
         };
         tracing::info!(
             request_id = %request_id,
@@ -165,11 +142,7 @@ impl App {
             latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
             "request"
         );
-        HttpResponse {
-            status,
-            body,
-            request_id,
-        }
+        HttpResponse { status, body, request_id }
     }
 
     async fn process(&self, req: &HttpRequest, request_id: &str) -> Outcome {
@@ -181,16 +154,9 @@ impl App {
         }
         let action = params.get("Action").unwrap_or_default().to_owned();
         let version = params.get("Version");
-        let service = version
-            .and_then(Service::from_version)
-            .or_else(|| dispatch::service_of(&action))
-            .unwrap_or(Service::Iam);
-        let mut outcome = Outcome {
-            action,
-            principal: "-".into(),
-            result: Ok(Vec::new()),
-            service,
-        };
+        let service =
+            version.and_then(Service::from_version).or_else(|| dispatch::service_of(&action)).unwrap_or(Service::Iam);
+        let mut outcome = Outcome { action, principal: "-".into(), result: Ok(Vec::new()), service };
         outcome.result = self.run(req, &params, &mut outcome, request_id).await;
         outcome
     }
@@ -203,10 +169,7 @@ impl App {
         request_id: &str,
     ) -> Result<Vec<u8>, AwsError> {
         if req.method != "POST" && req.method != "GET" {
-            return Err(AwsError::InvalidAction(format!(
-                "Could not find operation for method {}",
-                req.method
-            )));
+            return Err(AwsError::InvalidAction(format!("Could not find operation for method {}", req.method)));
         }
         let entry = dispatch::lookup(outcome.service, &outcome.action).ok_or_else(|| {
             AwsError::InvalidAction(format!(
@@ -223,11 +186,7 @@ impl App {
             headers: &req.headers,
             body: &req.body,
         };
-        let sig_settings = sigv4::Settings {
-            now,
-            max_skew: MAX_CLOCK_SKEW,
-            uri_encoding: UriEncoding::Double,
-        };
+        let sig_settings = sigv4::Settings { now, max_skew: MAX_CLOCK_SKEW, uri_encoding: UriEncoding::Double };
         let parsed = sigv4::parse(&parts, &sig_settings)?;
         if parsed.unsigned_payload {
             // The body carries the action and its parameters: IAM and STS must have it signed.
@@ -238,18 +197,10 @@ impl App {
         outcome.principal = caller.principal.arn();
         self.last_used.record(
             &caller.access_key_id,
-            KeyLastUsed {
-                date: now,
-                service: entry.service.name().into(),
-                region: parsed.scope.region.clone(),
-            },
+            KeyLastUsed { date: now, service: entry.service.name().into(), region: parsed.scope.region.clone() },
         );
-        let ctx = Ctx {
-            app: self,
-            caller: &caller,
-            now,
-            region: &parsed.scope.region,
-        };
+        let ctx =
+            Ctx { app: self, caller: &caller, now, region: &parsed.scope.region, source_ip: req.peer.map(|p| p.ip()) };
         let body = (entry.execute)(&ctx, params, request_id)?;
         if entry.mutates {
             self.store.flush().await?;
@@ -274,12 +225,5 @@ fn new_request_id() -> String {
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let h = hex::encode(b);
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
+    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
 }

@@ -14,9 +14,7 @@ impl From<AuthError> for AwsError {
             AuthError::IncompleteSignature(m) => Self::IncompleteSignature(m),
             AuthError::SignatureDoesNotMatch(m) => Self::SignatureDoesNotMatch(m),
             AuthError::RequestExpired(m) => Self::RequestExpired(m),
-            AuthError::AuthorizationQueryParametersError(m) => {
-                Self::AuthorizationQueryParametersError(m)
-            }
+            AuthError::AuthorizationQueryParametersError(m) => Self::AuthorizationQueryParametersError(m),
             AuthError::XAmzContentSha256Mismatch(m) => Self::XAmzContentSha256Mismatch(m),
         }
     }
@@ -35,10 +33,7 @@ pub fn authenticate(
 ) -> Result<Caller, AwsError> {
     let (principal, secret) = resolve_key(app, parsed)?;
     sigv4::verify(req, parsed, &secret, settings, &app.signing_keys)?;
-    Ok(Caller {
-        principal,
-        access_key_id: parsed.access_key_id.clone(),
-    })
+    Ok(Caller { principal, access_key_id: parsed.access_key_id.clone() })
 }
 
 /// The principal and secret behind an access key id.
@@ -52,28 +47,15 @@ fn resolve_key(app: &App, parsed: &ParsedAuth) -> Result<(Principal, SecretKey),
         let account = app.settings.account_id.clone();
         return Ok((Principal::Root { account }, root.secret.clone()));
     }
-    let key = app
-        .store
-        .access_key(id)?
-        .ok_or_else(AwsError::invalid_token)?;
+    let key = app.store.access_key(id)?.ok_or_else(AwsError::invalid_token)?;
     if key.status != KeyStatus::Active {
         return Err(AwsError::invalid_token());
     }
     let principal = match &key.user {
-        None => Principal::Root {
-            account: key.account.clone(),
-        },
+        None => Principal::Root { account: key.account.clone() },
         Some(name) => {
-            let user = app
-                .store
-                .user(&key.account, name)?
-                .ok_or_else(AwsError::invalid_token)?;
-            Principal::User {
-                account: user.account,
-                name: user.name,
-                id: user.id,
-                path: user.path,
-            }
+            let user = app.store.user(&key.account, name)?.ok_or_else(AwsError::invalid_token)?;
+            Principal::User { account: user.account, name: user.name, id: user.id, path: user.path }
         }
     };
     let secret = app.store.sealer().open(id, &key.secret)?;

@@ -20,9 +20,7 @@ impl Clock {
     /// A clock that stands still at `start` until moved with [`Clock::advance`] or [`Clock::set`].
     #[must_use]
     pub fn manual(start: OffsetDateTime) -> Self {
-        Self {
-            manual: Some(Arc::new(Mutex::new(start))),
-        }
+        Self { manual: Some(Arc::new(Mutex::new(start))) }
     }
 
     /// The current UTC time, truncated to whole milliseconds like AWS's timestamps.
@@ -32,8 +30,7 @@ impl Clock {
             Some(t) => *t.lock().unwrap_or_else(std::sync::PoisonError::into_inner),
             None => OffsetDateTime::now_utc(),
         };
-        now.replace_nanosecond(now.millisecond() as u32 * 1_000_000)
-            .unwrap_or(now)
+        now.replace_nanosecond(now.millisecond() as u32 * 1_000_000).unwrap_or(now)
     }
 
     /// Moves a manual clock forward; a system clock cannot be moved and ignores this.

@@ -87,66 +87,43 @@ impl Settings {
     pub fn resolve(o: Overrides, ephemeral: bool) -> Result<Self, String> {
         let file = match &o.config {
             Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-                toml::from_str::<FileSettings>(&text)
-                    .map_err(|e| format!("{}: {e}", path.display()))?
+                let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                toml::from_str::<FileSettings>(&text).map_err(|e| format!("{}: {e}", path.display()))?
             }
             None => FileSettings::default(),
         };
-        let listen = o
-            .listen
-            .or(file.listen)
-            .unwrap_or_else(|| DEFAULT_LISTEN.into());
-        let listen: SocketAddr = listen
-            .parse()
-            .map_err(|e| format!("listen address {listen:?}: {e}"))?;
-        let account_id = o
-            .account_id
-            .or(file.account_id)
-            .unwrap_or_else(|| DEFAULT_ACCOUNT_ID.into());
+        let listen = o.listen.or(file.listen).unwrap_or_else(|| DEFAULT_LISTEN.into());
+        let listen: SocketAddr = listen.parse().map_err(|e| format!("listen address {listen:?}: {e}"))?;
+        let account_id = o.account_id.or(file.account_id).unwrap_or_else(|| DEFAULT_ACCOUNT_ID.into());
         if account_id.len() != 12 || !account_id.bytes().all(|b| b.is_ascii_digit()) {
             return Err(format!("account id {account_id:?} must be 12 digits"));
         }
         let key_id = o.root_access_key_id.or(file.root_access_key_id);
         let secret = o.root_secret_access_key.or(file.root_secret_access_key);
-        let root =
-            match (key_id, secret) {
-                (Some(access_key_id), Some(secret)) => {
-                    if access_key_id.len() < 16
-                        || access_key_id.len() > 128
-                        || !access_key_id.bytes().all(|b| b.is_ascii_alphanumeric())
-                    {
-                        return Err("root access key id must be 16-128 letters and digits".into());
-                    }
-                    if secret.len() < 16 {
-                        return Err("root secret access key must be at least 16 characters".into());
-                    }
-                    Some(RootCredentials {
-                        access_key_id,
-                        secret: SecretKey::new(secret),
-                    })
+        let root = match (key_id, secret) {
+            (Some(access_key_id), Some(secret)) => {
+                if access_key_id.len() < 16
+                    || access_key_id.len() > 128
+                    || !access_key_id.bytes().all(|b| b.is_ascii_alphanumeric())
+                {
+                    return Err("root access key id must be 16-128 letters and digits".into());
                 }
-                (None, None) => None,
-                _ => return Err(
-                    "set both IAMD_ROOT_ACCESS_KEY_ID and IAMD_ROOT_SECRET_ACCESS_KEY, or neither"
-                        .into(),
-                ),
-            };
+                if secret.len() < 16 {
+                    return Err("root secret access key must be at least 16 characters".into());
+                }
+                Some(RootCredentials { access_key_id, secret: SecretKey::new(secret) })
+            }
+            (None, None) => None,
+            _ => return Err("set both IAMD_ROOT_ACCESS_KEY_ID and IAMD_ROOT_SECRET_ACCESS_KEY, or neither".into()),
+        };
         Ok(Self {
             listen,
-            data_dir: o
-                .data_dir
-                .or(file.data_dir)
-                .unwrap_or_else(|| DEFAULT_DATA_DIR.into()),
+            data_dir: o.data_dir.or(file.data_dir).unwrap_or_else(|| DEFAULT_DATA_DIR.into()),
             ephemeral,
             account_id,
             root,
             master_key_file: o.master_key_file.or(file.master_key_file),
-            region: o
-                .region
-                .or(file.region)
-                .unwrap_or_else(|| DEFAULT_REGION.into()),
+            region: o.region.or(file.region).unwrap_or_else(|| DEFAULT_REGION.into()),
             log: o.log.or(file.log).unwrap_or_else(|| DEFAULT_LOG.into()),
         })
     }
@@ -160,17 +137,9 @@ mod tests {
     fn flag_or_env_beats_file_beats_default() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("iamd.toml");
-        std::fs::write(
-            &path,
-            "listen = \"127.0.0.1:1234\"\naccount_id = \"111111111111\"\n",
-        )
-        .unwrap();
+        std::fs::write(&path, "listen = \"127.0.0.1:1234\"\naccount_id = \"111111111111\"\n").unwrap();
         let s = Settings::resolve(
-            Overrides {
-                config: Some(path.clone()),
-                listen: Some("127.0.0.1:4321".into()),
-                ..Overrides::default()
-            },
+            Overrides { config: Some(path.clone()), listen: Some("127.0.0.1:4321".into()), ..Overrides::default() },
             false,
         )
         .unwrap();
@@ -184,33 +153,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("iamd.toml");
         std::fs::write(&path, "lisen = \"x\"\n").unwrap();
-        assert!(
-            Settings::resolve(
-                Overrides {
-                    config: Some(path),
-                    ..Overrides::default()
-                },
-                false
-            )
-            .is_err()
-        );
-        let half = Overrides {
-            root_access_key_id: Some("AKIAAAAAAAAAAAAAAAAA".into()),
-            ..Overrides::default()
-        };
+        assert!(Settings::resolve(Overrides { config: Some(path), ..Overrides::default() }, false).is_err());
+        let half = Overrides { root_access_key_id: Some("AKIAAAAAAAAAAAAAAAAA".into()), ..Overrides::default() };
         assert!(Settings::resolve(half, false).is_err());
     }
 
     #[test]
     fn shipped_config_file_parses() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/iamd.toml");
-        Settings::resolve(
-            Overrides {
-                config: Some(path),
-                ..Overrides::default()
-            },
-            false,
-        )
-        .unwrap();
+        Settings::resolve(Overrides { config: Some(path), ..Overrides::default() }, false).unwrap();
     }
 }

@@ -8,6 +8,7 @@ use crate::app::App;
 use crate::authz;
 use crate::error::AwsError;
 use crate::iam;
+use crate::iam::holders::{Groups, Users};
 use crate::principal::Caller;
 use crate::protocol::{Params, WriteXml, xml};
 use crate::sts;
@@ -56,9 +57,7 @@ impl Service {
 
     #[must_use]
     pub fn from_version(version: &str) -> Option<Self> {
-        [Self::Iam, Self::Sts]
-            .into_iter()
-            .find(|s| s.version() == version)
+        [Self::Iam, Self::Sts].into_iter().find(|s| s.version() == version)
     }
 }
 
@@ -69,6 +68,8 @@ pub struct Ctx<'a> {
     pub now: OffsetDateTime,
     /// The region the request was signed for.
     pub region: &'a str,
+    /// The client's address (`aws:SourceIp`).
+    pub source_ip: Option<std::net::IpAddr>,
 }
 
 impl Ctx<'_> {
@@ -95,6 +96,16 @@ pub trait Operation: Sized {
     /// `ValidationError` and friends, as AWS words them.
     fn parse(params: &Params) -> Result<Self, AwsError>;
 
+    /// Tags the request asks to set (`aws:RequestTag/…`, `aws:TagKeys`).
+    fn request_tags(&self) -> Option<&[crate::protocol::Tag]> {
+        None
+    }
+
+    /// Tag keys the request asks to remove (`aws:TagKeys`).
+    fn tag_keys(&self) -> Option<&[String]> {
+        None
+    }
+
     /// The resource ARN the permission applies to.
     ///
     /// # Errors
@@ -117,32 +128,28 @@ pub struct Entry {
 }
 
 const fn entry<O: Operation>() -> Entry {
-    Entry {
-        name: O::NAME,
-        service: O::SERVICE,
-        mutates: O::MUTATES,
-        execute: execute::<O>,
-    }
+    Entry { name: O::NAME, service: O::SERVICE, mutates: O::MUTATES, execute: execute::<O> }
 }
 
 /// Parse, authorize, run, encode.
-fn execute<O: Operation>(
-    ctx: &Ctx<'_>,
-    params: &Params,
-    request_id: &str,
-) -> Result<Vec<u8>, AwsError> {
+fn execute<O: Operation>(ctx: &Ctx<'_>, params: &Params, request_id: &str) -> Result<Vec<u8>, AwsError> {
     let input = O::parse(params)?;
     if O::NEEDS_PERMISSION {
         let action = format!("{}:{}", O::SERVICE.name(), O::NAME);
-        authz::authorize(&ctx.caller.principal, &action, &input.resource(ctx)?)?;
+        let resource = input.resource(ctx)?;
+        let facts = authz::RequestFacts {
+            action: &action,
+            resource: &resource,
+            now: ctx.now,
+            source_ip: ctx.source_ip,
+            region: ctx.region,
+            request_tags: input.request_tags(),
+            tag_keys: input.tag_keys(),
+        };
+        authz::authorize(ctx.app, &ctx.caller.principal, &facts)?;
     }
     let output = input.run(ctx)?;
-    Ok(xml::response(
-        O::NAME,
-        O::SERVICE.namespace(),
-        request_id,
-        &output,
-    ))
+    Ok(xml::response(O::NAME, O::SERVICE.namespace(), request_id, &output))
 }
 
 /// Every action served, IAM then STS.
@@ -152,23 +159,58 @@ pub static TABLE: &[Entry] = &[
     entry::<iam::users::ListUsers>(),
     entry::<iam::users::UpdateUser>(),
     entry::<iam::users::DeleteUser>(),
-    entry::<iam::user_tags::TagUser>(),
-    entry::<iam::user_tags::UntagUser>(),
-    entry::<iam::user_tags::ListUserTags>(),
+    entry::<iam::tagging::TagResource<iam::tagging::UserTags>>(),
+    entry::<iam::tagging::UntagResource<iam::tagging::UserTags>>(),
+    entry::<iam::tagging::ListResourceTags<iam::tagging::UserTags>>(),
     entry::<iam::access_keys::CreateAccessKey>(),
     entry::<iam::access_keys::DeleteAccessKey>(),
     entry::<iam::access_keys::ListAccessKeys>(),
     entry::<iam::access_keys::UpdateAccessKey>(),
     entry::<iam::access_keys::GetAccessKeyLastUsed>(),
+    entry::<iam::inline_policies::PutInlinePolicy<Users>>(),
+    entry::<iam::inline_policies::GetInlinePolicy<Users>>(),
+    entry::<iam::inline_policies::DeleteInlinePolicy<Users>>(),
+    entry::<iam::inline_policies::ListInlinePolicies<Users>>(),
+    entry::<iam::attached_policies::AttachPolicy<Users>>(),
+    entry::<iam::attached_policies::DetachPolicy<Users>>(),
+    entry::<iam::attached_policies::ListAttachedPolicies<Users>>(),
+    entry::<iam::boundaries::PutUserPermissionsBoundary>(),
+    entry::<iam::boundaries::DeleteUserPermissionsBoundary>(),
+    entry::<iam::groups::CreateGroup>(),
+    entry::<iam::groups::GetGroup>(),
+    entry::<iam::groups::ListGroups>(),
+    entry::<iam::groups::UpdateGroup>(),
+    entry::<iam::groups::DeleteGroup>(),
+    entry::<iam::groups::AddUserToGroup>(),
+    entry::<iam::groups::RemoveUserFromGroup>(),
+    entry::<iam::groups::ListGroupsForUser>(),
+    entry::<iam::inline_policies::PutInlinePolicy<Groups>>(),
+    entry::<iam::inline_policies::GetInlinePolicy<Groups>>(),
+    entry::<iam::inline_policies::DeleteInlinePolicy<Groups>>(),
+    entry::<iam::inline_policies::ListInlinePolicies<Groups>>(),
+    entry::<iam::attached_policies::AttachPolicy<Groups>>(),
+    entry::<iam::attached_policies::DetachPolicy<Groups>>(),
+    entry::<iam::attached_policies::ListAttachedPolicies<Groups>>(),
+    entry::<iam::managed_policies::CreatePolicy>(),
+    entry::<iam::managed_policies::GetPolicy>(),
+    entry::<iam::managed_policies::ListPolicies>(),
+    entry::<iam::managed_policies::DeletePolicy>(),
+    entry::<iam::managed_policies::ListEntitiesForPolicy>(),
+    entry::<iam::policy_versions::CreatePolicyVersion>(),
+    entry::<iam::policy_versions::SetDefaultPolicyVersion>(),
+    entry::<iam::policy_versions::GetPolicyVersion>(),
+    entry::<iam::policy_versions::ListPolicyVersions>(),
+    entry::<iam::policy_versions::DeletePolicyVersion>(),
+    entry::<iam::tagging::TagResource<iam::tagging::PolicyTags>>(),
+    entry::<iam::tagging::UntagResource<iam::tagging::PolicyTags>>(),
+    entry::<iam::tagging::ListResourceTags<iam::tagging::PolicyTags>>(),
     entry::<sts::caller_identity::GetCallerIdentity>(),
 ];
 
 /// The entry for `action` in `service`.
 #[must_use]
 pub fn lookup(service: Service, action: &str) -> Option<&'static Entry> {
-    TABLE
-        .iter()
-        .find(|e| e.service == service && e.name == action)
+    TABLE.iter().find(|e| e.service == service && e.name == action)
 }
 
 /// The service that serves `action`, for requests that do not say (unsigned ones).
@@ -184,13 +226,7 @@ mod tests {
     #[test]
     fn action_names_are_unique_per_service() {
         for (i, a) in TABLE.iter().enumerate() {
-            assert!(
-                TABLE[i + 1..]
-                    .iter()
-                    .all(|b| a.name != b.name || a.service != b.service),
-                "{}",
-                a.name
-            );
+            assert!(TABLE[i + 1..].iter().all(|b| a.name != b.name || a.service != b.service), "{}", a.name);
         }
     }
 }

@@ -126,11 +126,7 @@ impl AwsError {
     /// Sender for every client mistake, Receiver for our own failures.
     #[must_use]
     pub fn fault(&self) -> Fault {
-        if self.status() >= 500 {
-            Fault::Receiver
-        } else {
-            Fault::Sender
-        }
+        if self.status() >= 500 { Fault::Receiver } else { Fault::Sender }
     }
 
     /// The human-readable `<Message>`.

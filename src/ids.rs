@@ -40,8 +40,7 @@ impl IdKind {
 }
 
 const BASE32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-const SECRET_ALPHABET: &[u8; 64] =
-    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+const SECRET_ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /// A new random identifier of the given kind, e.g. `AKIA` + 16 base32 characters.
 #[must_use]
@@ -59,17 +58,13 @@ pub fn new_id(kind: IdKind) -> String {
 #[must_use]
 pub fn new_secret() -> String {
     let mut rng = OsRng;
-    (0..40)
-        .map(|_| char::from(SECRET_ALPHABET[rng.gen_range(0..SECRET_ALPHABET.len())]))
-        .collect()
+    (0..40).map(|_| char::from(SECRET_ALPHABET[rng.gen_range(0..SECRET_ALPHABET.len())])).collect()
 }
 
 /// Whether `id` has the shape of an identifier of `kind`.
 #[must_use]
 pub fn looks_like(id: &str, kind: IdKind) -> bool {
-    id.len() == 4 + kind.body_len()
-        && id.starts_with(kind.prefix())
-        && id[4..].bytes().all(|b| BASE32.contains(&b))
+    id.len() == 4 + kind.body_len() && id.starts_with(kind.prefix()) && id[4..].bytes().all(|b| BASE32.contains(&b))
 }
 
 #[cfg(test)]
@@ -78,12 +73,9 @@ mod tests {
 
     #[test]
     fn ids_have_aws_shape() {
-        for (kind, len) in [
-            (IdKind::AccessKey, 20),
-            (IdKind::User, 21),
-            (IdKind::TemporaryAccessKey, 20),
-            (IdKind::Role, 21),
-        ] {
+        for (kind, len) in
+            [(IdKind::AccessKey, 20), (IdKind::User, 21), (IdKind::TemporaryAccessKey, 20), (IdKind::Role, 21)]
+        {
             let id = new_id(kind);
             assert_eq!(id.len(), len, "{id}");
             assert!(looks_like(&id, kind), "{id}");

@@ -78,10 +78,7 @@ fn main() -> std::process::ExitCode {
     } else {
         None
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("iamd: cannot start the runtime: {e}");
@@ -115,38 +112,22 @@ async fn run(settings: Settings, print_env: bool) -> std::process::ExitCode {
     tracing::info!(%addr, data_dir = %app.settings.data_dir.display(), account = %app.settings.account_id, "serving IAM and STS");
     let mut out = std::io::stdout().lock();
     if let Some(g) = generated.as_ref().filter(|_| !print_env) {
-        eprintln!(
-            "iamd: generated root credentials for account {} (shown once, keep them):",
-            app.settings.account_id
-        );
-        let _ = writeln!(
-            out,
-            "AWS_ACCESS_KEY_ID={}\nAWS_SECRET_ACCESS_KEY={}",
-            g.access_key_id,
-            g.secret.expose()
-        );
+        eprintln!("iamd: generated root credentials for account {} (shown once, keep them):", app.settings.account_id);
+        let _ = writeln!(out, "AWS_ACCESS_KEY_ID={}\nAWS_SECRET_ACCESS_KEY={}", g.access_key_id, g.secret.expose());
     }
     if print_env {
         let _ = writeln!(out, "AWS_ENDPOINT_URL=http://{addr}");
         let creds = generated
             .as_ref()
             .map(|g| (g.access_key_id.clone(), g.secret.clone()))
-            .or_else(|| {
-                configured_root
-                    .as_ref()
-                    .map(|r| (r.access_key_id.clone(), r.secret.clone()))
-            });
+            .or_else(|| configured_root.as_ref().map(|r| (r.access_key_id.clone(), r.secret.clone())));
         match creds {
             Some((id, secret)) => {
-                let _ = writeln!(
-                    out,
-                    "AWS_ACCESS_KEY_ID={id}\nAWS_SECRET_ACCESS_KEY={}",
-                    secret.expose()
-                );
+                let _ = writeln!(out, "AWS_ACCESS_KEY_ID={id}\nAWS_SECRET_ACCESS_KEY={}", secret.expose());
             }
-            None => eprintln!(
-                "iamd: root credentials were shown when this data dir was created and are not shown again"
-            ),
+            None => {
+                eprintln!("iamd: root credentials were shown when this data dir was created and are not shown again")
+            }
         }
         let _ = writeln!(out, "AWS_REGION={region}");
     }
@@ -180,8 +161,8 @@ async fn shutdown_signal() {
 }
 
 fn init_logging(filter: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_new(filter)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let filter =
+        tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))

@@ -6,12 +6,7 @@ pub enum Principal {
     /// The root user of an account.
     Root { account: String },
     /// An IAM user.
-    User {
-        account: String,
-        name: String,
-        id: String,
-        path: String,
-    },
+    User { account: String, name: String, id: String, path: String },
 }
 
 impl Principal {
@@ -27,12 +22,7 @@ impl Principal {
     pub fn arn(&self) -> String {
         match self {
             Self::Root { account } => format!("arn:aws:iam::{account}:root"),
-            Self::User {
-                account,
-                name,
-                path,
-                ..
-            } => format!("arn:aws:iam::{account}:user{path}{name}"),
+            Self::User { account, name, path, .. } => format!("arn:aws:iam::{account}:user{path}{name}"),
         }
     }
 

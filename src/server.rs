@@ -117,10 +117,7 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
     }
     drop(listener);
     tracing::info!("shutting down: draining in-flight requests");
-    if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown())
-        .await
-        .is_err()
-    {
+    if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown()).await.is_err() {
         tracing::warn!("drain timed out; closing remaining connections");
     }
     let persisted = tokio::task::spawn_blocking(move || app.persist()).await;
@@ -130,11 +127,7 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
     tracing::info!("stopped");
 }
 
-async fn handle(
-    app: Arc<App>,
-    req: Request<Incoming>,
-    peer: SocketAddr,
-) -> Result<Response<Full<Bytes>>, Infallible> {
+async fn handle(app: Arc<App>, req: Request<Incoming>, peer: SocketAddr) -> Result<Response<Full<Bytes>>, Infallible> {
     if req.uri().path() == "/healthz" && req.method() == hyper::Method::GET {
         return Ok(plain(StatusCode::OK, "ok\n"));
     }
@@ -142,13 +135,8 @@ async fn handle(
     let body = match Limited::new(body, MAX_BODY_BYTES).collect().await {
         Ok(b) => b.to_bytes(),
         Err(e) => {
-            let err = if e
-                .downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some()
-            {
-                AwsError::RequestEntityTooLarge(format!(
-                    "Request body must be at most {MAX_BODY_BYTES} bytes."
-                ))
+            let err = if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+                AwsError::RequestEntityTooLarge(format!("Request body must be at most {MAX_BODY_BYTES} bytes."))
             } else {
                 AwsError::InvalidHttpRequest("The request body could not be read.".into())
             };
@@ -158,12 +146,7 @@ async fn handle(
     let headers = parts
         .headers
         .iter()
-        .map(|(k, v)| {
-            (
-                k.as_str().to_owned(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
+        .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
         .collect();
     let request = HttpRequest {
         method: parts.method.as_str().to_owned(),
@@ -175,13 +158,9 @@ async fn handle(
     };
     let out = app.handle(request).await;
     let mut resp = Response::new(Full::new(Bytes::from(out.body)));
-    *resp.status_mut() =
-        StatusCode::from_u16(out.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    *resp.status_mut() = StatusCode::from_u16(out.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let h = resp.headers_mut();
-    h.insert(
-        hyper::header::CONTENT_TYPE,
-        hyper::header::HeaderValue::from_static("text/xml"),
-    );
+    h.insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static("text/xml"));
     if let Ok(v) = hyper::header::HeaderValue::from_str(&out.request_id) {
         h.insert("x-amzn-requestid", v);
     }
@@ -191,25 +170,16 @@ async fn handle(
 fn plain(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
     let mut r = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
     *r.status_mut() = status;
-    r.headers_mut().insert(
-        hyper::header::CONTENT_TYPE,
-        hyper::header::HeaderValue::from_static("text/plain"),
-    );
+    r.headers_mut().insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static("text/plain"));
     r
 }
 
 /// An error answered before the request reached the app (body too large or unreadable).
 fn error_only(err: &AwsError) -> Response<Full<Bytes>> {
-    let body = xml::error_response(
-        err,
-        crate::dispatch::Service::Iam.namespace(),
-        "00000000-0000-0000-0000-000000000000",
-    );
+    let body =
+        xml::error_response(err, crate::dispatch::Service::Iam.namespace(), "00000000-0000-0000-0000-000000000000");
     let mut r = Response::new(Full::new(Bytes::from(body)));
     *r.status_mut() = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::BAD_REQUEST);
-    r.headers_mut().insert(
-        hyper::header::CONTENT_TYPE,
-        hyper::header::HeaderValue::from_static("text/xml"),
-    );
+    r.headers_mut().insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static("text/xml"));
     r
 }

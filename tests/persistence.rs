@@ -18,40 +18,18 @@ async fn keys_survive_a_restart_and_still_sign() {
         .send()
         .await
         .unwrap();
-    d.sts(&id, &secret)
-        .get_caller_identity()
-        .send()
-        .await
-        .unwrap();
+    d.sts(&id, &secret).get_caller_identity().send().await.unwrap();
 
     let d = d.restart().await;
-    let me = d
-        .sts(&id, &secret)
-        .get_caller_identity()
-        .send()
-        .await
-        .unwrap();
+    let me = d.sts(&id, &secret).get_caller_identity().send().await.unwrap();
     assert!(me.arn().unwrap().ends_with(":user/keeper"));
-    let err = d
-        .sts(&id2, &secret2)
-        .get_caller_identity()
-        .send()
-        .await
-        .unwrap_err();
+    let err = d.sts(&id2, &secret2).get_caller_identity().send().await.unwrap_err();
     assert_eq!(
-        err.as_service_error()
-            .and_then(|e| aws_sdk_sts::error::ProvideErrorMetadata::code(e)),
+        err.as_service_error().and_then(|e| aws_sdk_sts::error::ProvideErrorMetadata::code(e)),
         Some("InvalidClientTokenId")
     );
-    let used = d
-        .root_iam()
-        .get_access_key_last_used()
-        .access_key_id(&id)
-        .send()
-        .await
-        .unwrap()
-        .access_key_last_used
-        .unwrap();
+    let used =
+        d.root_iam().get_access_key_last_used().access_key_id(&id).send().await.unwrap().access_key_last_used.unwrap();
     assert_eq!(used.service_name, "sts");
 }
 
@@ -68,11 +46,7 @@ async fn secrets_are_not_stored_in_plaintext() {
             found = true;
         }
     }
-    assert!(
-        !found,
-        "the secret access key appears in plaintext under {}",
-        dir.display()
-    );
+    assert!(!found, "the secret access key appears in plaintext under {}", dir.display());
     drop(d);
 }
 

@@ -6,9 +6,7 @@ mod common;
 use std::time::{Duration, SystemTime};
 
 use aws_credential_types::Credentials;
-use aws_sigv4::http_request::{
-    SignableBody, SignableRequest, SignatureLocation, SigningSettings, sign,
-};
+use aws_sigv4::http_request::{SignableBody, SignableRequest, SignatureLocation, SigningSettings, sign};
 use aws_sigv4::sign::v4;
 use common::{Daemon, ROOT_KEY_ID, ROOT_SECRET};
 use iamd::clock::Clock;
@@ -16,22 +14,13 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Sends raw bytes, returns (status, body).
 async fn raw(d: &Daemon, request: &str) -> (u16, String) {
-    let mut s = tokio::net::TcpStream::connect(d.server.local_addr())
-        .await
-        .unwrap();
+    let mut s = tokio::net::TcpStream::connect(d.server.local_addr()).await.unwrap();
     s.write_all(request.as_bytes()).await.unwrap();
     let mut out = Vec::new();
     s.read_to_end(&mut out).await.unwrap();
     let text = String::from_utf8_lossy(&out).into_owned();
-    let status = text
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
+    let status = text.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
     (status, body)
 }
 
@@ -43,10 +32,7 @@ fn post(host: &str, body: &str, extra_headers: &str) -> String {
 }
 
 fn code_of(body: &str) -> &str {
-    body.split("<Code>")
-        .nth(1)
-        .and_then(|r| r.split("</Code>").next())
-        .unwrap_or("")
+    body.split("<Code>").nth(1).and_then(|r| r.split("</Code>").next()).unwrap_or("")
 }
 
 #[tokio::test]
@@ -55,52 +41,26 @@ async fn unsigned_and_malformed_requests_get_aws_errors() {
     let host = d.server.local_addr().to_string();
 
     let (status, body) = raw(&d, &post(&host, "Action=ListUsers&Version=2010-05-08", "")).await;
-    assert_eq!(
-        (status, code_of(&body)),
-        (403, "MissingAuthenticationToken"),
-        "{body}"
-    );
-    assert!(
-        body.contains("<Type>Sender</Type>") && body.contains("<RequestId>"),
-        "{body}"
-    );
+    assert_eq!((status, code_of(&body)), (403, "MissingAuthenticationToken"), "{body}");
+    assert!(body.contains("<Type>Sender</Type>") && body.contains("<RequestId>"), "{body}");
 
-    let (status, body) = raw(
-        &d,
-        &post(&host, "Action=NoSuchThing&Version=2010-05-08", ""),
-    )
-    .await;
+    let (status, body) = raw(&d, &post(&host, "Action=NoSuchThing&Version=2010-05-08", "")).await;
     assert_eq!((status, code_of(&body)), (400, "InvalidAction"), "{body}");
 
-    let bad_auth = "Authorization: AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20240101/us-east-1/iam/aws4_request\r\n";
-    let (status, body) = raw(
-        &d,
-        &post(&host, "Action=ListUsers&Version=2010-05-08", bad_auth),
-    )
-    .await;
-    assert_eq!(
-        (status, code_of(&body)),
-        (400, "IncompleteSignature"),
-        "{body}"
-    );
+    let bad_auth =
+        "Authorization: AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20240101/us-east-1/iam/aws4_request\r\n";
+    let (status, body) = raw(&d, &post(&host, "Action=ListUsers&Version=2010-05-08", bad_auth)).await;
+    assert_eq!((status, code_of(&body)), (400, "IncompleteSignature"), "{body}");
 
     let garbage = "Authorization: AWS4-HMAC-SHA256 \u{7f}\u{1}==,,,Credential=/////\r\n";
-    let (status, _) = raw(
-        &d,
-        &post(&host, "Action=ListUsers&Version=2010-05-08", garbage),
-    )
-    .await;
+    let (status, _) = raw(&d, &post(&host, "Action=ListUsers&Version=2010-05-08", garbage)).await;
     assert!((400..500).contains(&status), "{status}");
 
     let huge = "A".repeat(2 << 20);
     let (status, _) = raw(&d, &post(&host, &huge, "")).await;
     assert_eq!(status, 413);
 
-    let (status, body) = raw(
-        &d,
-        &format!("GET /healthz HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"),
-    )
-    .await;
+    let (status, body) = raw(&d, &format!("GET /healthz HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")).await;
     assert_eq!((status, body.as_str()), (200, "ok\n"));
 
     // Still serving signed requests after all that.
@@ -108,14 +68,7 @@ async fn unsigned_and_malformed_requests_get_aws_errors() {
 }
 
 /// A presigned `GET /?Action=GetCallerIdentity…` URL made by smithy-rs's aws-sigv4 crate.
-fn presigned_url(
-    d: &Daemon,
-    key_id: &str,
-    secret: &str,
-    service: &str,
-    at: SystemTime,
-    expires: Duration,
-) -> String {
+fn presigned_url(d: &Daemon, key_id: &str, secret: &str, service: &str, at: SystemTime, expires: Duration) -> String {
     let identity = Credentials::new(key_id, secret, None, None, "test").into();
     let mut settings = SigningSettings::default();
     settings.signature_location = SignatureLocation::QueryParams;
@@ -129,24 +82,14 @@ fn presigned_url(
         .build()
         .unwrap()
         .into();
-    let url = format!(
-        "{}/?Action=GetCallerIdentity&Version=2011-06-15",
-        d.endpoint()
-    );
+    let url = format!("{}/?Action=GetCallerIdentity&Version=2011-06-15", d.endpoint());
     let host = d.server.local_addr().to_string();
-    let signable = SignableRequest::new(
-        "GET",
-        &url,
-        [("host", host.as_str())].into_iter(),
-        SignableBody::Bytes(b""),
-    )
-    .unwrap();
+    let signable =
+        SignableRequest::new("GET", &url, [("host", host.as_str())].into_iter(), SignableBody::Bytes(b"")).unwrap();
     let (instructions, _) = sign(signable, &params).unwrap().into_parts();
     let mut out = url;
     for (k, v) in instructions.params() {
-        let v: String =
-            percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC)
-                .to_string();
+        let v: String = percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC).to_string();
         out.push_str(&format!("&{k}={v}"));
     }
     out
@@ -155,66 +98,27 @@ fn presigned_url(
 async fn get(d: &Daemon, url: &str) -> (u16, String) {
     let host = d.server.local_addr().to_string();
     let path = url.trim_start_matches(&d.endpoint());
-    raw(
-        d,
-        &format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"),
-    )
-    .await
+    raw(d, &format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")).await
 }
 
 #[tokio::test]
 async fn presigned_urls_verify_until_they_expire() {
     let d = Daemon::start().await;
-    let url = presigned_url(
-        &d,
-        ROOT_KEY_ID,
-        ROOT_SECRET,
-        "sts",
-        SystemTime::now(),
-        Duration::from_secs(300),
-    );
+    let url = presigned_url(&d, ROOT_KEY_ID, ROOT_SECRET, "sts", SystemTime::now(), Duration::from_secs(300));
     let (status, body) = get(&d, &url).await;
     assert_eq!(status, 200, "{body}");
-    assert!(
-        body.contains("<Arn>arn:aws:iam::000000000000:root</Arn>"),
-        "{body}"
-    );
+    assert!(body.contains("<Arn>arn:aws:iam::000000000000:root</Arn>"), "{body}");
 
     let tampered = url.replace("GetCallerIdentity", "GetCallerIdentitY");
-    assert_eq!(
-        get(&d, &tampered).await.0,
-        400,
-        "an unknown action is refused before the signature"
-    );
+    assert_eq!(get(&d, &tampered).await.0, 400, "an unknown action is refused before the signature");
     let tampered = url.replace("X-Amz-Expires=300", "X-Amz-Expires=600");
     let (status, body) = get(&d, &tampered).await;
-    assert_eq!(
-        (status, code_of(&body)),
-        (403, "SignatureDoesNotMatch"),
-        "{body}"
-    );
+    assert_eq!((status, code_of(&body)), (403, "SignatureDoesNotMatch"), "{body}");
 
-    let wrong_secret = presigned_url(
-        &d,
-        ROOT_KEY_ID,
-        "x",
-        "sts",
-        SystemTime::now(),
-        Duration::from_secs(300),
-    );
-    assert_eq!(
-        code_of(&get(&d, &wrong_secret).await.1),
-        "SignatureDoesNotMatch"
-    );
+    let wrong_secret = presigned_url(&d, ROOT_KEY_ID, "x", "sts", SystemTime::now(), Duration::from_secs(300));
+    assert_eq!(code_of(&get(&d, &wrong_secret).await.1), "SignatureDoesNotMatch");
 
-    let wrong_service = presigned_url(
-        &d,
-        ROOT_KEY_ID,
-        ROOT_SECRET,
-        "iam",
-        SystemTime::now(),
-        Duration::from_secs(300),
-    );
+    let wrong_service = presigned_url(&d, ROOT_KEY_ID, ROOT_SECRET, "iam", SystemTime::now(), Duration::from_secs(300));
     let (_, body) = get(&d, &wrong_service).await;
     assert!(
         body.contains("Credential should be scoped to correct service: &apos;sts&apos;")
@@ -223,19 +127,9 @@ async fn presigned_urls_verify_until_they_expire() {
     );
 
     let old = SystemTime::now() - Duration::from_secs(600);
-    let expired = presigned_url(
-        &d,
-        ROOT_KEY_ID,
-        ROOT_SECRET,
-        "sts",
-        old,
-        Duration::from_secs(60),
-    );
+    let expired = presigned_url(&d, ROOT_KEY_ID, ROOT_SECRET, "sts", old, Duration::from_secs(60));
     let (status, body) = get(&d, &expired).await;
-    assert!(
-        (400..=403).contains(&status) && !code_of(&body).is_empty(),
-        "{status} {body}"
-    );
+    assert!((400..=403).contains(&status) && !code_of(&body).is_empty(), "{status} {body}");
     assert_ne!(status, 200);
 }
 
@@ -248,28 +142,16 @@ async fn requests_outside_the_clock_skew_window_are_refused() {
 
     clock.advance(time::Duration::minutes(16));
     let err = sts.get_caller_identity().send().await.unwrap_err();
-    let meta = err
-        .as_service_error()
-        .map(aws_sdk_sts::error::ProvideErrorMetadata::meta)
-        .unwrap();
+    let meta = err.as_service_error().map(aws_sdk_sts::error::ProvideErrorMetadata::meta).unwrap();
     assert_eq!(meta.code(), Some("SignatureDoesNotMatch"));
     let message = meta.message().unwrap();
-    assert!(
-        message.starts_with("Signature expired: ") && message.ends_with(" - 15 min.)"),
-        "{message}"
-    );
+    assert!(message.starts_with("Signature expired: ") && message.ends_with(" - 15 min.)"), "{message}");
 
     clock.advance(time::Duration::minutes(-32));
     let err = sts.get_caller_identity().send().await.unwrap_err();
-    let message = err
-        .as_service_error()
-        .and_then(aws_sdk_sts::error::ProvideErrorMetadata::message)
-        .unwrap()
-        .to_owned();
-    assert!(
-        message.starts_with("Signature not yet current: "),
-        "{message}"
-    );
+    let message =
+        err.as_service_error().and_then(aws_sdk_sts::error::ProvideErrorMetadata::message).unwrap().to_owned();
+    assert!(message.starts_with("Signature not yet current: "), "{message}");
 
     clock.advance(time::Duration::minutes(16) + time::Duration::seconds(5));
     sts.get_caller_identity().send().await.unwrap();

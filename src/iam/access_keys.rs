@@ -35,11 +35,7 @@ impl Owner {
         match self {
             Self::Root => Ok(format!("arn:aws:iam::{}:root", ctx.account())),
             Self::User(name) => {
-                let path = ctx
-                    .app
-                    .store
-                    .user(ctx.account(), name)?
-                    .map_or_else(|| "/".to_owned(), |u| u.path);
+                let path = ctx.app.store.user(ctx.account(), name)?.map_or_else(|| "/".to_owned(), |u| u.path);
                 Ok(user_arn(ctx.account(), &path, name))
             }
         }
@@ -48,15 +44,8 @@ impl Owner {
     /// The owner's key ids, or NoSuchEntity for a user that does not exist.
     fn key_ids(&self, tx: &Tx<'_>, account: &str) -> TxResult<Vec<String>> {
         Ok(match self {
-            Self::Root => tx
-                .account(account)?
-                .map(|a| a.root_access_keys)
-                .unwrap_or_default(),
-            Self::User(name) => {
-                tx.user(account, name)?
-                    .ok_or_else(|| no_such_user(name))?
-                    .access_keys
-            }
+            Self::Root => tx.account(account)?.map(|a| a.root_access_keys).unwrap_or_default(),
+            Self::User(name) => tx.user(account, name)?.ok_or_else(|| no_such_user(name))?.access_keys,
         })
     }
 
@@ -64,10 +53,9 @@ impl Owner {
     fn set_key_ids(&self, tx: &Tx<'_>, account: &str, ids: Vec<String>) -> TxResult<()> {
         match self {
             Self::Root => {
-                let mut a = tx.account(account)?.unwrap_or_else(|| AccountRecord {
-                    id: account.to_owned(),
-                    ..AccountRecord::default()
-                });
+                let mut a = tx
+                    .account(account)?
+                    .unwrap_or_else(|| AccountRecord { id: account.to_owned(), ..AccountRecord::default() });
                 a.root_access_keys = ids;
                 tx.put_account(&a)
             }
@@ -154,11 +142,7 @@ impl Operation for CreateAccessKey {
             let user = match &owner {
                 Owner::Root => None,
                 // The stored spelling of the name, whatever case the request used.
-                Owner::User(name) => Some(
-                    tx.user(account, name)?
-                        .ok_or_else(|| no_such_user(name))?
-                        .name,
-                ),
+                Owner::User(name) => Some(tx.user(account, name)?.ok_or_else(|| no_such_user(name))?.name),
             };
             let key = AccessKeyRecord {
                 id: id.clone(),
@@ -205,11 +189,7 @@ impl Operation for DeleteAccessKey {
         let owner = Owner::resolve(ctx, self.user.as_deref());
         ctx.app.store.transact(|tx| {
             owned_key(tx, account, &owner, &self.id)?;
-            let ids = owner
-                .key_ids(tx, account)?
-                .into_iter()
-                .filter(|k| *k != self.id)
-                .collect();
+            let ids = owner.key_ids(tx, account)?.into_iter().filter(|k| *k != self.id).collect();
             owner.set_key_ids(tx, account, ids)?;
             tx.remove_access_key(&self.id)
         })?;
@@ -236,11 +216,7 @@ impl Operation for UpdateAccessKey {
         let id = f.str("AccessKeyId", &ACCESS_KEY_ID);
         let status = f.enum_value("Status", KEY_STATUS);
         f.finish()?;
-        let status = if status == "Active" {
-            KeyStatus::Active
-        } else {
-            KeyStatus::Inactive
-        };
+        let status = if status == "Active" { KeyStatus::Active } else { KeyStatus::Inactive };
         Ok(Self { user, id, status })
     }
 
@@ -286,11 +262,7 @@ impl Operation for ListAccessKeys {
         let marker = f.opt_str("Marker", &MARKER);
         let max = f.opt_int("MaxItems", &MAX_ITEMS);
         f.finish()?;
-        Ok(Self {
-            user,
-            marker,
-            max: pagination::max_items(max),
-        })
+        Ok(Self { user, marker, max: pagination::max_items(max) })
     }
 
     fn resource(&self, ctx: &Ctx<'_>) -> Result<String, AwsError> {
@@ -307,11 +279,7 @@ impl Operation for ListAccessKeys {
             }
             Ok(keys)
         })?;
-        Ok(ListAccessKeysResult(pagination::page_of(
-            keys,
-            self.marker.as_deref(),
-            self.max,
-        )?))
+        Ok(ListAccessKeysResult(pagination::page_of(keys, self.marker.as_deref(), self.max)?))
     }
 }
 
@@ -357,11 +325,9 @@ impl Operation for GetAccessKeyLastUsed {
 
     fn resource(&self, ctx: &Ctx<'_>) -> Result<String, AwsError> {
         match ctx.app.store.access_key(&self.id)? {
-            Some(AccessKeyRecord {
-                account,
-                user: Some(user),
-                ..
-            }) if account == ctx.account() => Owner::User(user).arn(ctx),
+            Some(AccessKeyRecord { account, user: Some(user), .. }) if account == ctx.account() => {
+                Owner::User(user).arn(ctx)
+            }
             _ => Ok(format!("arn:aws:iam::{}:user/", ctx.account())),
         }
     }
@@ -374,9 +340,6 @@ impl Operation for GetAccessKeyLastUsed {
             .filter(|k| k.account == ctx.account())
             .ok_or_else(|| no_such_key(&self.id))?;
         let used = ctx.app.last_used.get(&ctx.app.store, &self.id)?;
-        Ok(GetAccessKeyLastUsedResult {
-            user: key.user,
-            used,
-        })
+        Ok(GetAccessKeyLastUsedResult { user: key.user, used })
     }
 }

@@ -1,9 +1,17 @@
 //! IAM actions, one file per entity.
 
 pub mod access_keys;
+pub mod attached_policies;
+pub mod boundaries;
+pub mod groups;
+pub mod holders;
+pub mod inline_policies;
+pub mod managed_policies;
 mod pagination;
+pub mod policy_docs;
+pub mod policy_versions;
+pub mod tagging;
 mod tags;
-pub mod user_tags;
 pub mod users;
 
 use crate::error::AwsError;
@@ -14,6 +22,12 @@ use crate::store::UserRecord;
 #[must_use]
 pub fn no_such_user(name: &str) -> AwsError {
     AwsError::NoSuchEntity(format!("The user with name {name} cannot be found."))
+}
+
+/// AWS's NoSuchEntity wording for a group.
+#[must_use]
+pub fn no_such_group(name: &str) -> AwsError {
+    AwsError::NoSuchEntity(format!("The group with name {name} cannot be found."))
 }
 
 /// The ARN of a user that may not exist yet.
@@ -29,6 +43,7 @@ fn write_user(w: &mut XmlOut, user: &UserRecord, with_tags: bool) {
     w.text("UserId", &user.id);
     w.text("Arn", &user.arn());
     w.time("CreateDate", user.create_date);
+    boundaries::write(w, user.permissions_boundary.as_deref());
     if with_tags && !user.tags.is_empty() {
         tags::write(w, &user.tags);
     }

@@ -28,9 +28,7 @@ impl<T> Page<T> {
 /// The requested page size.
 #[must_use]
 pub fn max_items(requested: Option<i64>) -> usize {
-    requested
-        .and_then(|n| usize::try_from(n).ok())
-        .unwrap_or(DEFAULT_MAX_ITEMS)
+    requested.and_then(|n| usize::try_from(n).ok()).unwrap_or(DEFAULT_MAX_ITEMS)
 }
 
 #[must_use]
@@ -47,6 +45,15 @@ pub fn decode_marker(marker: &str) -> Result<String, AwsError> {
         .ok()
         .and_then(|b| String::from_utf8(b).ok())
         .ok_or_else(|| AwsError::ValidationError("Invalid Marker.".into()))
+}
+
+/// A page from a store listing that returned up to `max` + 1 records: the extra one, if any,
+/// is where the next page starts, named by `key`.
+#[must_use]
+pub fn store_page<T>(mut items: Vec<T>, max: usize, key: impl Fn(&T) -> String) -> Page<T> {
+    let marker =
+        if items.len() > max { items.split_off(max).first().map(|next| encode_marker(&key(next))) } else { None };
+    Page { items, marker }
 }
 
 /// Cuts `max` items out of an already-complete list, starting at the marker's index.

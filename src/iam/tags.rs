@@ -9,20 +9,11 @@ use crate::protocol::{Tag, XmlOut, rules::MAX_TAGS};
 /// # Errors
 /// `InvalidInput`.
 pub fn check_request(tags: &[Tag]) -> Result<(), AwsError> {
-    if tags.iter().any(|t| {
-        t.key
-            .get(..4)
-            .is_some_and(|p| p.eq_ignore_ascii_case("aws:"))
-    }) {
-        return Err(AwsError::InvalidInput(
-            "Tag keys starting with 'aws:' are reserved for internal use.".into(),
-        ));
+    if tags.iter().any(|t| t.key.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("aws:"))) {
+        return Err(AwsError::InvalidInput("Tag keys starting with 'aws:' are reserved for internal use.".into()));
     }
     for (i, t) in tags.iter().enumerate() {
-        if tags[..i]
-            .iter()
-            .any(|u| u.key.to_lowercase() == t.key.to_lowercase())
-        {
+        if tags[..i].iter().any(|u| u.key.to_lowercase() == t.key.to_lowercase()) {
             return Err(AwsError::InvalidInput(
                 "Duplicate tag keys found. Please note that Tag keys are case insensitive.".into(),
             ));
@@ -37,10 +28,7 @@ pub fn check_request(tags: &[Tag]) -> Result<(), AwsError> {
 /// `LimitExceeded` when the entity would hold more than 50 tags.
 pub fn merge(existing: &mut Vec<Tag>, new: &[Tag]) -> Result<(), AwsError> {
     for t in new {
-        match existing
-            .iter_mut()
-            .find(|e| e.key.to_lowercase() == t.key.to_lowercase())
-        {
+        match existing.iter_mut().find(|e| e.key.to_lowercase() == t.key.to_lowercase()) {
             Some(e) => *e = t.clone(),
             None => existing.push(t.clone()),
         }
@@ -55,11 +43,7 @@ pub fn merge(existing: &mut Vec<Tag>, new: &[Tag]) -> Result<(), AwsError> {
 
 /// Removes the tags whose keys are in `keys`.
 pub fn remove(existing: &mut Vec<Tag>, keys: &[String]) {
-    existing.retain(|t| {
-        !keys
-            .iter()
-            .any(|k| k.to_lowercase() == t.key.to_lowercase())
-    });
+    existing.retain(|t| !keys.iter().any(|k| k.to_lowercase() == t.key.to_lowercase()));
 }
 
 /// `<Tags><member><Key/><Value/></member>…</Tags>`.
@@ -75,10 +59,7 @@ mod tests {
     use super::*;
 
     fn tag(k: &str, v: &str) -> Tag {
-        Tag {
-            key: k.into(),
-            value: v.into(),
-        }
+        Tag { key: k.into(), value: v.into() }
     }
 
     #[test]
@@ -97,9 +78,6 @@ mod tests {
     fn more_than_fifty_tags_exceed_the_limit() {
         let mut tags: Vec<Tag> = (0..50).map(|i| tag(&format!("k{i}"), "v")).collect();
         assert!(merge(&mut tags, &[tag("k0", "new")]).is_ok());
-        assert_eq!(
-            merge(&mut tags, &[tag("k50", "v")]).unwrap_err().code(),
-            "LimitExceeded"
-        );
+        assert_eq!(merge(&mut tags, &[tag("k50", "v")]).unwrap_err().code(), "LimitExceeded");
     }
 }

@@ -1,24 +1,18 @@
 //! CreateUser, GetUser, ListUsers, UpdateUser, DeleteUser.
 
+use super::holders::{Holder, Users};
 use super::pagination::{self, Page};
-use super::{no_such_user, tags, user_arn, write_user};
+use super::{boundaries, managed_policies, no_such_user, tags, user_arn, write_user};
 use crate::dispatch::{Ctx, Operation, Service};
 use crate::error::AwsError;
 use crate::ids::{IdKind, new_id};
-use crate::protocol::rules::{
-    ARN, EXISTING_USER_NAME, MARKER, MAX_ITEMS, PATH, PATH_PREFIX, USER_NAME,
-};
+use crate::protocol::rules::{ARN, EXISTING_USER_NAME, MARKER, MAX_ITEMS, PATH, PATH_PREFIX, USER_NAME};
 use crate::protocol::{Params, Tag, WriteXml, XmlOut};
-use crate::store::{UserRecord, abort};
+use crate::store::{Attachment, EntityKind, PolicyHolding, UserRecord, abort};
 
 /// The resource ARN of an existing user (with its real path), or of the name under path `/`.
 fn existing_user_arn(ctx: &Ctx<'_>, name: &str) -> Result<String, AwsError> {
-    let path = ctx
-        .app
-        .store
-        .user(ctx.account(), name)?
-        .map_or_else(|| "/".to_owned(), |u| u.path);
-    Ok(user_arn(ctx.account(), &path, name))
+    Users::resource(ctx.app, ctx.account(), name)
 }
 
 /// Output shape `{ User }`.
@@ -53,25 +47,18 @@ impl Operation for CreateUser {
         let tags = f.tags("Tags").unwrap_or_default();
         f.finish()?;
         tags::check_request(&tags)?;
-        Ok(Self {
-            name,
-            path,
-            tags,
-            boundary,
-        })
+        Ok(Self { name, path, tags, boundary })
     }
 
     fn resource(&self, ctx: &Ctx<'_>) -> Result<String, AwsError> {
         Ok(user_arn(ctx.account(), &self.path, &self.name))
     }
 
+    fn request_tags(&self) -> Option<&[Tag]> {
+        Some(&self.tags)
+    }
+
     fn run(self, ctx: &Ctx<'_>) -> Result<UserResult, AwsError> {
-        if let Some(arn) = &self.boundary {
-            // No managed policies exist until policy support lands, so no ARN can be attached.
-            return Err(AwsError::NoSuchEntity(format!(
-                "Scope ARN: {arn} does not exist or is not attachable."
-            )));
-        }
         let user = UserRecord {
             account: ctx.account().to_owned(),
             name: self.name,
@@ -80,15 +67,23 @@ impl Operation for CreateUser {
             create_date: ctx.now.replace_millisecond(0).unwrap_or(ctx.now),
             tags: self.tags,
             access_keys: Vec::new(),
+            groups: Vec::new(),
+            policies: PolicyHolding::default(),
+            permissions_boundary: None,
         };
-        ctx.app.store.transact(|tx| {
+        let user = ctx.app.store.transact(|tx| {
             if let Some(existing) = tx.user(&user.account, &user.name)? {
                 return abort(AwsError::EntityAlreadyExists(format!(
                     "User with name {} already exists.",
                     existing.name
                 )));
             }
-            tx.put_user(&user)
+            let me = Attachment { kind: EntityKind::User, name: user.name.clone() };
+            let mut user = user.clone();
+            user.permissions_boundary =
+                boundaries::move_boundary(tx, &user.account, &me, None, self.boundary.as_deref())?;
+            tx.put_user(&user)?;
+            Ok(user)
         })?;
         Ok(UserResult { user })
     }
@@ -121,31 +116,17 @@ impl Operation for GetUser {
     fn run(self, ctx: &Ctx<'_>) -> Result<GetUserResult, AwsError> {
         let Some(name) = self.name.as_deref().or(ctx.caller.principal.user_name()) else {
             // Root asking about itself: IAM answers with the account's root identity.
-            let created = ctx
-                .app
-                .store
-                .account(ctx.account())?
-                .and_then(|a| a.create_date);
-            return Ok(GetUserResult::Root {
-                account: ctx.account().to_owned(),
-                created,
-            });
+            let created = ctx.app.store.account(ctx.account())?.and_then(|a| a.create_date);
+            return Ok(GetUserResult::Root { account: ctx.account().to_owned(), created });
         };
-        let user = ctx
-            .app
-            .store
-            .user(ctx.account(), name)?
-            .ok_or_else(|| no_such_user(name))?;
-        Ok(GetUserResult::User(UserResult { user }))
+        let user = ctx.app.store.user(ctx.account(), name)?.ok_or_else(|| no_such_user(name))?;
+        Ok(GetUserResult::User(Box::new(UserResult { user })))
     }
 }
 
 pub enum GetUserResult {
-    User(UserResult),
-    Root {
-        account: String,
-        created: Option<time::OffsetDateTime>,
-    },
+    User(Box<UserResult>),
+    Root { account: String, created: Option<time::OffsetDateTime> },
 }
 
 impl WriteXml for GetUserResult {
@@ -177,17 +158,11 @@ impl Operation for ListUsers {
 
     fn parse(p: &Params) -> Result<Self, AwsError> {
         let mut f = p.fields();
-        let path_prefix = f
-            .opt_str("PathPrefix", &PATH_PREFIX)
-            .unwrap_or_else(|| "/".into());
+        let path_prefix = f.opt_str("PathPrefix", &PATH_PREFIX).unwrap_or_else(|| "/".into());
         let marker = f.opt_str("Marker", &MARKER);
         let max = f.opt_int("MaxItems", &MAX_ITEMS);
         f.finish()?;
-        Ok(Self {
-            path_prefix,
-            marker,
-            max: pagination::max_items(max),
-        })
+        Ok(Self { path_prefix, marker, max: pagination::max_items(max) })
     }
 
     fn resource(&self, ctx: &Ctx<'_>) -> Result<String, AwsError> {
@@ -195,27 +170,10 @@ impl Operation for ListUsers {
     }
 
     fn run(self, ctx: &Ctx<'_>) -> Result<ListUsersResult, AwsError> {
-        let from = self
-            .marker
-            .as_deref()
-            .map(pagination::decode_marker)
-            .transpose()?;
-        let mut users = ctx
-            .app
-            .store
-            .users(ctx.account(), from.as_deref(), self.max, |u| {
-                u.path.starts_with(&self.path_prefix)
-            })?;
-        let marker = if users.len() > self.max {
-            let next = users.split_off(self.max);
-            Some(pagination::encode_marker(&next[0].name.to_lowercase()))
-        } else {
-            None
-        };
-        Ok(ListUsersResult(Page {
-            items: users,
-            marker,
-        }))
+        let from = self.marker.as_deref().map(pagination::decode_marker).transpose()?;
+        let users =
+            ctx.app.store.users(ctx.account(), from.as_deref(), self.max, |u| u.path.starts_with(&self.path_prefix))?;
+        Ok(ListUsersResult(pagination::store_page(users, self.max, |u| u.name.to_lowercase())))
     }
 }
 
@@ -246,11 +204,7 @@ impl Operation for UpdateUser {
         let new_path = f.opt_str("NewPath", &PATH);
         let new_name = f.opt_str("NewUserName", &USER_NAME);
         f.finish()?;
-        Ok(Self {
-            name,
-            new_name,
-            new_path,
-        })
+        Ok(Self { name, new_name, new_path })
     }
 
     fn resource(&self, ctx: &Ctx<'_>) -> Result<String, AwsError> {
@@ -260,9 +214,7 @@ impl Operation for UpdateUser {
     fn run(self, ctx: &Ctx<'_>) -> Result<(), AwsError> {
         let account = ctx.account();
         ctx.app.store.transact(|tx| {
-            let mut user = tx
-                .user(account, &self.name)?
-                .ok_or_else(|| no_such_user(&self.name))?;
+            let mut user = tx.user(account, &self.name)?.ok_or_else(|| no_such_user(&self.name))?;
             if let Some(path) = &self.new_path {
                 user.path.clone_from(path);
             }
@@ -282,6 +234,25 @@ impl Operation for UpdateUser {
                         tx.put_access_key(&key)?;
                     }
                 }
+                for group_name in &user.groups {
+                    if let Some(mut group) = tx.group(account, group_name)? {
+                        for member in &mut group.members {
+                            if member.eq_ignore_ascii_case(&user.name) {
+                                member.clone_from(new_name);
+                            }
+                        }
+                        tx.put_group(&group)?;
+                    }
+                }
+                managed_policies::rename_attachments(
+                    tx,
+                    account,
+                    &user.policies.attached,
+                    user.permissions_boundary.as_deref(),
+                    EntityKind::User,
+                    &user.name,
+                    new_name,
+                )?;
                 user.name.clone_from(new_name);
             }
             tx.put_user(&user)
@@ -313,14 +284,23 @@ impl Operation for DeleteUser {
     fn run(self, ctx: &Ctx<'_>) -> Result<(), AwsError> {
         let account = ctx.account();
         ctx.app.store.transact(|tx| {
-            let user = tx
-                .user(account, &self.name)?
-                .ok_or_else(|| no_such_user(&self.name))?;
-            if !user.access_keys.is_empty() {
-                return abort(AwsError::DeleteConflict(
-                    "Cannot delete entity, must delete access keys first.".into(),
-                ));
+            let user = tx.user(account, &self.name)?.ok_or_else(|| no_such_user(&self.name))?;
+            let conflict = if !user.access_keys.is_empty() {
+                Some("Cannot delete entity, must delete access keys first.")
+            } else if !user.policies.inline.is_empty() {
+                Some("Cannot delete entity, must delete policies first.")
+            } else if !user.policies.attached.is_empty() {
+                Some("Cannot delete entity, must detach all policies first.")
+            } else if !user.groups.is_empty() {
+                Some("Cannot delete entity, must remove user from all groups first.")
+            } else {
+                None
+            };
+            if let Some(message) = conflict {
+                return abort(AwsError::DeleteConflict(message.into()));
             }
+            let me = Attachment { kind: EntityKind::User, name: user.name.clone() };
+            boundaries::move_boundary(tx, account, &me, user.permissions_boundary.as_deref(), None)?;
             tx.remove_user(account, &user.name)
         })
     }

@@ -36,10 +36,7 @@ pub(crate) fn arn_matches(pattern: &Pattern, value: &str) -> bool {
     let Some(value_segments) = split_arn(value) else {
         return false;
     };
-    pattern_segments
-        .iter()
-        .zip(value_segments)
-        .all(|(p, v)| match_tokens(p, &v.chars().collect::<Vec<_>>(), false))
+    pattern_segments.iter().zip(value_segments).all(|(p, v)| match_tokens(p, &v.chars().collect::<Vec<_>>(), false))
 }
 
 /// Splits a pattern at its first five written `:` (substituted characters never split).

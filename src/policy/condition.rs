@@ -175,10 +175,7 @@ impl BaseOperator {
     }
 
     fn allows_variables(self) -> bool {
-        matches!(
-            self.family(),
-            OperatorFamily::String | OperatorFamily::Arn | OperatorFamily::Bool
-        )
+        matches!(self.family(), OperatorFamily::String | OperatorFamily::Arn | OperatorFamily::Bool)
     }
 }
 
@@ -207,18 +204,10 @@ impl ConditionOperator {
             (None, name)
         };
         if let Some(base) = BaseOperator::parse(rest) {
-            return Some(ConditionOperator {
-                qualifier,
-                base,
-                if_exists: false,
-            });
+            return Some(ConditionOperator { qualifier, base, if_exists: false });
         }
         let base = BaseOperator::parse(rest.strip_suffix("IfExists")?)?;
-        (base != BaseOperator::Null).then_some(ConditionOperator {
-            qualifier,
-            base,
-            if_exists: true,
-        })
+        (base != BaseOperator::Null).then_some(ConditionOperator { qualifier, base, if_exists: true })
     }
 }
 
@@ -236,31 +225,16 @@ pub struct Condition {
 }
 
 impl Condition {
-    pub(crate) fn new(
-        operator: ConditionOperator,
-        key: String,
-        values: Vec<String>,
-        variables: bool,
-    ) -> Condition {
+    pub(crate) fn new(operator: ConditionOperator, key: String, values: Vec<String>, variables: bool) -> Condition {
         let variables = variables && operator.base.allows_variables();
-        let templates = values
-            .iter()
-            .map(|v| Template::parse(v, variables))
-            .collect();
+        let templates = values.iter().map(|v| Template::parse(v, variables)).collect();
         let key_lower = key.to_lowercase();
-        Condition {
-            operator,
-            key,
-            values,
-            key_lower,
-            templates,
-        }
+        Condition { operator, key, values, key_lower, templates }
     }
 
     /// Context keys this condition reads: its own key and those of variables in its values.
     pub(crate) fn referenced_keys(&self) -> impl Iterator<Item = &str> {
-        std::iter::once(self.key.as_str())
-            .chain(self.templates.iter().flat_map(Template::variable_keys))
+        std::iter::once(self.key.as_str()).chain(self.templates.iter().flat_map(Template::variable_keys))
     }
 
     /// Decides this entry against the request. Keys the decision needed but the request lacked
@@ -271,10 +245,10 @@ impl Condition {
         let absent = request.is_none_or(<[ContextValue]>::is_empty);
 
         if op.base == BaseOperator::Null {
-            return self.values.iter().any(|v| {
-                (v.eq_ignore_ascii_case("true") && absent)
-                    || (v.eq_ignore_ascii_case("false") && !absent)
-            });
+            return self
+                .values
+                .iter()
+                .any(|v| (v.eq_ignore_ascii_case("true") && absent) || (v.eq_ignore_ascii_case("false") && !absent));
         }
         if absent && !op.if_exists {
             missing.push(self.key.clone());
@@ -283,25 +257,16 @@ impl Condition {
         let negated = op.base.negates().is_some();
         match op.qualifier {
             None if absent => op.if_exists || negated,
-            None if negated => request
-                .iter()
-                .all(|v| self.value_satisfies(v, context, missing)),
-            None => request
-                .iter()
-                .any(|v| self.value_satisfies(v, context, missing)),
+            None if negated => request.iter().all(|v| self.value_satisfies(v, context, missing)),
+            None => request.iter().any(|v| self.value_satisfies(v, context, missing)),
             Some(SetQualifier::ForAllValues) => {
-                absent
-                    || request
-                        .iter()
-                        .all(|v| self.value_satisfies(v, context, missing))
+                absent || request.iter().all(|v| self.value_satisfies(v, context, missing))
             }
             Some(SetQualifier::ForAnyValue) => {
                 if absent {
                     op.if_exists
                 } else {
-                    request
-                        .iter()
-                        .any(|v| self.value_satisfies(v, context, missing))
+                    request.iter().any(|v| self.value_satisfies(v, context, missing))
                 }
             }
         }
@@ -309,21 +274,14 @@ impl Condition {
 
     /// Whether one request value satisfies the operator against the policy values: OR over the
     /// policy values for a positive operator, NOR for a negated one.
-    fn value_satisfies(
-        &self,
-        value: &ContextValue,
-        context: &RequestContext,
-        missing: &mut Vec<String>,
-    ) -> bool {
+    fn value_satisfies(&self, value: &ContextValue, context: &RequestContext, missing: &mut Vec<String>) -> bool {
         match self.operator.base.negates() {
-            None => self
-                .templates
-                .iter()
-                .any(|t| compare(self.operator.base, value, t, context, missing) == Some(true)),
-            Some(positive) => self
-                .templates
-                .iter()
-                .all(|t| compare(positive, value, t, context, missing) == Some(false)),
+            None => {
+                self.templates.iter().any(|t| compare(self.operator.base, value, t, context, missing) == Some(true))
+            }
+            Some(positive) => {
+                self.templates.iter().all(|t| compare(positive, value, t, context, missing) == Some(false))
+            }
         }
     }
 }
@@ -342,11 +300,7 @@ fn compare(
         OperatorFamily::String => {
             let text = value.to_text();
             match op {
-                B::StringLike => Some(
-                    policy
-                        .resolve_pattern(context, true, missing)?
-                        .matches(&text),
-                ),
+                B::StringLike => Some(policy.resolve_pattern(context, true, missing)?.matches(&text)),
                 B::StringEqualsIgnoreCase => {
                     let p = policy.resolve_text(context, missing)?;
                     Some(p.to_lowercase() == text.to_lowercase())
@@ -390,9 +344,7 @@ fn compare(
             Some(bool_of(value) == Some(p))
         }
         OperatorFamily::Binary => {
-            let p = base64::engine::general_purpose::STANDARD
-                .decode(policy.resolve_text(context, missing)?)
-                .ok()?;
+            let p = base64::engine::general_purpose::STANDARD.decode(policy.resolve_text(context, missing)?).ok()?;
             Some(binary_of(value).is_some_and(|v| v == p))
         }
         OperatorFamily::Ip => {
@@ -459,9 +411,7 @@ fn binary_of(v: &ContextValue) -> Option<Vec<u8>> {
     match v {
         ContextValue::Binary(b) => Some(b.clone()),
         // Request values of binary keys arrive base64-encoded (as Simulate's ContextEntries do).
-        other => base64::engine::general_purpose::STANDARD
-            .decode(other.to_text())
-            .ok(),
+        other => base64::engine::general_purpose::STANDARD.decode(other.to_text()).ok(),
     }
 }
 

@@ -51,11 +51,7 @@ impl ContextValue {
 #[allow(clippy::cast_possible_truncation)]
 fn format_number(n: f64) -> String {
     // Integral values print as integers, as they were written in the request.
-    if n.fract() == 0.0 && n.abs() < 9.0e15 {
-        format!("{}", n as i64)
-    } else {
-        format!("{n}")
-    }
+    if n.fract() == 0.0 && n.abs() < 9.0e15 { format!("{}", n as i64) } else { format!("{n}") }
 }
 
 impl From<&str> for ContextValue {
@@ -138,9 +134,7 @@ impl PrincipalType {
             PrincipalType::AssumedRole => Some("AssumedRole"),
             PrincipalType::FederatedUser => Some("FederatedUser"),
             PrincipalType::Anonymous => Some("Anonymous"),
-            PrincipalType::Service | PrincipalType::Federated | PrincipalType::CanonicalUser => {
-                None
-            }
+            PrincipalType::Service | PrincipalType::Federated | PrincipalType::CanonicalUser => None,
         }
     }
 }
@@ -164,12 +158,7 @@ impl PrincipalRef {
     /// An IAM user, root or other non-session AWS principal.
     #[must_use]
     pub fn new(kind: PrincipalType, arn: impl Into<String>, account: impl Into<String>) -> Self {
-        PrincipalRef {
-            arn: arn.into(),
-            account: account.into(),
-            kind,
-            parent_arn: None,
-        }
+        PrincipalRef { arn: arn.into(), account: account.into(), kind, parent_arn: None }
     }
 
     /// A session (assumed role or federated user) and the identity it came from.
@@ -180,12 +169,7 @@ impl PrincipalRef {
         account: impl Into<String>,
         parent_arn: impl Into<String>,
     ) -> Self {
-        PrincipalRef {
-            arn: arn.into(),
-            account: account.into(),
-            kind,
-            parent_arn: Some(parent_arn.into()),
-        }
+        PrincipalRef { arn: arn.into(), account: account.into(), kind, parent_arn: Some(parent_arn.into()) }
     }
 }
 
@@ -204,10 +188,7 @@ pub struct RequestContext {
 impl RequestContext {
     /// Starts a context for `action` on `resource`.
     #[must_use]
-    pub fn builder(
-        action: impl Into<String>,
-        resource: impl Into<String>,
-    ) -> RequestContextBuilder {
+    pub fn builder(action: impl Into<String>, resource: impl Into<String>) -> RequestContextBuilder {
         RequestContextBuilder {
             context: RequestContext {
                 action: action.into(),
@@ -268,24 +249,15 @@ impl RequestContextBuilder {
     /// Sets a single-valued key (replacing any earlier values).
     #[must_use]
     pub fn value(mut self, key: &str, value: impl Into<ContextValue>) -> Self {
-        self.context
-            .values
-            .insert(key.to_lowercase(), vec![value.into()]);
+        self.context.values.insert(key.to_lowercase(), vec![value.into()]);
         self
     }
 
     /// Sets a multivalued key (replacing any earlier values). An empty list is an empty set:
     /// present, but with no values.
     #[must_use]
-    pub fn values<V: Into<ContextValue>>(
-        mut self,
-        key: &str,
-        values: impl IntoIterator<Item = V>,
-    ) -> Self {
-        self.context.values.insert(
-            key.to_lowercase(),
-            values.into_iter().map(Into::into).collect(),
-        );
+    pub fn values<V: Into<ContextValue>>(mut self, key: &str, values: impl IntoIterator<Item = V>) -> Self {
+        self.context.values.insert(key.to_lowercase(), values.into_iter().map(Into::into).collect());
         self
     }
 

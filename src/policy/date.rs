@@ -143,11 +143,7 @@ mod tests {
         assert_eq!(parse_date("2020-01-01T02:00:00+02:00"), want);
         assert_eq!(parse_date("2019-12-31T19:00-05:00"), want);
         assert_eq!(parse_date("1577836800"), want);
-        assert_eq!(
-            parse_date("2020"),
-            Some(2020 * 1_000_000_000),
-            "a bare number is epoch seconds"
-        );
+        assert_eq!(parse_date("2020"), Some(2020 * 1_000_000_000), "a bare number is epoch seconds");
         assert_eq!(parse_date("2020-01"), want);
     }
 

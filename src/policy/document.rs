@@ -60,10 +60,7 @@ impl ParseOptions {
     /// The defaults for `kind`: current version required for identity policies only.
     #[must_use]
     pub fn new(kind: PolicyKind) -> ParseOptions {
-        ParseOptions {
-            kind,
-            require_current_version: kind == PolicyKind::Identity,
-        }
+        ParseOptions { kind, require_current_version: kind == PolicyKind::Identity }
     }
 }
 
@@ -137,13 +134,7 @@ impl PolicyDocument {
             .enumerate()
             .map(|(i, s)| s.build(variables, spans.get(i).copied().unwrap_or_default()))
             .collect();
-        Ok(PolicyDocument {
-            text: json.to_owned(),
-            kind: options.kind,
-            version: raw.version,
-            id: raw.id,
-            statements,
-        })
+        Ok(PolicyDocument { text: json.to_owned(), kind: options.kind, version: raw.version, id: raw.id, statements })
     }
 
     /// The document exactly as submitted.
@@ -206,9 +197,7 @@ impl Statement {
     /// `None` in trust policies.
     #[must_use]
     pub fn resources(&self) -> Option<(&[String], bool)> {
-        self.resources
-            .as_ref()
-            .map(|(r, _, not)| (r.as_slice(), *not))
+        self.resources.as_ref().map(|(r, _, not)| (r.as_slice(), *not))
     }
 
     /// The condition entries.
@@ -225,28 +214,19 @@ impl Statement {
 
     /// Keys of the variables in `Resource` / `NotResource`.
     pub(crate) fn resource_variable_keys(&self) -> impl Iterator<Item = &str> {
-        self.resources
-            .iter()
-            .flat_map(|(_, templates, _)| templates.iter().flat_map(Template::variable_keys))
+        self.resources.iter().flat_map(|(_, templates, _)| templates.iter().flat_map(Template::variable_keys))
     }
 
     /// Action names are case-insensitive ("Action names are not case sensitive"), wildcards allowed.
     pub(crate) fn action_applies(&self, action: &str) -> bool {
-        let any = self
-            .action_patterns
-            .iter()
-            .any(|p| p.matches_ignore_case(action));
+        let any = self.action_patterns.iter().any(|p| p.matches_ignore_case(action));
         any != self.not_action
     }
 
     /// Resources are matched case-sensitively, ARN segment by segment (see `arn.rs`), after substituting
     /// variables. An entry whose variable cannot be resolved matches nothing; in `NotResource` it
     /// makes the element fail (the statement does not apply).
-    pub(crate) fn resource_applies(
-        &self,
-        context: &RequestContext,
-        missing: &mut Vec<String>,
-    ) -> bool {
+    pub(crate) fn resource_applies(&self, context: &RequestContext, missing: &mut Vec<String>) -> bool {
         let Some((_, templates, not_resource)) = &self.resources else {
             return true;
         };
@@ -274,19 +254,13 @@ impl Statement {
                 PrincipalOutcome::NotNamed
             }
         } else {
-            block
-                .matches(caller)
-                .map_or(PrincipalOutcome::NotNamed, PrincipalOutcome::Named)
+            block.matches(caller).map_or(PrincipalOutcome::NotNamed, PrincipalOutcome::Named)
         }
     }
 
     /// All condition entries hold. Every entry is evaluated (no short cut) so that every missing
     /// key is reported.
-    pub(crate) fn conditions_hold(
-        &self,
-        context: &RequestContext,
-        missing: &mut Vec<String>,
-    ) -> bool {
+    pub(crate) fn conditions_hold(&self, context: &RequestContext, missing: &mut Vec<String>) -> bool {
         let mut all = true;
         for c in &self.conditions {
             all &= c.evaluate(context, missing);
@@ -298,17 +272,8 @@ impl Statement {
 // ---- the validation pipeline --------------------------------------------------------------
 
 const TOP_LEVEL: &[&str] = &["Version", "Id", "Statement"];
-const STATEMENT_ELEMENTS: &[&str] = &[
-    "Sid",
-    "Effect",
-    "Principal",
-    "NotPrincipal",
-    "Action",
-    "NotAction",
-    "Resource",
-    "NotResource",
-    "Condition",
-];
+const STATEMENT_ELEMENTS: &[&str] =
+    &["Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource", "NotResource", "Condition"];
 
 struct RawDocument {
     version: PolicyVersion,
@@ -355,17 +320,9 @@ impl RawDocument {
         };
         let statements = statements
             .into_iter()
-            .map(|s| {
-                s.as_object()
-                    .ok_or_else(syntax)
-                    .and_then(RawStatement::from_json)
-            })
+            .map(|s| s.as_object().ok_or_else(syntax).and_then(RawStatement::from_json))
             .collect::<Result<_, _>>()?;
-        Ok(RawDocument {
-            version,
-            id,
-            statements,
-        })
+        Ok(RawDocument { version, id, statements })
     }
 
     fn validate(&self, options: ParseOptions) -> Result<(), PolicyError> {
@@ -376,20 +333,12 @@ impl RawDocument {
         self.check_legacy()?;
         let resource_error = self.check_resource_formats()?;
         self.check_sids()?;
-        if self
-            .statements
-            .iter()
-            .any(|s| s.actions.as_ref().is_none_or(|(a, _)| a.is_empty()))
-        {
+        if self.statements.iter().any(|s| s.actions.as_ref().is_none_or(|(a, _)| a.is_empty())) {
             return Err(malformed(msg::NO_ACTIONS));
         }
         match options.kind {
             PolicyKind::Identity | PolicyKind::ResourceScoped => {
-                if self
-                    .statements
-                    .iter()
-                    .any(|s| s.resources.as_ref().is_none_or(|(r, _)| r.is_empty()))
-                {
+                if self.statements.iter().any(|s| s.resources.as_ref().is_none_or(|(r, _)| r.is_empty())) {
                     return Err(malformed(msg::NO_RESOURCES));
                 }
             }
@@ -433,9 +382,7 @@ impl RawDocument {
                 return Err(malformed(msg::LEGACY));
             }
             for (op, _, values) in &s.conditions {
-                if op.base.family() == OperatorFamily::Date
-                    && values.iter().any(|v| parse_date(v).is_none())
-                {
+                if op.base.family() == OperatorFamily::Date && values.iter().any(|v| parse_date(v).is_none()) {
                     return Err(malformed(msg::LEGACY));
                 }
             }
@@ -492,15 +439,8 @@ fn check_action(action: &str) -> Result<(), PolicyError> {
         ["*"] => Ok(()),
         [_] => Err(malformed(msg::NO_VENDOR)),
         [vendor, _] => {
-            let ok = *vendor == "*"
-                || vendor
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
-            if ok {
-                Ok(())
-            } else {
-                Err(malformed(format!("Vendor {vendor} is not valid")))
-            }
+            let ok = *vendor == "*" || vendor.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+            if ok { Ok(()) } else { Err(malformed(format!("Vendor {vendor} is not valid"))) }
         }
         _ => Err(malformed(msg::ONE_COLON)),
     }
@@ -508,25 +448,15 @@ fn check_action(action: &str) -> Result<(), PolicyError> {
 
 impl RawStatement {
     fn from_json(map: &Map<String, Value>) -> Result<RawStatement, PolicyError> {
-        if map
-            .keys()
-            .any(|k| !STATEMENT_ELEMENTS.contains(&k.as_str()))
-        {
+        if map.keys().any(|k| !STATEMENT_ELEMENTS.contains(&k.as_str())) {
             return Err(syntax());
         }
         let both = |a: &str, b: &str| map.contains_key(a) && map.contains_key(b);
-        if both("Action", "NotAction")
-            || both("Resource", "NotResource")
-            || both("Principal", "NotPrincipal")
-        {
+        if both("Action", "NotAction") || both("Resource", "NotResource") || both("Principal", "NotPrincipal") {
             return Err(syntax());
         }
         let effect = match map.get("Effect") {
-            Some(Value::String(e))
-                if e.eq_ignore_ascii_case("allow") || e.eq_ignore_ascii_case("deny") =>
-            {
-                e.clone()
-            }
+            Some(Value::String(e)) if e.eq_ignore_ascii_case("allow") || e.eq_ignore_ascii_case("deny") => e.clone(),
             _ => return Err(syntax()),
         };
         let sid = match map.get("Sid") {
@@ -546,39 +476,22 @@ impl RawStatement {
             Some(Value::Object(block)) => conditions(block)?,
             Some(_) => return Err(syntax()),
         };
-        Ok(RawStatement {
-            sid,
-            effect,
-            principal,
-            actions,
-            resources,
-            conditions,
-        })
+        Ok(RawStatement { sid, effect, principal, actions, resources, conditions })
     }
 
     fn build(self, variables: bool, span: Span) -> Statement {
         let (actions, not_action) = self.actions.unwrap_or_default();
-        let action_patterns = actions
-            .iter()
-            .map(|a| Pattern::wildcard(&a.to_lowercase()))
-            .collect();
+        let action_patterns = actions.iter().map(|a| Pattern::wildcard(&a.to_lowercase())).collect();
         let resources = self.resources.map(|(r, not)| {
             let templates = r.iter().map(|s| Template::parse(s, variables)).collect();
             (r, templates, not)
         });
         let principal = self.principal.and_then(|(b, not)| b.ok().map(|b| (b, not)));
-        let conditions = self
-            .conditions
-            .into_iter()
-            .map(|(op, key, values)| Condition::new(op, key, values, variables))
-            .collect();
+        let conditions =
+            self.conditions.into_iter().map(|(op, key, values)| Condition::new(op, key, values, variables)).collect();
         Statement {
             sid: self.sid,
-            effect: if self.effect == "Deny" {
-                Effect::Deny
-            } else {
-                Effect::Allow
-            },
+            effect: if self.effect == "Deny" { Effect::Deny } else { Effect::Allow },
             principal,
             actions,
             action_patterns,
@@ -591,11 +504,7 @@ impl RawStatement {
 }
 
 /// `Action`/`NotAction` (or the resource pair): a string or an array of strings.
-fn pick(
-    map: &Map<String, Value>,
-    name: &str,
-    not_name: &str,
-) -> Result<Option<(Vec<String>, bool)>, PolicyError> {
+fn pick(map: &Map<String, Value>, name: &str, not_name: &str) -> Result<Option<(Vec<String>, bool)>, PolicyError> {
     let (value, negated) = match (map.get(name), map.get(not_name)) {
         (Some(v), _) => (v, false),
         (None, Some(v)) => (v, true),
@@ -603,10 +512,9 @@ fn pick(
     };
     let list = match value {
         Value::String(s) => vec![s.clone()],
-        Value::Array(items) => items
-            .iter()
-            .map(|i| i.as_str().map(str::to_owned).ok_or_else(syntax))
-            .collect::<Result<_, _>>()?,
+        Value::Array(items) => {
+            items.iter().map(|i| i.as_str().map(str::to_owned).ok_or_else(syntax)).collect::<Result<_, _>>()?
+        }
         _ => return Err(syntax()),
     };
     Ok(Some((list, negated)))
@@ -614,20 +522,14 @@ fn pick(
 
 /// `{"Operator": {"key": value-or-values}}`. An unknown operator is accepted only with an empty
 /// body (AWS accepts `{"x": {}}` but not `{"x": {"a": "1"}}`).
-fn conditions(
-    block: &Map<String, Value>,
-) -> Result<Vec<(ConditionOperator, String, Vec<String>)>, PolicyError> {
+fn conditions(block: &Map<String, Value>) -> Result<Vec<(ConditionOperator, String, Vec<String>)>, PolicyError> {
     let mut out = Vec::new();
     for (name, body) in block {
         let body = body.as_object().ok_or_else(syntax)?;
         let mut entries = Vec::new();
         for (key, value) in body {
             let values = match value {
-                Value::Array(items) => items
-                    .iter()
-                    .map(scalar_text)
-                    .collect::<Option<Vec<_>>>()
-                    .ok_or_else(syntax)?,
+                Value::Array(items) => items.iter().map(scalar_text).collect::<Option<Vec<_>>>().ok_or_else(syntax)?,
                 other => vec![scalar_text(other).ok_or_else(syntax)?],
             };
             entries.push((key.clone(), values));

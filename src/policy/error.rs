@@ -48,9 +48,7 @@ impl PolicyError {
     /// The engine checks the form; existence is for the caller, who can reuse this wording.
     #[must_use]
     pub fn invalid_principal(key: &str, value: &str) -> PolicyError {
-        malformed(format!(
-            "Invalid principal in policy: \"{key}\":\"{value}\""
-        ))
+        malformed(format!("Invalid principal in policy: \"{key}\":\"{value}\""))
     }
 }
 
@@ -75,13 +73,11 @@ pub(crate) mod msg {
     pub const SID_UNIQUE: &str = "Statement IDs (SID) in a single policy must be unique.";
     pub const NO_ACTIONS: &str = "Policy statement must contain actions.";
     pub const NO_RESOURCES: &str = "Policy statement must contain resources.";
-    pub const NO_VENDOR: &str =
-        "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.";
+    pub const NO_VENDOR: &str = "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.";
     pub const ONE_COLON: &str = "Actions/Condition can contain only one colon.";
     pub const PRINCIPAL_IN_IDENTITY: &str = "Policy document should not specify a principal.";
     pub const MISSING_PRINCIPAL: &str = "Missing required field Principal";
     pub const RESOURCE_IN_TRUST: &str = "Has prohibited field Resource";
     pub const NO_PRINCIPALS: &str = "Invalid principal in policy: com.amazon.balsa.error.InvalidPolicyException: The passed in policy has a statement with no principals!";
-    pub const VENDOR_NOT_QUALIFIED: &str =
-        "Resource vendor must be fully qualified and cannot contain regexes.";
+    pub const VENDOR_NOT_QUALIFIED: &str = "Resource vendor must be fully qualified and cannot contain regexes.";
 }

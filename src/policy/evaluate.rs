@@ -192,36 +192,16 @@ pub struct Evaluation {
 pub fn evaluate(input: &EvaluationInput<'_>) -> Evaluation {
     let ctx = input.context;
     let mut missing = Vec::new();
-    let identity = evaluate_set(
-        &input.identity_policies,
-        PolicyType::Identity,
-        ctx,
-        &mut missing,
-    );
-    let boundary = input
-        .permissions_boundary
-        .map(|b| evaluate_set(&[b], PolicyType::PermissionsBoundary, ctx, &mut missing));
-    let session = input
-        .session_policies
-        .as_ref()
-        .map(|s| evaluate_set(s, PolicyType::Session, ctx, &mut missing));
-    let resource = input
-        .resource_policy
-        .map(|r| evaluate_set(&[r.policy], PolicyType::Resource, ctx, &mut missing));
+    let identity = evaluate_set(&input.identity_policies, PolicyType::Identity, ctx, &mut missing);
+    let boundary =
+        input.permissions_boundary.map(|b| evaluate_set(&[b], PolicyType::PermissionsBoundary, ctx, &mut missing));
+    let session = input.session_policies.as_ref().map(|s| evaluate_set(s, PolicyType::Session, ctx, &mut missing));
+    let resource = input.resource_policy.map(|r| evaluate_set(&[r.policy], PolicyType::Resource, ctx, &mut missing));
 
     let allowed_by_permissions_boundary = boundary.as_ref().map(|b| !b.allows.is_empty());
     let missing_context_values = dedupe(missing);
-    let all = [
-        Some(&identity),
-        boundary.as_ref(),
-        session.as_ref(),
-        resource.as_ref(),
-    ];
-    let denies: Vec<MatchedStatement> = all
-        .iter()
-        .flatten()
-        .flat_map(|r| r.denies.iter().cloned())
-        .collect();
+    let all = [Some(&identity), boundary.as_ref(), session.as_ref(), resource.as_ref()];
+    let denies: Vec<MatchedStatement> = all.iter().flatten().flat_map(|r| r.denies.iter().cloned()).collect();
     if let Some(first) = denies.first() {
         return Evaluation {
             decision: Decision::ExplicitDeny,
@@ -232,21 +212,11 @@ pub fn evaluate(input: &EvaluationInput<'_>) -> Evaluation {
         };
     }
 
-    let verdict = decide(
-        input,
-        &identity,
-        boundary.as_ref(),
-        session.as_ref(),
-        resource.as_ref(),
-    );
+    let verdict = decide(input, &identity, boundary.as_ref(), session.as_ref(), resource.as_ref());
     match verdict {
         Ok(()) => Evaluation {
             decision: Decision::Allowed,
-            matched_statements: all
-                .iter()
-                .flatten()
-                .flat_map(|r| r.allows.iter().cloned())
-                .collect(),
+            matched_statements: all.iter().flatten().flat_map(|r| r.allows.iter().cloned()).collect(),
             missing_context_values,
             denied_by: None,
             allowed_by_permissions_boundary,
@@ -274,10 +244,7 @@ fn decide(
     let caller = input.context.principal.as_ref().filter(|p| {
         matches!(
             p.kind,
-            PrincipalType::Root
-                | PrincipalType::User
-                | PrincipalType::AssumedRole
-                | PrincipalType::FederatedUser
+            PrincipalType::Root | PrincipalType::User | PrincipalType::AssumedRole | PrincipalType::FederatedUser
         )
     });
     // Services, identity-provider users, canonical users and anonymous callers have no policies
@@ -285,18 +252,12 @@ fn decide(
     let Some(caller) = caller else {
         return grant.map(|_| ()).ok_or(PolicyType::Resource);
     };
-    let required = input
-        .resource_policy
-        .is_some_and(|r| r.mode == ResourcePolicyMode::Required);
+    let required = input.resource_policy.is_some_and(|r| r.mode == ResourcePolicyMode::Required);
     if required && grant.is_none() {
         return Err(PolicyType::Resource);
     }
     let identity_ok = || {
-        if identity.allows.is_empty() {
-            Err(PolicyType::Identity)
-        } else {
-            Ok(())
-        }
+        if identity.allows.is_empty() { Err(PolicyType::Identity) } else { Ok(()) }
     };
     let limits_ok = || {
         if boundary.is_some_and(|b| b.allows.is_empty()) {
@@ -337,11 +298,7 @@ fn evaluate_set(
     ctx: &RequestContext,
     missing: &mut Vec<String>,
 ) -> SetResult {
-    let mut result = SetResult {
-        allows: Vec::new(),
-        denies: Vec::new(),
-        best_grant: None,
-    };
+    let mut result = SetResult { allows: Vec::new(), denies: Vec::new(), best_grant: None };
     for policy in policies {
         for statement in policy.document.statements() {
             if !statement.action_applies(&ctx.action) {
@@ -353,15 +310,13 @@ fn evaluate_set(
                 // A resource-based statement without a principal names nobody it could grant to;
                 // a deny there still applies (parsing refuses such statements anyway).
                 PrincipalOutcome::Unspecified
-                    if policy_type == PolicyType::Resource
-                        && statement.effect() == Effect::Allow =>
+                    if policy_type == PolicyType::Resource && statement.effect() == Effect::Allow =>
                 {
                     continue;
                 }
                 PrincipalOutcome::Unspecified => None,
             };
-            if !statement.resource_applies(ctx, missing) || !statement.conditions_hold(ctx, missing)
-            {
+            if !statement.resource_applies(ctx, missing) || !statement.conditions_hold(ctx, missing) {
                 continue;
             }
             let span = statement.span();
@@ -390,7 +345,5 @@ fn evaluate_set(
 
 fn dedupe(keys: Vec<String>) -> Vec<String> {
     let mut seen = std::collections::HashSet::new();
-    keys.into_iter()
-        .filter(|k| seen.insert(k.to_lowercase()))
-        .collect()
+    keys.into_iter().filter(|k| seen.insert(k.to_lowercase())).collect()
 }

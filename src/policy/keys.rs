@@ -15,10 +15,7 @@ pub fn context_keys<'a>(documents: impl IntoIterator<Item = &'a PolicyDocument>)
     for document in documents {
         for statement in document.statements() {
             let resource_vars = statement.resource_variable_keys();
-            let condition_keys = statement
-                .conditions()
-                .iter()
-                .flat_map(super::condition::Condition::referenced_keys);
+            let condition_keys = statement.conditions().iter().flat_map(super::condition::Condition::referenced_keys);
             for key in condition_keys.chain(resource_vars) {
                 if seen.insert(key.to_lowercase()) {
                     out.push(key.to_owned());

@@ -33,14 +33,12 @@ mod variables;
 mod tests;
 
 pub use condition::{BaseOperator, Condition, ConditionOperator, OperatorFamily, SetQualifier};
-pub use context::{
-    ContextValue, PrincipalRef, PrincipalType, RequestContext, RequestContextBuilder,
-};
+pub use context::{ContextValue, PrincipalRef, PrincipalType, RequestContext, RequestContextBuilder};
 pub use document::{Effect, ParseOptions, PolicyDocument, PolicyKind, PolicyVersion, Statement};
 pub use error::PolicyError;
 pub use evaluate::{
-    Decision, Evaluation, EvaluationInput, MatchedStatement, PolicyRef, PolicyType,
-    ResourcePolicyMode, ResourcePolicyRef, evaluate,
+    Decision, Evaluation, EvaluationInput, MatchedStatement, PolicyRef, PolicyType, ResourcePolicyMode,
+    ResourcePolicyRef, evaluate,
 };
 pub use keys::context_keys;
 pub use positions::{Position, Span};

@@ -46,19 +46,11 @@ struct Scanner<'a> {
 
 impl<'a> Scanner<'a> {
     fn new(text: &'a str) -> Scanner<'a> {
-        Scanner {
-            chars: text.chars().peekable(),
-            line: 1,
-            column: 1,
-            after_cr: false,
-        }
+        Scanner { chars: text.chars().peekable(), line: 1, column: 1, after_cr: false }
     }
 
     fn position(&self) -> Position {
-        Position {
-            line: self.line,
-            column: self.column,
-        }
+        Position { line: self.line, column: self.column }
     }
 
     fn bump(&mut self) -> Option<char> {
@@ -156,10 +148,7 @@ impl<'a> Scanner<'a> {
         self.bump();
         let start = self.position();
         self.skip_nested(1)?;
-        Some(Span {
-            start,
-            end: self.position(),
-        })
+        Some(Span { start, end: self.position() })
     }
 
     /// Consumes up to and including the bracket that closes `depth` open ones.
@@ -193,10 +182,7 @@ impl<'a> Scanner<'a> {
                 self.skip_nested(1)
             }
             _ => {
-                while !matches!(
-                    self.peek(),
-                    None | Some(',' | '}' | ']' | ' ' | '\t' | '\n' | '\r')
-                ) {
+                while !matches!(self.peek(), None | Some(',' | '}' | ']' | ' ' | '\t' | '\n' | '\r')) {
                     self.bump();
                 }
                 Some(())

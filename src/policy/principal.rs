@@ -88,9 +88,7 @@ impl PrincipalBlock {
     /// Reads the element's JSON. A shape error (`Syntax errors in policy.`) is the outer `Err`;
     /// an entry AWS refuses as a principal (`Invalid principal in policy: "KEY":"value"`) is the
     /// inner one, because AWS reports it only after the syntax and version checks.
-    pub(crate) fn from_json(
-        value: &serde_json::Value,
-    ) -> Result<Result<PrincipalBlock, PolicyError>, PolicyError> {
+    pub(crate) fn from_json(value: &serde_json::Value) -> Result<Result<PrincipalBlock, PolicyError>, PolicyError> {
         use serde_json::Value;
         let map = match value {
             Value::String(s) if s == "*" => return Ok(Ok(PrincipalBlock::Any)),
@@ -102,27 +100,20 @@ impl PrincipalBlock {
             let key = PrincipalKey::parse(k).ok_or_else(|| malformed(msg::SYNTAX))?;
             let values: Vec<&str> = match v {
                 Value::String(s) => vec![s.as_str()],
-                Value::Array(items) => items
-                    .iter()
-                    .map(|i| i.as_str().ok_or_else(|| malformed(msg::SYNTAX)))
-                    .collect::<Result<_, _>>()?,
+                Value::Array(items) => {
+                    items.iter().map(|i| i.as_str().ok_or_else(|| malformed(msg::SYNTAX))).collect::<Result<_, _>>()?
+                }
                 _ => return Err(malformed(msg::SYNTAX)),
             };
             for value in values {
-                entries.push(PrincipalEntry {
-                    key,
-                    value: value.to_owned(),
-                });
+                entries.push(PrincipalEntry { key, value: value.to_owned() });
             }
         }
         if entries.is_empty() {
             return Ok(Err(malformed(msg::NO_PRINCIPALS)));
         }
         if let Some(bad) = entries.iter().find(|e| !entry_is_valid(e.key, &e.value)) {
-            return Ok(Err(PolicyError::invalid_principal(
-                bad.key.message_name(),
-                &bad.value,
-            )));
+            return Ok(Err(PolicyError::invalid_principal(bad.key.message_name(), &bad.value)));
         }
         Ok(Ok(PrincipalBlock::Listed(entries)))
     }
@@ -131,10 +122,7 @@ impl PrincipalBlock {
     pub(crate) fn matches(&self, caller: &PrincipalRef) -> Option<PrincipalMatch> {
         match self {
             PrincipalBlock::Any => Some(PrincipalMatch::Direct),
-            PrincipalBlock::Listed(entries) => entries
-                .iter()
-                .filter_map(|e| entry_matches(e, caller))
-                .max(),
+            PrincipalBlock::Listed(entries) => entries.iter().filter_map(|e| entry_matches(e, caller)).max(),
         }
     }
 
@@ -144,11 +132,9 @@ impl PrincipalBlock {
         let PrincipalBlock::Listed(entries) = self else {
             return false;
         };
-        identities(caller).iter().any(|identity| {
-            !entries
-                .iter()
-                .any(|e| entry_matches(e, &identity.as_caller(caller)).is_some())
-        })
+        identities(caller)
+            .iter()
+            .any(|identity| !entries.iter().any(|e| entry_matches(e, &identity.as_caller(caller)).is_some()))
     }
 }
 
@@ -214,8 +200,7 @@ fn entry_matches(entry: &PrincipalEntry, caller: &PrincipalRef) -> Option<Princi
         PrincipalKey::Service => (caller.kind == PrincipalType::Service
             && (value == "*" || value.eq_ignore_ascii_case(&caller.arn)))
         .then_some(PrincipalMatch::Direct),
-        PrincipalKey::Federated => (caller.kind == PrincipalType::Federated
-            && (value == "*" || value == caller.arn))
+        PrincipalKey::Federated => (caller.kind == PrincipalType::Federated && (value == "*" || value == caller.arn))
             .then_some(PrincipalMatch::Direct),
         PrincipalKey::CanonicalUser => (caller.kind == PrincipalType::CanonicalUser
             && (value == "*" || value == caller.arn))
@@ -226,10 +211,7 @@ fn entry_matches(entry: &PrincipalEntry, caller: &PrincipalRef) -> Option<Princi
 fn is_aws_caller(kind: PrincipalType) -> bool {
     matches!(
         kind,
-        PrincipalType::Root
-            | PrincipalType::User
-            | PrincipalType::AssumedRole
-            | PrincipalType::FederatedUser
+        PrincipalType::Root | PrincipalType::User | PrincipalType::AssumedRole | PrincipalType::FederatedUser
     )
 }
 
@@ -247,19 +229,12 @@ impl Identity<'_> {
             // Only the caller's own ARN (or, for the root user, its account) names this identity.
             Identity::Own => PrincipalRef {
                 parent_arn: None,
-                account: if caller.kind == PrincipalType::Root {
-                    caller.account.clone()
-                } else {
-                    String::new()
-                },
+                account: if caller.kind == PrincipalType::Root { caller.account.clone() } else { String::new() },
                 ..caller.clone()
             },
-            Identity::Parent(arn) => PrincipalRef {
-                arn: (*arn).to_owned(),
-                account: String::new(),
-                kind: caller.kind,
-                parent_arn: None,
-            },
+            Identity::Parent(arn) => {
+                PrincipalRef { arn: (*arn).to_owned(), account: String::new(), kind: caller.kind, parent_arn: None }
+            }
             Identity::Account => PrincipalRef {
                 arn: format!("arn:aws:iam::{}:root", caller.account),
                 account: caller.account.clone(),
@@ -275,10 +250,7 @@ fn identities(caller: &PrincipalRef) -> Vec<Identity<'_>> {
     if let Some(parent) = caller.parent_arn.as_deref() {
         out.push(Identity::Parent(parent));
     }
-    if is_aws_caller(caller.kind)
-        && caller.kind != PrincipalType::Root
-        && !caller.account.is_empty()
-    {
+    if is_aws_caller(caller.kind) && caller.kind != PrincipalType::Root && !caller.account.is_empty() {
         out.push(Identity::Account);
     }
     out

@@ -4,17 +4,8 @@
 //! `root` to the IAM path message).
 
 /// Partitions AWS knows; `*` is also accepted.
-const PARTITIONS: &[&str] = &[
-    "aws",
-    "aws-cn",
-    "aws-us-gov",
-    "aws-iso",
-    "aws-iso-b",
-    "aws-iso-e",
-    "aws-iso-f",
-    "aws-eusc",
-    "*",
-];
+const PARTITIONS: &[&str] =
+    &["aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc", "*"];
 
 /// How an IAM resource path may begin.
 const IAM_PATH_STARTS: &[&str] = &[
@@ -39,9 +30,7 @@ pub(crate) fn format_error(resource: &str) -> Option<String> {
         return None;
     }
     let Some((_, after_arn)) = resource.split_once(':') else {
-        return Some(format!(
-            "Resource {resource} must be in ARN format or \"*\"."
-        ));
+        return Some(format!("Resource {resource} must be in ARN format or \"*\"."));
     };
     let (partition, after_partition) = match after_arn.split_once(':') {
         Some((p, rest)) => (p, Some(rest)),
@@ -53,22 +42,16 @@ pub(crate) fn format_error(resource: &str) -> Option<String> {
     let Some(after_partition) = after_partition else {
         return Some(super::error::msg::VENDOR_NOT_QUALIFIED.to_owned());
     };
-    let (service, after_service) = after_partition
-        .split_once(':')
-        .unwrap_or((after_partition, ""));
+    let (service, after_service) = after_partition.split_once(':').unwrap_or((after_partition, ""));
     let has_region = !after_service.starts_with(':');
     let after_region = after_service.split_once(':').map_or("", |(_, r)| r);
     let resource_id = after_region.split_once(':').map_or("", |(_, r)| r);
     match service {
         "iam" if has_region => {
-            return Some(format!(
-                "IAM resource {resource} cannot contain region information."
-            ));
+            return Some(format!("IAM resource {resource} cannot contain region information."));
         }
         "s3" if has_region && !resource_id.starts_with("accesspoint/") => {
-            return Some(format!(
-                "Resource {resource} can not contain region information."
-            ));
+            return Some(format!("Resource {resource} can not contain region information."));
         }
         "iam"
             if !(resource_id == "*"
@@ -92,16 +75,8 @@ fn partition_error(partition: &str, rest: &str) -> String {
         Some(p) if !p.is_empty() || parts.len() > 1 => (*p).to_owned(),
         _ => "*".to_owned(),
     };
-    let nth = |i: usize| {
-        parts
-            .get(i)
-            .map_or_else(|| "*".to_owned(), |p| (*p).to_owned())
-    };
-    let tail = if parts.len() > 3 {
-        parts.get(3..).unwrap_or_default().join(":")
-    } else {
-        "*".to_owned()
-    };
+    let nth = |i: usize| parts.get(i).map_or_else(|| "*".to_owned(), |p| (*p).to_owned());
+    let tail = if parts.len() > 3 { parts.get(3..).unwrap_or_default().join(":") } else { "*".to_owned() };
     format!(
         "Partition \"{partition}\" is not valid for resource \"arn:{partition}:{first}:{}:{}:{tail}\".",
         nth(1),
@@ -116,6 +91,5 @@ pub(crate) fn passes_legacy(resource: &str) -> bool {
         return true;
     }
     let colons = resource.matches(':').count();
-    (colons >= 5 || !resource.contains("::"))
-        && resource.split(':').nth(2).is_some_and(|s| !s.is_empty())
+    (colons >= 5 || !resource.contains("::")) && resource.split(':').nth(2).is_some_and(|s| !s.is_empty())
 }

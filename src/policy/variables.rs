@@ -19,11 +19,7 @@ enum Part {
     /// Text as written (wildcards keep their meaning where the element allows them).
     Text(String),
     /// `${key}` or `${key, 'default'}`.
-    Var {
-        key: String,
-        key_lower: String,
-        default: Option<String>,
-    },
+    Var { key: String, key_lower: String, default: Option<String> },
     /// `${*}`, `${?}`, `${$}`: always a literal character.
     Escape(char),
 }
@@ -38,9 +34,7 @@ impl Template {
     /// Splits `s`; with `variables` false (documents older than 2012-10-17) it is all text.
     pub(crate) fn parse(s: &str, variables: bool) -> Template {
         if !variables || !s.contains("${") {
-            return Template {
-                parts: vec![Part::Text(s.to_owned())],
-            };
+            return Template { parts: vec![Part::Text(s.to_owned())] };
         }
         let mut parts = Vec::new();
         let mut text = String::new();
@@ -99,27 +93,20 @@ impl Template {
             match part {
                 Part::Text(t) => pattern.push_text(t, wildcards),
                 Part::Escape(c) => pattern.push_quoted(c.encode_utf8(&mut [0; 4])),
-                Part::Var {
-                    key,
-                    key_lower,
-                    default,
-                } => match lookup(context, key, key_lower, default.as_deref(), missing) {
-                    Some(value) => pattern.push_quoted(&value),
-                    None => ok = false,
-                },
+                Part::Var { key, key_lower, default } => {
+                    match lookup(context, key, key_lower, default.as_deref(), missing) {
+                        Some(value) => pattern.push_quoted(&value),
+                        None => ok = false,
+                    }
+                }
             }
         }
         ok.then_some(pattern)
     }
 
     /// Substitutes variables into plain text (for operators without wildcards).
-    pub(crate) fn resolve_text(
-        &self,
-        context: &RequestContext,
-        missing: &mut Vec<String>,
-    ) -> Option<String> {
-        self.resolve_pattern(context, false, missing)
-            .and_then(|p| p.literal_text())
+    pub(crate) fn resolve_text(&self, context: &RequestContext, missing: &mut Vec<String>) -> Option<String> {
+        self.resolve_pattern(context, false, missing).and_then(|p| p.literal_text())
     }
 }
 
@@ -141,11 +128,7 @@ fn parse_inner(inner: &str) -> Option<Part> {
     if key.is_empty() {
         return None;
     }
-    Some(Part::Var {
-        key: key.to_owned(),
-        key_lower: key.to_lowercase(),
-        default,
-    })
+    Some(Part::Var { key: key.to_owned(), key_lower: key.to_lowercase(), default })
 }
 
 fn lookup(

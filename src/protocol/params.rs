@@ -39,10 +39,7 @@ impl Params {
     /// Starts reading typed fields; errors accumulate and are reported together by [`Fields::finish`].
     #[must_use]
     pub fn fields(&self) -> Fields<'_> {
-        Fields {
-            params: self,
-            errors: Vec::new(),
-        }
+        Fields { params: self, errors: Vec::new() }
     }
 
     /// All `(index, suffix, value)` under `prefix.member.N[.suffix]`, ordered by index.
@@ -95,10 +92,8 @@ impl Fields<'_> {
 
     /// Records that a required member is absent: AWS's "Member must not be null".
     pub fn null(&mut self, member: &str) {
-        self.errors.push(format!(
-            "Value null at '{}' failed to satisfy constraint: Member must not be null",
-            camel(member)
-        ));
+        self.errors
+            .push(format!("Value null at '{}' failed to satisfy constraint: Member must not be null", camel(member)));
     }
 
     /// An optional integer member within `rule`'s bounds.
@@ -112,10 +107,7 @@ impl Fields<'_> {
             return None;
         };
         if let Some(msg) = rule.violation(value) {
-            self.errors.push(format!(
-                "Value '{value}' at '{}' failed to satisfy constraint: {msg}",
-                camel(member)
-            ));
+            self.errors.push(format!("Value '{value}' at '{}' failed to satisfy constraint: {msg}", camel(member)));
         }
         Some(value)
     }
@@ -197,18 +189,17 @@ impl Fields<'_> {
             let at = format!("{}.{}.member", camel(member), n + 1);
             match key {
                 Some(k) => self.check_str(&format!("{at}.key"), k, &super::rules::TAG_KEY),
-                None => self.errors.push(format!(
-                    "Value null at '{at}.key' failed to satisfy constraint: Member must not be null"
-                )),
+                None => self
+                    .errors
+                    .push(format!("Value null at '{at}.key' failed to satisfy constraint: Member must not be null")),
             }
             match value {
                 Some(v) => self.check_str(&format!("{at}.value"), v, &super::rules::TAG_VALUE),
-                None => self.errors.push(format!("Value null at '{at}.value' failed to satisfy constraint: Member must not be null")),
+                None => self
+                    .errors
+                    .push(format!("Value null at '{at}.value' failed to satisfy constraint: Member must not be null")),
             }
-            tags.push(Tag {
-                key: key.unwrap_or_default().to_owned(),
-                value: value.unwrap_or_default().to_owned(),
-            });
+            tags.push(Tag { key: key.unwrap_or_default().to_owned(), value: value.unwrap_or_default().to_owned() });
         }
         self.check_len(member, tags.len(), super::rules::MAX_TAGS);
         Some(tags)
@@ -225,10 +216,7 @@ impl Fields<'_> {
 
     fn check_str(&mut self, at: &str, value: &str, rule: &StrRule) {
         for msg in rule.violations(value) {
-            self.errors.push(format!(
-                "Value '{value}' at '{}' failed to satisfy constraint: {msg}",
-                camel(at)
-            ));
+            self.errors.push(format!("Value '{value}' at '{}' failed to satisfy constraint: {msg}", camel(at)));
         }
     }
 
@@ -236,14 +224,8 @@ impl Fields<'_> {
     pub fn finish(self) -> Result<(), AwsError> {
         match self.errors.len() {
             0 => Ok(()),
-            1 => Err(AwsError::ValidationError(format!(
-                "1 validation error detected: {}",
-                self.errors[0]
-            ))),
-            n => Err(AwsError::ValidationError(format!(
-                "{n} validation errors detected: {}",
-                self.errors.join("; ")
-            ))),
+            1 => Err(AwsError::ValidationError(format!("1 validation error detected: {}", self.errors[0]))),
+            n => Err(AwsError::ValidationError(format!("{n} validation errors detected: {}", self.errors.join("; ")))),
         }
     }
 }
@@ -269,10 +251,7 @@ mod tests {
         assert_eq!(f.str("UserName", &USER_NAME), "bad name");
         assert_eq!(f.opt_int("MaxItems", &MAX_ITEMS), Some(0));
         let tags = f.tags("Tags").unwrap();
-        assert_eq!(
-            tags.iter().map(|t| t.key.as_str()).collect::<Vec<_>>(),
-            ["a", "b"]
-        );
+        assert_eq!(tags.iter().map(|t| t.key.as_str()).collect::<Vec<_>>(), ["a", "b"]);
         let err = f.finish().unwrap_err();
         assert_eq!(
             err.message(),

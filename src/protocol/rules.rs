@@ -17,22 +17,13 @@ impl StrRule {
         let mut out = Vec::new();
         let len = value.chars().count();
         if len < self.min {
-            out.push(format!(
-                "Member must have length greater than or equal to {}",
-                self.min
-            ));
+            out.push(format!("Member must have length greater than or equal to {}", self.min));
         }
         if len > self.max {
-            out.push(format!(
-                "Member must have length less than or equal to {}",
-                self.max
-            ));
+            out.push(format!("Member must have length less than or equal to {}", self.max));
         }
         if len >= self.min && !(self.matches)(value) {
-            out.push(format!(
-                "Member must satisfy regular expression pattern: {}",
-                self.pattern
-            ));
+            out.push(format!("Member must satisfy regular expression pattern: {}", self.pattern));
         }
         out
     }
@@ -48,15 +39,9 @@ impl IntRule {
     #[must_use]
     pub fn violation(&self, value: i64) -> Option<String> {
         if value < self.min {
-            Some(format!(
-                "Member must have value greater than or equal to {}",
-                self.min
-            ))
+            Some(format!("Member must have value greater than or equal to {}", self.min))
         } else if value > self.max {
-            Some(format!(
-                "Member must have value less than or equal to {}",
-                self.max
-            ))
+            Some(format!("Member must have value less than or equal to {}", self.max))
         } else {
             None
         }
@@ -88,8 +73,27 @@ fn path_prefix(s: &str) -> bool {
 
 /// `[\p{L}\p{Z}\p{N}_.:/=+\-@]*`
 fn tag_text(s: &str) -> bool {
-    s.chars()
-        .all(|c| c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(c))
+    s.chars().all(|c| c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(c))
+}
+
+/// `((/[A-Za-z0-9\.,\+@=_-]+)*)/`
+fn policy_path(s: &str) -> bool {
+    if s == "/" {
+        return true;
+    }
+    let Some(inner) = s.strip_prefix('/').and_then(|r| r.strip_suffix('/')) else { return false };
+    inner
+        .split('/')
+        .all(|seg| !seg.is_empty() && seg.chars().all(|c| c.is_ascii_alphanumeric() || ".,+@=_-".contains(c)))
+}
+
+/// `v[1-9][0-9]*(\.[A-Za-z0-9-]*)?`
+fn version_id(s: &str) -> bool {
+    let Some(rest) = s.strip_prefix('v') else { return false };
+    let (num, suffix) = rest.split_once('.').map_or((rest, None), |(n, x)| (n, Some(x)));
+    num.starts_with(|c: char| ('1'..='9').contains(&c))
+        && num.chars().all(|c| c.is_ascii_digit())
+        && suffix.is_none_or(|x| x.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
 }
 
 fn marker(s: &str) -> bool {
@@ -100,60 +104,30 @@ fn word(s: &str) -> bool {
     s.chars().all(is_word)
 }
 
-pub const USER_NAME: StrRule = StrRule {
+pub const USER_NAME: StrRule = StrRule { min: 1, max: 64, pattern: r"[\w+=,.@-]+", matches: entity_name };
+pub const EXISTING_USER_NAME: StrRule = StrRule { min: 1, max: 128, pattern: r"[\w+=,.@-]+", matches: entity_name };
+pub const PATH: StrRule =
+    StrRule { min: 1, max: 512, pattern: r"(\u002F)|(\u002F[\u0021-\u007E]+\u002F)", matches: path };
+pub const PATH_PREFIX: StrRule = StrRule { min: 1, max: 512, pattern: r"\u002F[\u0021-\u007F]*", matches: path_prefix };
+pub const MARKER: StrRule = StrRule { min: 1, max: 320, pattern: r"[\u0020-\u00FF]+", matches: marker };
+pub const TAG_KEY: StrRule = StrRule { min: 1, max: 128, pattern: r"[\p{L}\p{Z}\p{N}_.:/=+\-@]+", matches: tag_text };
+pub const TAG_VALUE: StrRule = StrRule { min: 0, max: 256, pattern: r"[\p{L}\p{Z}\p{N}_.:/=+\-@]*", matches: tag_text };
+pub const ACCESS_KEY_ID: StrRule = StrRule { min: 16, max: 128, pattern: r"[\w]+", matches: word };
+pub const ARN: StrRule = StrRule { min: 20, max: 2048, pattern: "", matches: |_| true };
+
+pub const GROUP_NAME: StrRule = StrRule { min: 1, max: 128, pattern: r"[\w+=,.@-]+", matches: entity_name };
+pub const POLICY_NAME: StrRule = StrRule { min: 1, max: 128, pattern: r"[\w+=,.@-]+", matches: entity_name };
+pub const POLICY_DOCUMENT: StrRule = StrRule {
     min: 1,
-    max: 64,
-    pattern: r"[\w+=,.@-]+",
-    matches: entity_name,
+    max: 131_072,
+    pattern: r"[\u0009\u000A\u000D\u0020-\u00FF]+",
+    matches: |s| s.chars().all(|c| matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{FF}')),
 };
-pub const EXISTING_USER_NAME: StrRule = StrRule {
-    min: 1,
-    max: 128,
-    pattern: r"[\w+=,.@-]+",
-    matches: entity_name,
-};
-pub const PATH: StrRule = StrRule {
-    min: 1,
-    max: 512,
-    pattern: r"(\u002F)|(\u002F[\u0021-\u007E]+\u002F)",
-    matches: path,
-};
-pub const PATH_PREFIX: StrRule = StrRule {
-    min: 1,
-    max: 512,
-    pattern: r"\u002F[\u0021-\u007F]*",
-    matches: path_prefix,
-};
-pub const MARKER: StrRule = StrRule {
-    min: 1,
-    max: 320,
-    pattern: r"[\u0020-\u00FF]+",
-    matches: marker,
-};
-pub const TAG_KEY: StrRule = StrRule {
-    min: 1,
-    max: 128,
-    pattern: r"[\p{L}\p{Z}\p{N}_.:/=+\-@]+",
-    matches: tag_text,
-};
-pub const TAG_VALUE: StrRule = StrRule {
-    min: 0,
-    max: 256,
-    pattern: r"[\p{L}\p{Z}\p{N}_.:/=+\-@]*",
-    matches: tag_text,
-};
-pub const ACCESS_KEY_ID: StrRule = StrRule {
-    min: 16,
-    max: 128,
-    pattern: r"[\w]+",
-    matches: word,
-};
-pub const ARN: StrRule = StrRule {
-    min: 20,
-    max: 2048,
-    pattern: "",
-    matches: |_| true,
-};
+pub const POLICY_PATH: StrRule =
+    StrRule { min: 1, max: 512, pattern: r"((/[A-Za-z0-9\.,\+@=_-]+)*)/", matches: policy_path };
+pub const POLICY_DESCRIPTION: StrRule = StrRule { min: 0, max: 1000, pattern: "", matches: |_| true };
+pub const POLICY_VERSION_ID: StrRule =
+    StrRule { min: 0, max: usize::MAX, pattern: r"v[1-9][0-9]*(\.[A-Za-z0-9-]*)?", matches: version_id };
 
 pub const MAX_ITEMS: IntRule = IntRule { min: 1, max: 1000 };
 /// Tags a request may carry, and tags an entity may hold.
@@ -184,6 +158,22 @@ mod tests {
         }
         assert!(PATH_PREFIX.violations("/a").is_empty());
         assert!(!PATH_PREFIX.violations("a").is_empty());
+    }
+
+    #[test]
+    fn policy_paths_and_versions_follow_the_model() {
+        for ok in ["/", "/a/", "/a.b/c-d/"] {
+            assert!(POLICY_PATH.violations(ok).is_empty(), "{ok}");
+        }
+        for bad in ["a/", "//", "/a b/", "/a"] {
+            assert!(!POLICY_PATH.violations(bad).is_empty(), "{bad}");
+        }
+        for ok in ["v1", "v12", "v2.x-1"] {
+            assert!(POLICY_VERSION_ID.violations(ok).is_empty(), "{ok}");
+        }
+        for bad in ["v0", "1", "v", "v1.a_b"] {
+            assert!(!POLICY_VERSION_ID.violations(bad).is_empty(), "{bad}");
+        }
     }
 
     #[test]

@@ -59,6 +59,11 @@ impl XmlOut {
         self.end(name);
     }
 
+    /// Escaped text with no element around it (the members of a list of strings).
+    pub fn text_only(&mut self, value: &str) {
+        let _ = self.w.write_event(Event::Text(BytesText::new(value)));
+    }
+
     /// Writes the element only when there is a value.
     pub fn opt_text(&mut self, name: &str, value: Option<&str>) {
         if let Some(v) = value {
@@ -96,9 +101,7 @@ impl XmlOut {
 /// ISO-8601 with a `Z` suffix; whole seconds unless the time has milliseconds.
 #[must_use]
 pub fn iso8601(at: OffsetDateTime) -> String {
-    at.to_offset(time::UtcOffset::UTC)
-        .format(&Rfc3339)
-        .unwrap_or_default()
+    at.to_offset(time::UtcOffset::UTC).format(&Rfc3339).unwrap_or_default()
 }
 
 /// `<{Action}Response xmlns=…><{Action}Result>…</{Action}Result><ResponseMetadata>…`.
@@ -121,14 +124,7 @@ pub fn error_response(err: &AwsError, namespace: &str, request_id: &str) -> Vec<
     let mut out = XmlOut::new();
     out.start(BytesStart::new("ErrorResponse").with_attributes([("xmlns", namespace)]));
     out.elem("Error", |w| {
-        w.text(
-            "Type",
-            if err.fault() == Fault::Sender {
-                "Sender"
-            } else {
-                "Receiver"
-            },
-        );
+        w.text("Type", if err.fault() == Fault::Sender { "Sender" } else { "Receiver" });
         w.text("Code", err.code());
         w.text("Message", err.message());
     });
@@ -151,10 +147,7 @@ mod tests {
     #[test]
     fn values_are_escaped_and_document_is_balanced() {
         let body = String::from_utf8(response("GetUser", "ns", "rid", &Hostile)).unwrap();
-        assert!(
-            body.contains("<UserName>&lt;/UserName&gt;&lt;x&gt;&amp;&quot;&apos;</UserName>"),
-            "{body}"
-        );
+        assert!(body.contains("<UserName>&lt;/UserName&gt;&lt;x&gt;&amp;&quot;&apos;</UserName>"), "{body}");
         let mut reader = quick_xml::Reader::from_str(&body);
         let mut depth = 0i32;
         loop {
@@ -179,6 +172,8 @@ mod tests {
     fn errors_carry_code_type_and_message() {
         let e = AwsError::NoSuchEntity("The user with name bob cannot be found.".into());
         let body = String::from_utf8(error_response(&e, "ns", "rid")).unwrap();
-        assert!(body.contains("<Type>Sender</Type><Code>NoSuchEntity</Code><Message>The user with name bob cannot be found.</Message>"));
+        assert!(body.contains(
+            "<Type>Sender</Type><Code>NoSuchEntity</Code><Message>The user with name bob cannot be found.</Message>"
+        ));
     }
 }

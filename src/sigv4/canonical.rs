@@ -8,9 +8,7 @@ use std::fmt;
 
 use sha2::{Digest, Sha256};
 
-use super::encoding::{
-    decode_query_component, encode_unsafe, remove_dot_segments, uri_encode, uri_encode_path,
-};
+use super::encoding::{decode_query_component, encode_unsafe, remove_dot_segments, uri_encode, uri_encode_path};
 use super::error::CONTENT_SHA256_MISMATCH;
 use super::{AuthError, RequestParts, SignatureLocation, UriEncoding, header};
 
@@ -108,10 +106,7 @@ pub fn canonical_query(query: &str, presigned: bool) -> String {
         .filter(|p| !p.is_empty())
         .map(|p| {
             let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (
-                uri_encode(&decode_query_component(k)),
-                uri_encode(&decode_query_component(v)),
-            )
+            (uri_encode(&decode_query_component(k)), uri_encode(&decode_query_component(v)))
         })
         .filter(|(k, _)| !(presigned && k == "X-Amz-Signature"))
         .collect();
@@ -135,18 +130,12 @@ pub fn canonical_query(query: &str, presigned: bool) -> String {
 /// signed header the request lacks gets an empty value (and the signature
 /// will not match).
 #[must_use]
-pub fn canonical_headers(
-    headers: &[(String, String)],
-    signed_headers: &[String],
-) -> Vec<(String, String)> {
+pub fn canonical_headers(headers: &[(String, String)], signed_headers: &[String]) -> Vec<(String, String)> {
     signed_headers
         .iter()
         .map(|name| {
-            let values: Vec<String> = headers
-                .iter()
-                .filter(|(n, _)| n.eq_ignore_ascii_case(name))
-                .map(|(_, v)| trim_all(v))
-                .collect();
+            let values: Vec<String> =
+                headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| trim_all(v)).collect();
             (name.clone(), values.join(","))
         })
         .collect()
@@ -183,9 +172,7 @@ pub fn payload_hash(
     match header(req.headers, "x-amz-content-sha256") {
         Some(declared) if declared == UNSIGNED_PAYLOAD => Ok(declared.to_owned()),
         Some(declared) if declared.eq_ignore_ascii_case(&body_hash()) => Ok(declared.to_owned()),
-        Some(_) => Err(AuthError::XAmzContentSha256Mismatch(
-            CONTENT_SHA256_MISMATCH.to_owned(),
-        )),
+        Some(_) => Err(AuthError::XAmzContentSha256Mismatch(CONTENT_SHA256_MISMATCH.to_owned())),
         None if location == SignatureLocation::Query && encoding == UriEncoding::Single => {
             Ok(UNSIGNED_PAYLOAD.to_owned())
         }

@@ -68,19 +68,9 @@ fn build(
     offset: UtcOffset,
 ) -> Option<OffsetDateTime> {
     let month = Month::try_from(u8::try_from(month).ok()?).ok()?;
-    let date =
-        Date::from_calendar_date(i32::try_from(year).ok()?, month, u8::try_from(day).ok()?).ok()?;
-    let time = Time::from_hms(
-        u8::try_from(hour).ok()?,
-        u8::try_from(minute).ok()?,
-        u8::try_from(second).ok()?,
-    )
-    .ok()?;
-    Some(
-        PrimitiveDateTime::new(date, time)
-            .assume_offset(offset)
-            .to_offset(UtcOffset::UTC),
-    )
+    let date = Date::from_calendar_date(i32::try_from(year).ok()?, month, u8::try_from(day).ok()?).ok()?;
+    let time = Time::from_hms(u8::try_from(hour).ok()?, u8::try_from(minute).ok()?, u8::try_from(second).ok()?).ok()?;
+    Some(PrimitiveDateTime::new(date, time).assume_offset(offset).to_offset(UtcOffset::UTC))
 }
 
 /// A run of 1 to 4 ASCII digits as a number.
@@ -92,18 +82,13 @@ fn digits(b: &[u8]) -> Option<u32> {
 }
 
 fn month_number(name: &str) -> Option<u32> {
-    const MONTHS: [&str; 12] = [
-        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
-    ];
+    const MONTHS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
     let index = MONTHS.iter().position(|m| m.eq_ignore_ascii_case(name))?;
     u32::try_from(index + 1).ok()
 }
 
 fn zone(z: &str) -> Option<UtcOffset> {
-    if ["GMT", "UTC", "UT", "Z"]
-        .iter()
-        .any(|n| n.eq_ignore_ascii_case(z))
-    {
+    if ["GMT", "UTC", "UT", "Z"].iter().any(|n| n.eq_ignore_ascii_case(z)) {
         return Some(UtcOffset::UTC);
     }
     let b = z.as_bytes();

@@ -4,11 +4,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode, percent_encod
 
 /// Everything but RFC 3986's unreserved characters (`A-Za-z0-9-._~`) is
 /// encoded: SigV4's "UriEncode".
-const URI_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
+const URI_ENCODE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
 /// UriEncode keeping `/`, for paths.
 const URI_ENCODE_PATH: &AsciiSet = &URI_ENCODE.remove(b'/');
@@ -36,10 +32,7 @@ pub(crate) fn encode_unsafe(bytes: &[u8]) -> String {
 /// botocore itself sends for `params`) and `%XX` a byte. A `%` not followed by
 /// two hex digits stays literal, as the re-encoding then shows it as `%25`.
 pub(crate) fn decode_query_component(raw: &str) -> Vec<u8> {
-    let plus_as_space: Vec<u8> = raw
-        .bytes()
-        .map(|b| if b == b'+' { b' ' } else { b })
-        .collect();
+    let plus_as_space: Vec<u8> = raw.bytes().map(|b| if b == b'+' { b' ' } else { b }).collect();
     percent_decode(&plus_as_space).collect()
 }
 
@@ -62,10 +55,6 @@ pub(crate) fn remove_dot_segments(path: &str) -> String {
         }
     }
     let first = if path.starts_with('/') { "/" } else { "" };
-    let last = if path.ends_with('/') && !out.is_empty() {
-        "/"
-    } else {
-        ""
-    };
+    let last = if path.ends_with('/') && !out.is_empty() { "/" } else { "" };
     format!("{first}{}{last}", out.join("/"))
 }

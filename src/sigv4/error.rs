@@ -114,8 +114,7 @@ pub(crate) const SIGNATURE_MISMATCH: &str = "The request signature we calculated
 pub(crate) const MISSING_TOKEN: &str = "Request is missing Authentication Token";
 pub(crate) const FOUND_BOTH: &str =
     "Found both 'X-Amz-Algorithm' as a query-string param and 'Authorization' as HTTP header.";
-pub(crate) const HOST_NOT_SIGNED: &str =
-    "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.";
+pub(crate) const HOST_NOT_SIGNED: &str = "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.";
 pub(crate) const REQUEST_EXPIRED: &str = "Request has expired.";
 pub(crate) const EXPIRES_NOT_A_NUMBER: &str = "X-Amz-Expires should be a number";
 pub(crate) const EXPIRES_NEGATIVE: &str = "X-Amz-Expires must be non-negative";

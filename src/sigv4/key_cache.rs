@@ -75,19 +75,12 @@ impl SigningKeyCache {
     /// An empty cache.
     #[must_use]
     pub fn new() -> Self {
-        Self {
-            entries: Mutex::new(HashMap::new()),
-        }
+        Self { entries: Mutex::new(HashMap::new()) }
     }
 
     /// The signing key for `scope` under `secret`, derived now or reused.
     #[must_use]
-    pub fn get(
-        &self,
-        access_key_id: &str,
-        scope: &Scope,
-        secret: &SecretKey,
-    ) -> Zeroizing<[u8; 32]> {
+    pub fn get(&self, access_key_id: &str, scope: &Scope, secret: &SecretKey) -> Zeroizing<[u8; 32]> {
         let print = fingerprint(secret);
         let id = CacheKey {
             access_key_id: access_key_id.to_owned(),
@@ -104,23 +97,12 @@ impl SigningKeyCache {
             }
         }
         // Derived outside the lock: four HMACs need not hold up other requests.
-        let key = Zeroizing::new(signing_key(
-            secret,
-            &scope.date,
-            &scope.region,
-            &scope.service,
-        ));
+        let key = Zeroizing::new(signing_key(secret, &scope.date, &scope.region, &scope.service));
         let mut entries = self.lock();
         if entries.len() >= MAX_ENTRIES && !entries.contains_key(&id) {
             entries.clear();
         }
-        entries.insert(
-            id,
-            CachedKey {
-                fingerprint: print,
-                key: key.clone(),
-            },
-        );
+        entries.insert(id, CachedKey { fingerprint: print, key: key.clone() });
         key
     }
 
@@ -156,8 +138,6 @@ impl Default for SigningKeyCache {
 
 impl std::fmt::Debug for SigningKeyCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SigningKeyCache")
-            .field("len", &self.len())
-            .finish_non_exhaustive()
+        f.debug_struct("SigningKeyCache").field("len", &self.len()).finish_non_exhaustive()
     }
 }

@@ -19,10 +19,7 @@
 //! a verifier that is "right" but disagrees with the SDKs rejects real
 //! traffic: see `canonical.rs` and `encoding.rs` for the details.
 
-#![allow(
-    clippy::doc_markdown,
-    reason = "the spec's own words (SigV4, UriEncode, LocalStack) read better unquoted"
-)]
+#![allow(clippy::doc_markdown, reason = "the spec's own words (SigV4, UriEncode, LocalStack) read better unquoted")]
 
 mod canonical;
 mod dates;
@@ -37,9 +34,7 @@ mod verify;
 #[cfg(test)]
 mod tests;
 
-pub use canonical::{
-    CanonicalRequest, canonical_headers, canonical_query, canonical_uri, payload_hash,
-};
+pub use canonical::{CanonicalRequest, canonical_headers, canonical_query, canonical_uri, payload_hash};
 pub use dates::{format_amz_date, parse_amz_date, parse_http_date};
 pub use error::AuthError;
 pub use key_cache::{SigningKeyCache, signing_key};
@@ -104,18 +99,11 @@ impl Settings {
     /// Settings with AWS's 15-minute skew.
     #[must_use]
     pub fn new(now: OffsetDateTime, uri_encoding: UriEncoding) -> Self {
-        Self {
-            now,
-            max_skew: DEFAULT_MAX_SKEW,
-            uri_encoding,
-        }
+        Self { now, max_skew: DEFAULT_MAX_SKEW, uri_encoding }
     }
 }
 
 /// The first header named `name` (ASCII case-insensitive), as sent.
 fn header<'h>(headers: &'h [(String, String)], name: &str) -> Option<&'h str> {
-    headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
+    headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
 }

@@ -13,8 +13,8 @@ use time::{Duration, OffsetDateTime};
 use super::dates::{format_amz_date, parse_amz_date, parse_http_date};
 use super::encoding::decode_query_component;
 use super::error::{
-    EXPIRES_NEGATIVE, EXPIRES_NOT_A_NUMBER, EXPIRES_TOO_LONG, FOUND_BOTH, HOST_NOT_SIGNED,
-    MISSING_TOKEN, REQUEST_EXPIRED,
+    EXPIRES_NEGATIVE, EXPIRES_NOT_A_NUMBER, EXPIRES_TOO_LONG, FOUND_BOTH, HOST_NOT_SIGNED, MISSING_TOKEN,
+    REQUEST_EXPIRED,
 };
 use super::string_to_sign::{ALGORITHM, TERMINATOR};
 use super::{AuthError, RequestParts, Scope, Settings, SignatureLocation, UriEncoding, header};
@@ -56,10 +56,7 @@ impl fmt::Debug for ParsedAuth {
             .field("signature", &self.signature)
             .field("amz_date", &self.amz_date)
             // A session token is a bearer credential: keep it out of logs.
-            .field(
-                "security_token",
-                &self.security_token.as_ref().map(|_| "[REDACTED]"),
-            )
+            .field("security_token", &self.security_token.as_ref().map(|_| "[REDACTED]"))
             .field("location", &self.location)
             .field("expires", &self.expires)
             .field("unsigned_payload", &self.unsigned_payload)
@@ -80,43 +77,27 @@ impl fmt::Debug for ParsedAuth {
 pub fn parse(req: &RequestParts<'_>, settings: &Settings) -> Result<ParsedAuth, AuthError> {
     // Request dates have whole seconds and AWS's messages show whole
     // seconds, so the clock is judged by its second too.
-    let settings = &Settings {
-        now: settings.now.replace_nanosecond(0).unwrap_or(settings.now),
-        ..*settings
-    };
+    let settings = &Settings { now: settings.now.replace_nanosecond(0).unwrap_or(settings.now), ..*settings };
     let authorization = header(req.headers, "authorization");
     let query = QueryParams::new(req.query);
     match (authorization, query.get("X-Amz-Algorithm")) {
         (Some(_), Some(_)) => Err(AuthError::SignatureDoesNotMatch(FOUND_BOTH.to_owned())),
-        (Some(auth), None) if auth.trim_start().starts_with("AWS4-") => {
-            parse_header(req, auth, settings)
-        }
+        (Some(auth), None) if auth.trim_start().starts_with("AWS4-") => parse_header(req, auth, settings),
         (None, Some(_)) => parse_query(req, &query, settings),
-        _ => Err(AuthError::MissingAuthenticationToken(
-            MISSING_TOKEN.to_owned(),
-        )),
+        _ => Err(AuthError::MissingAuthenticationToken(MISSING_TOKEN.to_owned())),
     }
 }
 
 /// The `Authorization: AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…,
 /// Signature=…` form.
-fn parse_header(
-    req: &RequestParts<'_>,
-    auth: &str,
-    settings: &Settings,
-) -> Result<ParsedAuth, AuthError> {
+fn parse_header(req: &RequestParts<'_>, auth: &str, settings: &Settings) -> Result<ParsedAuth, AuthError> {
     let trimmed = auth.trim();
-    let (algorithm, rest) = trimmed
-        .split_once(|c: char| c.is_ascii_whitespace())
-        .unwrap_or((trimmed, ""));
+    let (algorithm, rest) = trimmed.split_once(|c: char| c.is_ascii_whitespace()).unwrap_or((trimmed, ""));
     let mut credential = None;
     let mut signed_headers = None;
     let mut signature = None;
     // Components are separated by commas and/or spaces (AWS accepts both).
-    for piece in rest
-        .split(|c: char| c == ',' || c.is_ascii_whitespace())
-        .filter(|p| !p.is_empty())
-    {
+    for piece in rest.split(|c: char| c == ',' || c.is_ascii_whitespace()).filter(|p| !p.is_empty()) {
         let Some((key, value)) = piece.split_once('=') else {
             return Err(AuthError::IncompleteSignature(format!(
                 "'{piece}' not a valid key=value pair (missing equal-sign) in Authorization header: '{auth}'."
@@ -146,24 +127,16 @@ fn parse_header(
         missing.push_str("Authorization header requires 'SignedHeaders' parameter. ");
     }
     if date.is_none() {
-        missing.push_str(
-            "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. ",
-        );
+        missing.push_str("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. ");
     }
     let (Some(credential), Some(signed_headers), Some(signature), Some(date)) =
         (credential, signed_headers, signature, date)
     else {
-        return Err(AuthError::IncompleteSignature(format!(
-            "{missing}Authorization={auth}"
-        )));
+        return Err(AuthError::IncompleteSignature(format!("{missing}Authorization={auth}")));
     };
 
-    let request_time = if amz_date.is_some() {
-        parse_amz_date(date)
-    } else {
-        parse_http_date(date)
-    }
-    .ok_or_else(|| bad_date(date))?;
+    let request_time =
+        if amz_date.is_some() { parse_amz_date(date) } else { parse_http_date(date) }.ok_or_else(|| bad_date(date))?;
     check_skew(request_time, settings)?;
     let signed_headers = split_signed_headers(signed_headers)?;
     check_algorithm(algorithm)?;
@@ -185,18 +158,9 @@ fn parse_header(
 /// The presigned form: `X-Amz-Algorithm`, `X-Amz-Credential`, `X-Amz-Date`,
 /// `X-Amz-SignedHeaders`, `X-Amz-Signature` and optionally `X-Amz-Expires`
 /// and `X-Amz-Security-Token` in the query string.
-fn parse_query(
-    req: &RequestParts<'_>,
-    query: &QueryParams,
-    settings: &Settings,
-) -> Result<ParsedAuth, AuthError> {
-    const REQUIRED: [&str; 5] = [
-        "X-Amz-Algorithm",
-        "X-Amz-Credential",
-        "X-Amz-Signature",
-        "X-Amz-SignedHeaders",
-        "X-Amz-Date",
-    ];
+fn parse_query(req: &RequestParts<'_>, query: &QueryParams, settings: &Settings) -> Result<ParsedAuth, AuthError> {
+    const REQUIRED: [&str; 5] =
+        ["X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature", "X-Amz-SignedHeaders", "X-Amz-Date"];
     let mut missing = String::new();
     for name in REQUIRED {
         if query.get(name).is_none_or(str::is_empty) {
@@ -225,10 +189,8 @@ fn parse_query(
     check_algorithm(algorithm)?;
     let (access_key_id, scope) = parse_credential(credential, request_time)?;
 
-    let security_token = query
-        .get("X-Amz-Security-Token")
-        .or_else(|| header(req.headers, "x-amz-security-token"))
-        .map(str::to_owned);
+    let security_token =
+        query.get("X-Amz-Security-Token").or_else(|| header(req.headers, "x-amz-security-token")).map(str::to_owned);
     Ok(ParsedAuth {
         access_key_id,
         scope,
@@ -276,10 +238,7 @@ fn split_signed_headers(list: &str) -> Result<Vec<String>, AuthError> {
 
 /// `AKID/YYYYMMDD/region/service/aws4_request` into the key id and scope,
 /// checking the terminator and that the date is the request's.
-fn parse_credential(
-    credential: &str,
-    request_time: OffsetDateTime,
-) -> Result<(String, Scope), AuthError> {
+fn parse_credential(credential: &str, request_time: OffsetDateTime) -> Result<(String, Scope), AuthError> {
     // AWS ignores trailing slashes here.
     let parts: Vec<&str> = credential.trim_end_matches('/').split('/').collect();
     let [access_key_id, date, region, service, terminator] = parts[..] else {
@@ -291,9 +250,8 @@ fn parse_credential(
     let ymd = &iso[..8];
     let mut problems = Vec::new();
     if terminator != TERMINATOR {
-        problems.push(format!(
-            "Credential should be scoped with a valid terminator: '{TERMINATOR}', not '{terminator}'. "
-        ));
+        problems
+            .push(format!("Credential should be scoped with a valid terminator: '{TERMINATOR}', not '{terminator}'. "));
     }
     if date != ymd {
         problems.push(format!(
@@ -305,31 +263,21 @@ fn parse_credential(
     }
     Ok((
         access_key_id.to_owned(),
-        Scope {
-            date: date.to_owned(),
-            region: region.to_owned(),
-            service: service.to_owned(),
-        },
+        Scope { date: date.to_owned(), region: region.to_owned(), service: service.to_owned() },
     ))
 }
 
 /// `X-Amz-Expires`: whole seconds, 0 to 604800.
 fn parse_expires(raw: &str) -> Result<u32, AuthError> {
-    let seconds: i64 = raw.parse().map_err(|_| {
-        AuthError::AuthorizationQueryParametersError(EXPIRES_NOT_A_NUMBER.to_owned())
-    })?;
+    let seconds: i64 =
+        raw.parse().map_err(|_| AuthError::AuthorizationQueryParametersError(EXPIRES_NOT_A_NUMBER.to_owned()))?;
     if seconds < 0 {
-        return Err(AuthError::AuthorizationQueryParametersError(
-            EXPIRES_NEGATIVE.to_owned(),
-        ));
+        return Err(AuthError::AuthorizationQueryParametersError(EXPIRES_NEGATIVE.to_owned()));
     }
     if seconds > MAX_EXPIRES {
-        return Err(AuthError::AuthorizationQueryParametersError(
-            EXPIRES_TOO_LONG.to_owned(),
-        ));
+        return Err(AuthError::AuthorizationQueryParametersError(EXPIRES_TOO_LONG.to_owned()));
     }
-    u32::try_from(seconds)
-        .map_err(|_| AuthError::AuthorizationQueryParametersError(EXPIRES_TOO_LONG.to_owned()))
+    u32::try_from(seconds).map_err(|_| AuthError::AuthorizationQueryParametersError(EXPIRES_TOO_LONG.to_owned()))
 }
 
 /// The request must be dated within `max_skew` of now, either way. The
@@ -391,18 +339,10 @@ fn check_presigned_time(
 /// "15 min." as AWS writes the skew in its messages.
 fn describe(skew: Duration) -> String {
     let seconds = skew.whole_seconds();
-    if seconds % 60 == 0 {
-        format!("{} min", seconds / 60)
-    } else {
-        format!("{seconds} sec")
-    }
+    if seconds % 60 == 0 { format!("{} min", seconds / 60) } else { format!("{seconds} sec") }
 }
 
-fn unsigned_payload(
-    req: &RequestParts<'_>,
-    location: SignatureLocation,
-    encoding: UriEncoding,
-) -> bool {
+fn unsigned_payload(req: &RequestParts<'_>, location: SignatureLocation, encoding: UriEncoding) -> bool {
     match header(req.headers, "x-amz-content-sha256") {
         Some(declared) => declared == super::canonical::UNSIGNED_PAYLOAD,
         None => location == SignatureLocation::Query && encoding == UriEncoding::Single,
@@ -430,9 +370,6 @@ impl QueryParams {
 
     /// The first value of `name`.
     fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 }

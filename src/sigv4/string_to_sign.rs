@@ -27,11 +27,7 @@ pub struct Scope {
 impl fmt::Display for Scope {
     /// `date/region/service/aws4_request`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}/{}/{}/{TERMINATOR}",
-            self.date, self.region, self.service
-        )
+        write!(f, "{}/{}/{}/{TERMINATOR}", self.date, self.region, self.service)
     }
 }
 
@@ -49,11 +45,7 @@ pub struct StringToSign {
 impl StringToSign {
     /// The string to sign for a request made at `request_time` under `scope`.
     #[must_use]
-    pub fn new(
-        request_time: OffsetDateTime,
-        scope: &Scope,
-        canonical_request: &CanonicalRequest,
-    ) -> Self {
+    pub fn new(request_time: OffsetDateTime, scope: &Scope, canonical_request: &CanonicalRequest) -> Self {
         Self {
             request_date_time: format_amz_date(request_time),
             credential_scope: scope.to_string(),

@@ -4,8 +4,7 @@ use subtle::ConstantTimeEq;
 
 use super::key_cache::hmac_sha256;
 use super::{
-    AuthError, CanonicalRequest, ParsedAuth, RequestParts, Scope, SecretKey, Settings,
-    SigningKeyCache, StringToSign,
+    AuthError, CanonicalRequest, ParsedAuth, RequestParts, Scope, SecretKey, Settings, SigningKeyCache, StringToSign,
 };
 
 /// Rebuilds the canonical request and string to sign for `req`, signs it with
@@ -27,12 +26,7 @@ pub fn verify(
     settings: &Settings,
     cache: &SigningKeyCache,
 ) -> Result<(), AuthError> {
-    let canonical = CanonicalRequest::new(
-        req,
-        &parsed.signed_headers,
-        parsed.location,
-        settings.uri_encoding,
-    )?;
+    let canonical = CanonicalRequest::new(req, &parsed.signed_headers, parsed.location, settings.uri_encoding)?;
     let string_to_sign = StringToSign::new(parsed.amz_date, &parsed.scope, &canonical);
     let key = cache.get(&parsed.access_key_id, &parsed.scope, secret);
     compare(&key, &string_to_sign.to_string(), &parsed.signature)
@@ -66,11 +60,7 @@ fn compare(signing_key: &[u8; 32], string_to_sign: &str, sent_hex: &str) -> Resu
     // Decoding (rather than comparing hex text) accepts either case of hex
     // digits; anything that is not 32 bytes of hex simply does not match.
     let sent = hex::decode(sent_hex).unwrap_or_default();
-    if bool::from(expected.as_slice().ct_eq(sent.as_slice())) {
-        Ok(())
-    } else {
-        Err(AuthError::signature_mismatch())
-    }
+    if bool::from(expected.as_slice().ct_eq(sent.as_slice())) { Ok(()) } else { Err(AuthError::signature_mismatch()) }
 }
 
 /// Checks the scope's service against the one the action belongs to.
@@ -82,9 +72,7 @@ pub fn check_service(scope: &Scope, expected: &str) -> Result<(), AuthError> {
     if scope.service == expected {
         Ok(())
     } else {
-        Err(AuthError::SignatureDoesNotMatch(format!(
-            "Credential should be scoped to correct service: '{expected}'. "
-        )))
+        Err(AuthError::SignatureDoesNotMatch(format!("Credential should be scoped to correct service: '{expected}'. ")))
     }
 }
 

@@ -35,15 +35,12 @@ impl MasterKey {
         match fs::read_to_string(path) {
             Ok(text) => {
                 let bytes = Zeroizing::new(
-                    B64.decode(text.trim())
-                        .map_err(|e| format!("master key {}: not base64: {e}", path.display()))?,
+                    B64.decode(text.trim()).map_err(|e| format!("master key {}: not base64: {e}", path.display()))?,
                 );
-                let key: [u8; 32] = bytes.as_slice().try_into().map_err(|_| {
-                    format!(
-                        "master key {}: must be 32 bytes, base64-encoded",
-                        path.display()
-                    )
-                })?;
+                let key: [u8; 32] = bytes
+                    .as_slice()
+                    .try_into()
+                    .map_err(|_| format!("master key {}: must be 32 bytes, base64-encoded", path.display()))?;
                 Ok(Self(Zeroizing::new(key)))
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && create => {
@@ -95,9 +92,7 @@ pub struct Sealer {
 impl Sealer {
     #[must_use]
     pub fn new(master: &MasterKey) -> Self {
-        Self {
-            cipher: Aes256Gcm::new(master.0.as_ref().into()),
-        }
+        Self { cipher: Aes256Gcm::new(master.0.as_ref().into()) }
     }
 
     /// Encrypts `secret`, bound to `key_id`.
@@ -109,18 +104,9 @@ impl Sealer {
         OsRng.fill_bytes(&mut nonce);
         let ciphertext = self
             .cipher
-            .encrypt(
-                Nonce::from_slice(&nonce),
-                Payload {
-                    msg: secret.expose().as_bytes(),
-                    aad: key_id.as_bytes(),
-                },
-            )
+            .encrypt(Nonce::from_slice(&nonce), Payload { msg: secret.expose().as_bytes(), aad: key_id.as_bytes() })
             .map_err(|_| AwsError::internal(&"secret sealing failed"))?;
-        Ok(SealedSecret {
-            nonce: B64.encode(nonce),
-            ciphertext: B64.encode(ciphertext),
-        })
+        Ok(SealedSecret { nonce: B64.encode(nonce), ciphertext: B64.encode(ciphertext) })
     }
 
     /// Decrypts a secret sealed for `key_id`.
@@ -140,13 +126,7 @@ impl Sealer {
         }
         let plain = Zeroizing::new(
             self.cipher
-                .decrypt(
-                    Nonce::from_slice(&nonce),
-                    Payload {
-                        msg: &ciphertext,
-                        aad: key_id.as_bytes(),
-                    },
-                )
+                .decrypt(Nonce::from_slice(&nonce), Payload { msg: &ciphertext, aad: key_id.as_bytes() })
                 .map_err(|_| fail())?,
         );
         let text = std::str::from_utf8(&plain).map_err(|_| fail())?;
@@ -164,13 +144,7 @@ mod tests {
         let secret = SecretKey::new("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".into());
         let sealed = sealer.seal("AKIAAAAAAAAAAAAAAAAA", &secret).unwrap();
         assert!(!sealed.ciphertext.contains("wJalr"));
-        assert_eq!(
-            sealer
-                .open("AKIAAAAAAAAAAAAAAAAA", &sealed)
-                .unwrap()
-                .expose(),
-            secret.expose()
-        );
+        assert_eq!(sealer.open("AKIAAAAAAAAAAAAAAAAA", &sealed).unwrap().expose(), secret.expose());
         assert!(sealer.open("AKIABBBBBBBBBBBBBBBB", &sealed).is_err());
         let other = Sealer::new(&MasterKey::from_bytes([8; 32]));
         assert!(other.open("AKIAAAAAAAAAAAAAAAAA", &sealed).is_err());
@@ -187,10 +161,7 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            assert_eq!(
-                fs::metadata(&path).unwrap().permissions().mode() & 0o777,
-                0o600
-            );
+            assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
         }
     }
 }

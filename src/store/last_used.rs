@@ -56,8 +56,6 @@ impl LastUsedTracker {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, KeyLastUsed>> {
-        self.pending
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }

@@ -14,7 +14,10 @@ use std::path::Path;
 
 pub use crypto::{MasterKey, SealedSecret, Sealer};
 pub use last_used::LastUsedTracker;
-pub use records::{AccessKeyRecord, AccountRecord, KeyLastUsed, KeyStatus, UserRecord};
+pub use records::{
+    AccessKeyRecord, AccountRecord, Attachment, EntityKind, GroupRecord, InlinePolicy, KeyLastUsed, KeyStatus,
+    ManagedPolicyRecord, PolicyHolding, PolicyVersionRecord, UserRecord,
+};
 pub use tx::{Tx, TxResult, abort};
 
 use crate::error::AwsError;
@@ -36,6 +39,8 @@ struct Trees {
     accounts: sled::Tree,
     users: sled::Tree,
     access_keys: sled::Tree,
+    groups: sled::Tree,
+    policies: sled::Tree,
     last_used: sled::Tree,
 }
 
@@ -61,32 +66,24 @@ impl Store {
             .path(dir.join("db"))
             .open()
             .map_err(|e| OpenError(format!("cannot open database in {}: {e}", dir.display())))?;
-        let tree = |name: &str| {
-            db.open_tree(name)
-                .map_err(|e| OpenError(format!("cannot open tree {name}: {e}")))
-        };
+        let tree = |name: &str| db.open_tree(name).map_err(|e| OpenError(format!("cannot open tree {name}: {e}")));
         let trees = Trees {
             meta: tree("meta")?,
             accounts: tree("accounts")?,
             users: tree("users")?,
             access_keys: tree("access_keys")?,
+            groups: tree("groups")?,
+            policies: tree("managed_policies")?,
             last_used: tree("access_key_last_used")?,
         };
-        let store = Self {
-            db,
-            trees,
-            sealer: Sealer::new(master),
-        };
+        let store = Self { db, trees, sealer: Sealer::new(master) };
         store.check_format()?;
         Ok(store)
     }
 
     fn check_format(&self) -> Result<(), OpenError> {
         let meta = &self.trees.meta;
-        match meta
-            .get("format_version")
-            .map_err(|e| OpenError(e.to_string()))?
-        {
+        match meta.get("format_version").map_err(|e| OpenError(e.to_string()))? {
             None => {
                 meta.insert("format_version", FORMAT_VERSION.to_string().as_bytes())
                     .map_err(|e| OpenError(e.to_string()))?;
@@ -94,10 +91,7 @@ impl Store {
                 Ok(())
             }
             Some(v) => {
-                let found: u32 = std::str::from_utf8(&v)
-                    .ok()
-                    .and_then(|s| s.parse().ok())
-                    .unwrap_or(u32::MAX);
+                let found: u32 = std::str::from_utf8(&v).ok().and_then(|s| s.parse().ok()).unwrap_or(u32::MAX);
                 if found > FORMAT_VERSION {
                     return Err(OpenError(format!(
                         "data format {found} is newer than this build understands ({FORMAT_VERSION})"
@@ -116,9 +110,9 @@ impl Store {
     pub fn transact<T>(&self, f: impl Fn(&Tx<'_>) -> TxResult<T>) -> Result<T, AwsError> {
         use sled::Transactional;
         let t = &self.trees;
-        (&t.accounts, &t.users, &t.access_keys)
-            .transaction(|(accounts, users, access_keys)| {
-                f(&Tx::new(accounts, users, access_keys, &self.sealer))
+        (&t.accounts, &t.users, &t.access_keys, &t.groups, &t.policies)
+            .transaction(|(accounts, users, access_keys, groups, policies)| {
+                f(&Tx { accounts, users, access_keys, groups, policies, sealer: &self.sealer })
             })
             .map_err(|e| match e {
                 sled::transaction::TransactionError::Abort(e) => e,
@@ -131,11 +125,7 @@ impl Store {
     /// # Errors
     /// `ServiceFailure` when the disk write fails.
     pub async fn flush(&self) -> Result<(), AwsError> {
-        self.db
-            .flush_async()
-            .await
-            .map(|_| ())
-            .map_err(|e| AwsError::internal(&e))
+        self.db.flush_async().await.map(|_| ()).map_err(|e| AwsError::internal(&e))
     }
 
     /// Synchronous flush for shutdown paths.
@@ -143,10 +133,7 @@ impl Store {
     /// # Errors
     /// `ServiceFailure` when the disk write fails.
     pub fn flush_blocking(&self) -> Result<(), AwsError> {
-        self.db
-            .flush()
-            .map(|_| ())
-            .map_err(|e| AwsError::internal(&e))
+        self.db.flush().map(|_| ()).map_err(|e| AwsError::internal(&e))
     }
 
     #[must_use]
@@ -159,7 +146,7 @@ impl Store {
     /// # Errors
     /// `ServiceFailure` on engine or decoding failure.
     pub fn user(&self, account: &str, name: &str) -> Result<Option<UserRecord>, AwsError> {
-        get(&self.trees.users, &records::user_key(account, name))
+        get(&self.trees.users, &records::entity_key(account, name))
     }
 
     /// One access key by id, from any account (ids are globally unique).
@@ -178,8 +165,7 @@ impl Store {
         get(&self.trees.accounts, id.as_bytes())
     }
 
-    /// Users of `account` in name order, starting at the user whose lowercased name is `from`.
-    /// Stops after `limit` + 1 matches so the caller can tell whether more remain.
+    /// Users of `account` in name order; see [`list`].
     ///
     /// # Errors
     /// `ServiceFailure` on engine or decoding failure.
@@ -190,23 +176,51 @@ impl Store {
         limit: usize,
         keep: impl Fn(&UserRecord) -> bool,
     ) -> Result<Vec<UserRecord>, AwsError> {
-        let prefix = records::user_key(account, "");
-        let start = from.map_or_else(|| prefix.clone(), |f| records::user_key(account, f));
-        let mut out = Vec::new();
-        for item in self.trees.users.range(start..) {
-            let (k, v) = item.map_err(|e| AwsError::internal(&e))?;
-            if !k.starts_with(&prefix) {
-                break;
-            }
-            let user: UserRecord = decode(&v)?;
-            if keep(&user) {
-                out.push(user);
-                if out.len() > limit {
-                    break;
-                }
-            }
-        }
-        Ok(out)
+        list(&self.trees.users, account, from, limit, keep)
+    }
+
+    /// Groups of `account` in name order; see [`list`].
+    ///
+    /// # Errors
+    /// `ServiceFailure` on engine or decoding failure.
+    pub fn groups(
+        &self,
+        account: &str,
+        from: Option<&str>,
+        limit: usize,
+        keep: impl Fn(&GroupRecord) -> bool,
+    ) -> Result<Vec<GroupRecord>, AwsError> {
+        list(&self.trees.groups, account, from, limit, keep)
+    }
+
+    /// Managed policies of `account` in name order; see [`list`].
+    ///
+    /// # Errors
+    /// `ServiceFailure` on engine or decoding failure.
+    pub fn policies(
+        &self,
+        account: &str,
+        from: Option<&str>,
+        limit: usize,
+        keep: impl Fn(&ManagedPolicyRecord) -> bool,
+    ) -> Result<Vec<ManagedPolicyRecord>, AwsError> {
+        list(&self.trees.policies, account, from, limit, keep)
+    }
+
+    /// One group by name.
+    ///
+    /// # Errors
+    /// `ServiceFailure` on engine or decoding failure.
+    pub fn group(&self, account: &str, name: &str) -> Result<Option<GroupRecord>, AwsError> {
+        get(&self.trees.groups, &records::entity_key(account, name))
+    }
+
+    /// One managed policy by name.
+    ///
+    /// # Errors
+    /// `ServiceFailure` on engine or decoding failure.
+    pub fn policy(&self, account: &str, name: &str) -> Result<Option<ManagedPolicyRecord>, AwsError> {
+        get(&self.trees.policies, &records::entity_key(account, name))
     }
 
     /// Last-use records persisted so far.
@@ -226,10 +240,7 @@ impl Store {
         for (id, used) in batch {
             b.insert(id.as_bytes(), encode(used)?);
         }
-        self.trees
-            .last_used
-            .apply_batch(b)
-            .map_err(|e| AwsError::internal(&e))
+        self.trees.last_used.apply_batch(b).map_err(|e| AwsError::internal(&e))
     }
 
     /// Drops last-use data of keys that no longer exist.
@@ -237,18 +248,39 @@ impl Store {
     /// # Errors
     /// `ServiceFailure` on engine failure.
     pub fn forget_last_used(&self, id: &str) -> Result<(), AwsError> {
-        self.trees
-            .last_used
-            .remove(id.as_bytes())
-            .map(|_| ())
-            .map_err(|e| AwsError::internal(&e))
+        self.trees.last_used.remove(id.as_bytes()).map(|_| ()).map_err(|e| AwsError::internal(&e))
     }
 }
 
-fn get<T: serde::de::DeserializeOwned>(
+/// Records of `account` in lowercased-name order, starting at the name `from`, keeping those
+/// `keep` accepts; stops after `limit` + 1 so the caller can tell whether more remain.
+fn list<T: serde::de::DeserializeOwned>(
     tree: &sled::Tree,
-    key: &[u8],
-) -> Result<Option<T>, AwsError> {
+    account: &str,
+    from: Option<&str>,
+    limit: usize,
+    keep: impl Fn(&T) -> bool,
+) -> Result<Vec<T>, AwsError> {
+    let prefix = records::entity_key(account, "");
+    let start = from.map_or_else(|| prefix.clone(), |f| records::entity_key(account, f));
+    let mut out = Vec::new();
+    for item in tree.range(start..) {
+        let (k, v) = item.map_err(|e| AwsError::internal(&e))?;
+        if !k.starts_with(&prefix) {
+            break;
+        }
+        let record: T = decode(&v)?;
+        if keep(&record) {
+            out.push(record);
+            if out.len() > limit {
+                break;
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn get<T: serde::de::DeserializeOwned>(tree: &sled::Tree, key: &[u8]) -> Result<Option<T>, AwsError> {
     match tree.get(key).map_err(|e| AwsError::internal(&e))? {
         Some(v) => decode(&v).map(Some),
         None => Ok(None),

@@ -33,15 +33,20 @@ pub struct UserRecord {
     /// checked inside the same transaction that adds a key.
     #[serde(default)]
     pub access_keys: Vec<String>,
+    /// Names of the groups the user belongs to (each group lists its members too).
+    #[serde(default)]
+    pub groups: Vec<String>,
+    #[serde(default)]
+    pub policies: PolicyHolding,
+    /// ARN of the managed policy that bounds the user's permissions.
+    #[serde(default)]
+    pub permissions_boundary: Option<String>,
 }
 
 impl UserRecord {
     #[must_use]
     pub fn arn(&self) -> String {
-        format!(
-            "arn:aws:iam::{}:user{}{}",
-            self.account, self.path, self.name
-        )
+        format!("arn:aws:iam::{}:user{}{}", self.account, self.path, self.name)
     }
 }
 
@@ -83,8 +88,117 @@ pub struct KeyLastUsed {
     pub region: String,
 }
 
-/// Users are keyed by account and lowercased name: IAM names are unique regardless of case.
+/// An inline policy, stored as submitted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InlinePolicy {
+    pub name: String,
+    pub document: String,
+}
+
+/// The policies an identity holds: inline ones and ARNs of attached managed ones.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyHolding {
+    #[serde(default)]
+    pub inline: Vec<InlinePolicy>,
+    #[serde(default)]
+    pub attached: Vec<String>,
+}
+
+impl PolicyHolding {
+    /// The inline policy called `name` (names compare without case, as IAM's do).
+    #[must_use]
+    pub fn inline_policy(&self, name: &str) -> Option<&InlinePolicy> {
+        self.inline.iter().find(|p| p.name.eq_ignore_ascii_case(name))
+    }
+}
+
+/// An IAM group.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GroupRecord {
+    pub account: String,
+    pub name: String,
+    pub id: String,
+    pub path: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub create_date: OffsetDateTime,
+    /// Member user names, in the order they were added.
+    #[serde(default)]
+    pub members: Vec<String>,
+    #[serde(default)]
+    pub policies: PolicyHolding,
+}
+
+impl GroupRecord {
+    #[must_use]
+    pub fn arn(&self) -> String {
+        format!("arn:aws:iam::{}:group{}{}", self.account, self.path, self.name)
+    }
+}
+
+/// The kinds of identity a managed policy can be attached to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EntityKind {
+    User,
+    Group,
+    Role,
+}
+
+/// Where a managed policy is attached (or used as a permissions boundary).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    pub kind: EntityKind,
+    pub name: String,
+}
+
+/// One version of a managed policy's document.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PolicyVersionRecord {
+    pub id: String,
+    pub document: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub create_date: OffsetDateTime,
+}
+
+/// A customer managed policy with its versions.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ManagedPolicyRecord {
+    pub account: String,
+    pub name: String,
+    pub id: String,
+    pub path: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub create_date: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub update_date: OffsetDateTime,
+    pub default_version: String,
+    pub versions: Vec<PolicyVersionRecord>,
+    /// The number the next version gets: version ids are never reused.
+    pub next_version: u32,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+    #[serde(default)]
+    pub attachments: Vec<Attachment>,
+    #[serde(default)]
+    pub boundary_of: Vec<Attachment>,
+}
+
+impl ManagedPolicyRecord {
+    #[must_use]
+    pub fn arn(&self) -> String {
+        format!("arn:aws:iam::{}:policy{}{}", self.account, self.path, self.name)
+    }
+
+    /// The document of the default version.
+    #[must_use]
+    pub fn default_document(&self) -> &str {
+        self.versions.iter().find(|v| v.id == self.default_version).map_or("", |v| v.document.as_str())
+    }
+}
+
+/// Named entities (users, groups, policies) are keyed by account and lowercased name.
 #[must_use]
-pub fn user_key(account: &str, name: &str) -> Vec<u8> {
+pub fn entity_key(account: &str, name: &str) -> Vec<u8> {
     format!("{account}/{}", name.to_lowercase()).into_bytes()
 }

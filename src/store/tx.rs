@@ -3,7 +3,7 @@
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
 use super::crypto::Sealer;
-use super::records::{AccessKeyRecord, AccountRecord, UserRecord, user_key};
+use super::records::{AccessKeyRecord, AccountRecord, GroupRecord, ManagedPolicyRecord, UserRecord, entity_key};
 use super::{decode, encode};
 use crate::error::AwsError;
 
@@ -26,27 +26,15 @@ pub fn abort<T>(e: AwsError) -> TxResult<T> {
 
 /// One transaction's view of the trees.
 pub struct Tx<'a> {
-    accounts: &'a TransactionalTree,
-    users: &'a TransactionalTree,
-    access_keys: &'a TransactionalTree,
-    sealer: &'a Sealer,
+    pub(super) accounts: &'a TransactionalTree,
+    pub(super) users: &'a TransactionalTree,
+    pub(super) access_keys: &'a TransactionalTree,
+    pub(super) groups: &'a TransactionalTree,
+    pub(super) policies: &'a TransactionalTree,
+    pub(super) sealer: &'a Sealer,
 }
 
-impl<'a> Tx<'a> {
-    pub(super) fn new(
-        accounts: &'a TransactionalTree,
-        users: &'a TransactionalTree,
-        access_keys: &'a TransactionalTree,
-        sealer: &'a Sealer,
-    ) -> Self {
-        Self {
-            accounts,
-            users,
-            access_keys,
-            sealer,
-        }
-    }
-
+impl Tx<'_> {
     #[must_use]
     pub fn sealer(&self) -> &Sealer {
         self.sealer
@@ -57,23 +45,21 @@ impl<'a> Tx<'a> {
     }
 
     pub fn put_account(&self, account: &AccountRecord) -> TxResult<()> {
-        self.accounts
-            .insert(account.id.as_bytes(), encode(account)?)?;
+        self.accounts.insert(account.id.as_bytes(), encode(account)?)?;
         Ok(())
     }
 
     pub fn user(&self, account: &str, name: &str) -> TxResult<Option<UserRecord>> {
-        read(self.users, &user_key(account, name))
+        read(self.users, &entity_key(account, name))
     }
 
     pub fn put_user(&self, user: &UserRecord) -> TxResult<()> {
-        self.users
-            .insert(user_key(&user.account, &user.name), encode(user)?)?;
+        self.users.insert(entity_key(&user.account, &user.name), encode(user)?)?;
         Ok(())
     }
 
     pub fn remove_user(&self, account: &str, name: &str) -> TxResult<()> {
-        self.users.remove(user_key(account, name))?;
+        self.users.remove(entity_key(account, name))?;
         Ok(())
     }
 
@@ -90,12 +76,37 @@ impl<'a> Tx<'a> {
         self.access_keys.remove(id.as_bytes())?;
         Ok(())
     }
+
+    pub fn group(&self, account: &str, name: &str) -> TxResult<Option<GroupRecord>> {
+        read(self.groups, &entity_key(account, name))
+    }
+
+    pub fn put_group(&self, group: &GroupRecord) -> TxResult<()> {
+        self.groups.insert(entity_key(&group.account, &group.name), encode(group)?)?;
+        Ok(())
+    }
+
+    pub fn remove_group(&self, account: &str, name: &str) -> TxResult<()> {
+        self.groups.remove(entity_key(account, name))?;
+        Ok(())
+    }
+
+    pub fn policy(&self, account: &str, name: &str) -> TxResult<Option<ManagedPolicyRecord>> {
+        read(self.policies, &entity_key(account, name))
+    }
+
+    pub fn put_policy(&self, policy: &ManagedPolicyRecord) -> TxResult<()> {
+        self.policies.insert(entity_key(&policy.account, &policy.name), encode(policy)?)?;
+        Ok(())
+    }
+
+    pub fn remove_policy(&self, account: &str, name: &str) -> TxResult<()> {
+        self.policies.remove(entity_key(account, name))?;
+        Ok(())
+    }
 }
 
-fn read<T: serde::de::DeserializeOwned>(
-    tree: &TransactionalTree,
-    key: &[u8],
-) -> TxResult<Option<T>> {
+fn read<T: serde::de::DeserializeOwned>(tree: &TransactionalTree, key: &[u8]) -> TxResult<Option<T>> {
     match tree.get(key)? {
         Some(v) => Ok(Some(decode(&v)?)),
         None => Ok(None),

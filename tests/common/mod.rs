@@ -38,19 +38,12 @@ impl Daemon {
 
     pub async fn start_in(dir: Arc<tempfile::TempDir>, clock: Clock) -> Self {
         let mut settings = Settings::for_data_dir(dir.path());
-        settings.root = Some(RootCredentials {
-            access_key_id: ROOT_KEY_ID.into(),
-            secret: SecretKey::new(ROOT_SECRET.into()),
-        });
+        settings.root =
+            Some(RootCredentials { access_key_id: ROOT_KEY_ID.into(), secret: SecretKey::new(ROOT_SECRET.into()) });
         let (app, generated) = App::open(settings, clock).unwrap();
-        assert!(
-            generated.is_none(),
-            "configured root credentials must not generate a key"
-        );
+        assert!(generated.is_none(), "configured root credentials must not generate a key");
         let app = Arc::new(app);
-        let server = server::spawn(app.clone(), "127.0.0.1:0".parse().unwrap())
-            .await
-            .unwrap();
+        let server = server::spawn(app.clone(), "127.0.0.1:0".parse().unwrap()).await.unwrap();
         Self { server, app, dir }
     }
 
@@ -95,12 +88,7 @@ impl Daemon {
         self.sts_with_token(key_id, secret, None)
     }
 
-    pub fn sts_with_token(
-        &self,
-        key_id: &str,
-        secret: &str,
-        token: Option<String>,
-    ) -> aws_sdk_sts::Client {
+    pub fn sts_with_token(&self, key_id: &str, secret: &str, token: Option<String>) -> aws_sdk_sts::Client {
         let conf = aws_sdk_sts::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new("eu-west-1"))
@@ -116,14 +104,7 @@ impl Daemon {
     pub async fn user_with_key(&self, name: &str) -> (String, String) {
         let iam = self.root_iam();
         iam.create_user().user_name(name).send().await.unwrap();
-        let key = iam
-            .create_access_key()
-            .user_name(name)
-            .send()
-            .await
-            .unwrap()
-            .access_key
-            .unwrap();
+        let key = iam.create_access_key().user_name(name).send().await.unwrap().access_key.unwrap();
         (key.access_key_id, key.secret_access_key)
     }
 }
@@ -137,17 +118,12 @@ where
         .as_service_error()
         .map(aws_sdk_iam::error::ProvideErrorMetadata::meta)
         .unwrap_or_else(|| panic!("not a service error"));
-    (
-        meta.code().unwrap_or_default().to_owned(),
-        meta.message().unwrap_or_default().to_owned(),
-    )
+    (meta.code().unwrap_or_default().to_owned(), meta.message().unwrap_or_default().to_owned())
 }
 
 /// The HTTP status of a failed SDK call.
 pub fn http_status<E, R: HasStatus>(err: &aws_sdk_iam::error::SdkError<E, R>) -> u16 {
-    err.raw_response()
-        .map(HasStatus::status_code)
-        .unwrap_or_default()
+    err.raw_response().map(HasStatus::status_code).unwrap_or_default()
 }
 
 pub trait HasStatus {

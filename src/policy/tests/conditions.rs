@@ -20,16 +20,8 @@ pub(super) struct Case {
     pub holds: bool,
 }
 
-fn case(
-    condition: &'static str,
-    context: Vec<(&'static str, Vec<ContextValue>)>,
-    holds: bool,
-) -> Case {
-    Case {
-        condition,
-        context,
-        holds,
-    }
+fn case(condition: &'static str, context: Vec<(&'static str, Vec<ContextValue>)>, holds: bool) -> Case {
+    Case { condition, context, holds }
 }
 
 fn one(key: &'static str, v: ContextValue) -> Vec<(&'static str, Vec<ContextValue>)> {
@@ -51,8 +43,7 @@ fn ip(a: &str) -> ContextValue {
 fn run(family: &str, cases: &[Case]) {
     let mut failures = Vec::new();
     for (i, c) in cases.iter().enumerate() {
-        let mut b =
-            RequestContext::builder("s3:GetObject", "arn:aws:s3:::b/k").principal(user("alice"));
+        let mut b = RequestContext::builder("s3:GetObject", "arn:aws:s3:::b/k").principal(user("alice"));
         for (k, v) in &c.context {
             b = b.values(k, v.clone());
         }
@@ -68,11 +59,7 @@ fn run(family: &str, cases: &[Case]) {
         let allow_all = identity(r#""Effect":"Allow","Action":"*","Resource":"*""#);
         let alone = super::support::decide(&[&allow], &context);
         let with_deny = super::support::decide(&[&allow_all, &deny], &context);
-        let want = if c.holds {
-            (Allowed, ExplicitDeny)
-        } else {
-            (ImplicitDeny, Allowed)
-        };
+        let want = if c.holds { (Allowed, ExplicitDeny) } else { (ImplicitDeny, Allowed) };
         if (alone, with_deny) != want {
             failures.push(format!(
                 "#{i} {} with {:?}: want {want:?}, got {:?}",
@@ -82,13 +69,7 @@ fn run(family: &str, cases: &[Case]) {
             ));
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{family}: {} of {} wrong\n{}",
-        failures.len(),
-        cases.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{family}: {} of {} wrong\n{}", failures.len(), cases.len(), failures.join("\n"));
 }
 
 /// `reference_policies_elements_condition_operators`, String condition operators; "Important": an
@@ -106,11 +87,7 @@ pub(super) fn string_cases() -> Vec<Case> {
             one("aws:PrincipalTag/job-category", s("IAMUSER-ADMIN")),
             false,
         ),
-        case(
-            r#""StringEquals":{"aws:PrincipalTag/job-category":"iamuser-admin"}"#,
-            none(),
-            false,
-        ),
+        case(r#""StringEquals":{"aws:PrincipalTag/job-category":"iamuser-admin"}"#, none(), false),
         case(
             r#""StringEquals":{"AWS:PRINCIPALTAG/JOB-CATEGORY":"iamuser-admin"}"#,
             one("aws:PrincipalTag/job-category", s("iamuser-admin")),
@@ -121,76 +98,26 @@ pub(super) fn string_cases() -> Vec<Case> {
         case(r#""StringNotEquals":{"k":"a"}"#, one("k", s("b")), true),
         case(r#""StringNotEquals":{"k":"a"}"#, one("k", s("a")), false),
         case(r#""StringNotEquals":{"k":"a"}"#, none(), true),
-        case(
-            r#""StringNotEquals":{"k":["a","b"]}"#,
-            one("k", s("b")),
-            false,
-        ),
-        case(
-            r#""StringNotEquals":{"k":["a","b"]}"#,
-            one("k", s("c")),
-            true,
-        ),
-        case(
-            r#""StringEqualsIgnoreCase":{"k":"Admin"}"#,
-            one("k", s("ADMIN")),
-            true,
-        ),
-        case(
-            r#""StringEqualsIgnoreCase":{"k":"Admin"}"#,
-            one("k", s("other")),
-            false,
-        ),
-        case(
-            r#""StringNotEqualsIgnoreCase":{"k":"Admin"}"#,
-            one("k", s("admin")),
-            false,
-        ),
-        case(
-            r#""StringNotEqualsIgnoreCase":{"k":"Admin"}"#,
-            one("k", s("x")),
-            true,
-        ),
-        case(
-            r#""StringLike":{"s3:prefix":["","home/","home/*"]}"#,
-            one("s3:prefix", s("home/alice")),
-            true,
-        ),
-        case(
-            r#""StringLike":{"s3:prefix":["","home/","home/*"]}"#,
-            one("s3:prefix", s("")),
-            true,
-        ),
-        case(
-            r#""StringLike":{"s3:prefix":"home/?"}"#,
-            one("s3:prefix", s("home/ab")),
-            false,
-        ),
-        case(
-            r#""StringLike":{"s3:prefix":"Home/*"}"#,
-            one("s3:prefix", s("home/x")),
-            false,
-        ),
+        case(r#""StringNotEquals":{"k":["a","b"]}"#, one("k", s("b")), false),
+        case(r#""StringNotEquals":{"k":["a","b"]}"#, one("k", s("c")), true),
+        case(r#""StringEqualsIgnoreCase":{"k":"Admin"}"#, one("k", s("ADMIN")), true),
+        case(r#""StringEqualsIgnoreCase":{"k":"Admin"}"#, one("k", s("other")), false),
+        case(r#""StringNotEqualsIgnoreCase":{"k":"Admin"}"#, one("k", s("admin")), false),
+        case(r#""StringNotEqualsIgnoreCase":{"k":"Admin"}"#, one("k", s("x")), true),
+        case(r#""StringLike":{"s3:prefix":["","home/","home/*"]}"#, one("s3:prefix", s("home/alice")), true),
+        case(r#""StringLike":{"s3:prefix":["","home/","home/*"]}"#, one("s3:prefix", s("")), true),
+        case(r#""StringLike":{"s3:prefix":"home/?"}"#, one("s3:prefix", s("home/ab")), false),
+        case(r#""StringLike":{"s3:prefix":"Home/*"}"#, one("s3:prefix", s("home/x")), false),
         case(r#""StringLike":{"s3:prefix":"home/*"}"#, none(), false),
-        case(
-            r#""StringNotLike":{"k":"dev-*"}"#,
-            one("k", s("dev-1")),
-            false,
-        ),
-        case(
-            r#""StringNotLike":{"k":"dev-*"}"#,
-            one("k", s("prod-1")),
-            true,
-        ),
+        case(r#""StringNotLike":{"k":"dev-*"}"#, one("k", s("dev-1")), false),
+        case(r#""StringNotLike":{"k":"dev-*"}"#, one("k", s("prod-1")), true),
         case(r#""StringNotLike":{"k":"dev-*"}"#, none(), true),
         // The ARN-operators section's own example: StringLike lets `*` run across colons.
         case(
             r#""StringLike":{"aws:SourceArn":"arn:aws:someservice:*:111122223333:finance/*"}"#,
             one(
                 "aws:SourceArn",
-                s(
-                    "arn:aws:someservice:us-east-2:999999999999:store/abc:111122223333:finance/document.txt",
-                ),
+                s("arn:aws:someservice:us-east-2:999999999999:store/abc:111122223333:finance/document.txt"),
             ),
             true,
         ),
@@ -203,21 +130,9 @@ pub(super) fn string_cases() -> Vec<Case> {
 pub(super) fn numeric_cases() -> Vec<Case> {
     let n = |v: f64| ContextValue::Number(v);
     vec![
-        case(
-            r#""NumericLessThanEquals":{"s3:max-keys":"10"}"#,
-            one("s3:max-keys", n(10.0)),
-            true,
-        ),
-        case(
-            r#""NumericLessThanEquals":{"s3:max-keys":"10"}"#,
-            one("s3:max-keys", n(11.0)),
-            false,
-        ),
-        case(
-            r#""NumericLessThanEquals":{"s3:max-keys":"10"}"#,
-            none(),
-            false,
-        ),
+        case(r#""NumericLessThanEquals":{"s3:max-keys":"10"}"#, one("s3:max-keys", n(10.0)), true),
+        case(r#""NumericLessThanEquals":{"s3:max-keys":"10"}"#, one("s3:max-keys", n(11.0)), false),
+        case(r#""NumericLessThanEquals":{"s3:max-keys":"10"}"#, none(), false),
         case(r#""NumericEquals":{"k":"10"}"#, one("k", n(10.0)), true),
         case(r#""NumericEquals":{"k":"10"}"#, one("k", s("10.0")), true),
         case(r#""NumericEquals":{"k":"10"}"#, one("k", s("abc")), false),
@@ -228,31 +143,11 @@ pub(super) fn numeric_cases() -> Vec<Case> {
         case(r#""NumericLessThan":{"k":"10"}"#, one("k", n(9.5)), true),
         case(r#""NumericLessThan":{"k":"10"}"#, one("k", n(10.0)), false),
         case(r#""NumericLessThan":{"k":10}"#, one("k", s("9")), true),
-        case(
-            r#""NumericGreaterThan":{"k":"10"}"#,
-            one("k", n(10.5)),
-            true,
-        ),
-        case(
-            r#""NumericGreaterThan":{"k":"10"}"#,
-            one("k", n(10.0)),
-            false,
-        ),
-        case(
-            r#""NumericGreaterThan":{"k":"-5"}"#,
-            one("k", s("-4")),
-            true,
-        ),
-        case(
-            r#""NumericGreaterThanEquals":{"k":"10"}"#,
-            one("k", n(10.0)),
-            true,
-        ),
-        case(
-            r#""NumericGreaterThanEquals":{"k":"10"}"#,
-            one("k", n(9.0)),
-            false,
-        ),
+        case(r#""NumericGreaterThan":{"k":"10"}"#, one("k", n(10.5)), true),
+        case(r#""NumericGreaterThan":{"k":"10"}"#, one("k", n(10.0)), false),
+        case(r#""NumericGreaterThan":{"k":"-5"}"#, one("k", s("-4")), true),
+        case(r#""NumericGreaterThanEquals":{"k":"10"}"#, one("k", n(10.0)), true),
+        case(r#""NumericGreaterThanEquals":{"k":"10"}"#, one("k", n(9.0)), false),
     ]
 }
 
@@ -270,25 +165,15 @@ pub(super) fn date_cases() -> Vec<Case> {
             one("aws:TokenIssueTime", s("2019-12-31T00:00:00Z")),
             false,
         ),
-        case(
-            r#""DateGreaterThan":{"aws:TokenIssueTime":"2020-01-01T00:00:01Z"}"#,
-            none(),
-            false,
-        ),
+        case(r#""DateGreaterThan":{"aws:TokenIssueTime":"2020-01-01T00:00:01Z"}"#, none(), false),
         case(
             r#""DateLessThan":{"aws:CurrentTime":"2020-01-01T00:00:00Z"}"#,
-            one(
-                "aws:CurrentTime",
-                ContextValue::Date(datetime!(2019-12-31 23:59:59 UTC)),
-            ),
+            one("aws:CurrentTime", ContextValue::Date(datetime!(2019-12-31 23:59:59 UTC))),
             true,
         ),
         case(
             r#""DateLessThan":{"aws:CurrentTime":"2020-01-01T00:00:00Z"}"#,
-            one(
-                "aws:CurrentTime",
-                ContextValue::Date(datetime!(2020-01-01 00:00:00 UTC)),
-            ),
+            one("aws:CurrentTime", ContextValue::Date(datetime!(2020-01-01 00:00:00 UTC))),
             false,
         ),
         case(
@@ -306,11 +191,7 @@ pub(super) fn date_cases() -> Vec<Case> {
             one("aws:CurrentTime", s("2020-01-01T00:00:00Z")),
             false,
         ),
-        case(
-            r#""DateNotEquals":{"aws:CurrentTime":"2020-01-01T00:00:00Z"}"#,
-            none(),
-            true,
-        ),
+        case(r#""DateNotEquals":{"aws:CurrentTime":"2020-01-01T00:00:00Z"}"#, none(), true),
         case(
             r#""DateLessThanEquals":{"aws:CurrentTime":"2020-01-01T00:00:00Z"}"#,
             one("aws:CurrentTime", s("2020-01-01T00:00:00Z")),
@@ -338,32 +219,12 @@ pub(super) fn date_cases() -> Vec<Case> {
 /// `aws:MultiFactorAuthPresent`, which is absent for long-term credentials.
 pub(super) fn bool_cases() -> Vec<Case> {
     vec![
-        case(
-            r#""Bool":{"aws:SecureTransport":"false"}"#,
-            one("aws:SecureTransport", ContextValue::Bool(false)),
-            true,
-        ),
-        case(
-            r#""Bool":{"aws:SecureTransport":"false"}"#,
-            one("aws:SecureTransport", ContextValue::Bool(true)),
-            false,
-        ),
+        case(r#""Bool":{"aws:SecureTransport":"false"}"#, one("aws:SecureTransport", ContextValue::Bool(false)), true),
+        case(r#""Bool":{"aws:SecureTransport":"false"}"#, one("aws:SecureTransport", ContextValue::Bool(true)), false),
         case(r#""Bool":{"aws:SecureTransport":"false"}"#, none(), false),
-        case(
-            r#""Bool":{"aws:SecureTransport":false}"#,
-            one("aws:SecureTransport", ContextValue::Bool(false)),
-            true,
-        ),
-        case(
-            r#""Bool":{"aws:SecureTransport":"true"}"#,
-            one("aws:SecureTransport", s("true")),
-            true,
-        ),
-        case(
-            r#""BoolIfExists":{"aws:MultiFactorAuthPresent":"false"}"#,
-            none(),
-            true,
-        ),
+        case(r#""Bool":{"aws:SecureTransport":false}"#, one("aws:SecureTransport", ContextValue::Bool(false)), true),
+        case(r#""Bool":{"aws:SecureTransport":"true"}"#, one("aws:SecureTransport", s("true")), true),
+        case(r#""BoolIfExists":{"aws:MultiFactorAuthPresent":"false"}"#, none(), true),
         case(
             r#""BoolIfExists":{"aws:MultiFactorAuthPresent":"false"}"#,
             one("aws:MultiFactorAuthPresent", ContextValue::Bool(true)),
@@ -376,23 +237,11 @@ pub(super) fn bool_cases() -> Vec<Case> {
 pub(super) fn binary_cases() -> Vec<Case> {
     let policy = r#""BinaryEquals":{"k":"QmluYXJ5VmFsdWVJbkJhc2U2NA=="}"#;
     vec![
-        case(
-            policy,
-            one("k", ContextValue::Binary(b"BinaryValueInBase64".to_vec())),
-            true,
-        ),
-        case(
-            policy,
-            one("k", ContextValue::Binary(b"other".to_vec())),
-            false,
-        ),
+        case(policy, one("k", ContextValue::Binary(b"BinaryValueInBase64".to_vec())), true),
+        case(policy, one("k", ContextValue::Binary(b"other".to_vec())), false),
         case(policy, none(), false),
         case(policy, one("k", s("QmluYXJ5VmFsdWVJbkJhc2U2NA==")), true),
-        case(
-            r#""BinaryEquals":{"k":"***"}"#,
-            one("k", ContextValue::Binary(b"***".to_vec())),
-            false,
-        ),
+        case(r#""BinaryEquals":{"k":"***"}"#, one("k", ContextValue::Binary(b"***".to_vec())), false),
     ]
 }
 
@@ -400,21 +249,9 @@ pub(super) fn binary_cases() -> Vec<Case> {
 /// endpoint) is false; `NotIpAddress` NORs its ranges.
 pub(super) fn ip_cases() -> Vec<Case> {
     vec![
-        case(
-            r#""IpAddress":{"aws:SourceIp":"203.0.113.0/24"}"#,
-            one("aws:SourceIp", ip("203.0.113.5")),
-            true,
-        ),
-        case(
-            r#""IpAddress":{"aws:SourceIp":"203.0.113.0/24"}"#,
-            one("aws:SourceIp", ip("198.51.100.1")),
-            false,
-        ),
-        case(
-            r#""IpAddress":{"aws:SourceIp":"203.0.113.0/24"}"#,
-            none(),
-            false,
-        ),
+        case(r#""IpAddress":{"aws:SourceIp":"203.0.113.0/24"}"#, one("aws:SourceIp", ip("203.0.113.5")), true),
+        case(r#""IpAddress":{"aws:SourceIp":"203.0.113.0/24"}"#, one("aws:SourceIp", ip("198.51.100.1")), false),
+        case(r#""IpAddress":{"aws:SourceIp":"203.0.113.0/24"}"#, none(), false),
         case(
             r#""IpAddress":{"aws:SourceIp":["203.0.113.0/24","2001:DB8:1234:5678::/64"]}"#,
             one("aws:SourceIp", ip("2001:db8:1234:5678::1")),
@@ -425,41 +262,13 @@ pub(super) fn ip_cases() -> Vec<Case> {
             one("aws:SourceIp", ip("2001:db8:1234:5679::1")),
             false,
         ),
-        case(
-            r#""IpAddress":{"aws:SourceIp":"203.0.113.5"}"#,
-            one("aws:SourceIp", s("203.0.113.5")),
-            true,
-        ),
-        case(
-            r#""IpAddress":{"aws:SourceIp":"203.0.113.5"}"#,
-            one("aws:SourceIp", s("203.0.113.6")),
-            false,
-        ),
-        case(
-            r#""IpAddress":{"aws:SourceIp":"0.0.0.0/0"}"#,
-            one("aws:SourceIp", ip("8.8.8.8")),
-            true,
-        ),
-        case(
-            r#""IpAddress":{"aws:SourceIp":"203.0.113.0/24"}"#,
-            one("aws:SourceIp", ip("::ffff:203.0.113.5")),
-            true,
-        ),
-        case(
-            r#""NotIpAddress":{"aws:SourceIp":"203.0.113.0/24"}"#,
-            one("aws:SourceIp", ip("198.51.100.1")),
-            true,
-        ),
-        case(
-            r#""NotIpAddress":{"aws:SourceIp":"203.0.113.0/24"}"#,
-            one("aws:SourceIp", ip("203.0.113.9")),
-            false,
-        ),
-        case(
-            r#""NotIpAddress":{"aws:SourceIp":"203.0.113.0/24"}"#,
-            none(),
-            true,
-        ),
+        case(r#""IpAddress":{"aws:SourceIp":"203.0.113.5"}"#, one("aws:SourceIp", s("203.0.113.5")), true),
+        case(r#""IpAddress":{"aws:SourceIp":"203.0.113.5"}"#, one("aws:SourceIp", s("203.0.113.6")), false),
+        case(r#""IpAddress":{"aws:SourceIp":"0.0.0.0/0"}"#, one("aws:SourceIp", ip("8.8.8.8")), true),
+        case(r#""IpAddress":{"aws:SourceIp":"203.0.113.0/24"}"#, one("aws:SourceIp", ip("::ffff:203.0.113.5")), true),
+        case(r#""NotIpAddress":{"aws:SourceIp":"203.0.113.0/24"}"#, one("aws:SourceIp", ip("198.51.100.1")), true),
+        case(r#""NotIpAddress":{"aws:SourceIp":"203.0.113.0/24"}"#, one("aws:SourceIp", ip("203.0.113.9")), false),
+        case(r#""NotIpAddress":{"aws:SourceIp":"203.0.113.0/24"}"#, none(), true),
         case(
             r#""NotIpAddress":{"aws:SourceIp":["10.0.0.0/8","192.168.0.0/16"]}"#,
             one("aws:SourceIp", ip("192.168.1.1")),
@@ -480,70 +289,42 @@ pub(super) fn arn_cases() -> Vec<Case> {
     vec![
         case(
             r#""ArnEquals":{"aws:SourceArn":"arn:aws:sns:us-east-2:123456789012:TOPIC-ID"}"#,
-            one(
-                "aws:SourceArn",
-                s("arn:aws:sns:us-east-2:123456789012:TOPIC-ID"),
-            ),
+            one("aws:SourceArn", s("arn:aws:sns:us-east-2:123456789012:TOPIC-ID")),
             true,
         ),
         case(
             r#""ArnEquals":{"aws:SourceArn":"arn:aws:sns:us-east-2:123456789012:TOPIC-ID"}"#,
-            one(
-                "aws:SourceArn",
-                s("arn:aws:sns:us-east-2:123456789012:OTHER"),
-            ),
+            one("aws:SourceArn", s("arn:aws:sns:us-east-2:123456789012:OTHER")),
             false,
         ),
-        case(
-            r#""ArnEquals":{"aws:SourceArn":"arn:aws:sns:us-east-2:123456789012:TOPIC-ID"}"#,
-            none(),
-            false,
-        ),
+        case(r#""ArnEquals":{"aws:SourceArn":"arn:aws:sns:us-east-2:123456789012:TOPIC-ID"}"#, none(), false),
         case(
             r#""ArnLike":{"aws:SourceArn":"arn:aws:someservice:*:111122223333:finance/*"}"#,
             one(
                 "aws:SourceArn",
-                s(
-                    "arn:aws:someservice:us-east-2:999999999999:store/abc:111122223333:finance/document.txt",
-                ),
+                s("arn:aws:someservice:us-east-2:999999999999:store/abc:111122223333:finance/document.txt"),
             ),
             false,
         ),
         case(
             r#""ArnLike":{"ec2:SourceInstanceARN":"arn:aws:ec2:*:*:instance/*"}"#,
-            one(
-                "ec2:SourceInstanceARN",
-                s("arn:aws:ec2:us-east-1:111122223333:instance/i-123"),
-            ),
+            one("ec2:SourceInstanceARN", s("arn:aws:ec2:us-east-1:111122223333:instance/i-123")),
             true,
         ),
         case(
             r#""ArnEquals":{"ec2:SourceInstanceARN":"arn:aws:ec2:*:*:instance/*"}"#,
-            one(
-                "ec2:SourceInstanceARN",
-                s("arn:aws:ec2:us-east-1:111122223333:instance/i-123"),
-            ),
+            one("ec2:SourceInstanceARN", s("arn:aws:ec2:us-east-1:111122223333:instance/i-123")),
             true,
         ),
         case(
             r#""ArnEquals":{"aws:PrincipalArn":"arn:aws:iam::111122223333:role/Admin"}"#,
-            one(
-                "aws:PrincipalArn",
-                s("arn:aws:iam::111122223333:role/admin"),
-            ),
+            one("aws:PrincipalArn", s("arn:aws:iam::111122223333:role/admin")),
             false,
         ),
-        case(
-            r#""ArnLike":{"aws:PrincipalArn":"arn:aws:*:*:*:*"}"#,
-            one("aws:PrincipalArn", s("notanarn")),
-            false,
-        ),
+        case(r#""ArnLike":{"aws:PrincipalArn":"arn:aws:*:*:*:*"}"#, one("aws:PrincipalArn", s("notanarn")), false),
         case(
             r#""ArnNotLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/admin*"}"#,
-            one(
-                "aws:PrincipalArn",
-                s("arn:aws:iam::111122223333:role/adminX"),
-            ),
+            one("aws:PrincipalArn", s("arn:aws:iam::111122223333:role/adminX")),
             false,
         ),
         case(
@@ -551,11 +332,7 @@ pub(super) fn arn_cases() -> Vec<Case> {
             one("aws:PrincipalArn", s("arn:aws:iam::111122223333:role/dev")),
             true,
         ),
-        case(
-            r#""ArnNotLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/admin*"}"#,
-            none(),
-            true,
-        ),
+        case(r#""ArnNotLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/admin*"}"#, none(), true),
         case(
             r#""ArnNotEquals":{"aws:PrincipalArn":"arn:aws:iam::111122223333:role/dev"}"#,
             one("aws:PrincipalArn", s("arn:aws:iam::111122223333:role/dev")),
@@ -574,16 +351,8 @@ pub(super) fn arn_cases() -> Vec<Case> {
 pub(super) fn null_cases() -> Vec<Case> {
     vec![
         case(r#""Null":{"aws:TokenIssueTime":"true"}"#, none(), true),
-        case(
-            r#""Null":{"aws:TokenIssueTime":"true"}"#,
-            one("aws:TokenIssueTime", s("2020-01-01T00:00:00Z")),
-            false,
-        ),
-        case(
-            r#""Null":{"aws:TokenIssueTime":"false"}"#,
-            one("aws:TokenIssueTime", s("2020-01-01T00:00:00Z")),
-            true,
-        ),
+        case(r#""Null":{"aws:TokenIssueTime":"true"}"#, one("aws:TokenIssueTime", s("2020-01-01T00:00:00Z")), false),
+        case(r#""Null":{"aws:TokenIssueTime":"false"}"#, one("aws:TokenIssueTime", s("2020-01-01T00:00:00Z")), true),
         case(r#""Null":{"aws:TokenIssueTime":"false"}"#, none(), false),
         case(r#""Null":{"aws:TokenIssueTime":true}"#, none(), true),
     ]
@@ -598,31 +367,19 @@ pub(super) fn if_exists_cases() -> Vec<Case> {
         case(instance, none(), true),
         case(instance, one("ec2:InstanceType", s("t2.micro")), true),
         case(instance, one("ec2:InstanceType", s("c5.large")), false),
-        case(
-            r#""StringNotEqualsIfExists":{"aws:PrincipalTag/team":"ops"}"#,
-            none(),
-            true,
-        ),
+        case(r#""StringNotEqualsIfExists":{"aws:PrincipalTag/team":"ops"}"#, none(), true),
         case(
             r#""StringNotEqualsIfExists":{"aws:PrincipalTag/team":"ops"}"#,
             one("aws:PrincipalTag/team", s("ops")),
             false,
         ),
-        case(
-            r#""NumericLessThanIfExists":{"s3:max-keys":"10"}"#,
-            none(),
-            true,
-        ),
+        case(r#""NumericLessThanIfExists":{"s3:max-keys":"10"}"#, none(), true),
         case(
             r#""DateGreaterThanIfExists":{"aws:TokenIssueTime":"2020-01-01T00:00:00Z"}"#,
             one("aws:TokenIssueTime", s("2019-01-01T00:00:00Z")),
             false,
         ),
-        case(
-            r#""IpAddressIfExists":{"aws:SourceIp":"10.0.0.0/8"}"#,
-            none(),
-            true,
-        ),
+        case(r#""IpAddressIfExists":{"aws:SourceIp":"10.0.0.0/8"}"#, none(), true),
     ]
 }
 
@@ -635,59 +392,24 @@ pub(super) fn set_cases() -> Vec<Case> {
     let all_tags = r#""ForAllValues:StringEquals":{"aws:TagKeys":["environment","cost-center"]}"#;
     let any_tags = r#""ForAnyValue:StringEquals":{"aws:TagKeys":["webserver","dev"]}"#;
     let all_attrs = r#""ForAllValues:StringLike":{"dynamodb:requestedAttributes":["PostDateTime","Message","Tags"]}"#;
-    let any_attrs =
-        r#""ForAnyValue:StringLike":{"dynamodb:requestedAttributes":["ID","PostDateTime"]}"#;
+    let any_attrs = r#""ForAnyValue:StringLike":{"dynamodb:requestedAttributes":["ID","PostDateTime"]}"#;
     vec![
         case(all_tags, many("aws:TagKeys", &["environment"]), true),
-        case(
-            all_tags,
-            many("aws:TagKeys", &["environment", "cost-center"]),
-            true,
-        ),
-        case(
-            all_tags,
-            many("aws:TagKeys", &["environment", "owner"]),
-            false,
-        ),
+        case(all_tags, many("aws:TagKeys", &["environment", "cost-center"]), true),
+        case(all_tags, many("aws:TagKeys", &["environment", "owner"]), false),
         case(all_tags, none(), true),
         case(all_tags, many("aws:TagKeys", &[]), true),
         case(any_tags, many("aws:TagKeys", &["webserver", "x"]), true),
         case(any_tags, many("aws:TagKeys", &["x", "y"]), false),
         case(any_tags, none(), false),
         case(any_tags, many("aws:TagKeys", &[]), false),
-        case(
-            all_attrs,
-            many(
-                "dynamodb:requestedAttributes",
-                &["PostDateTime", "UserName"],
-            ),
-            false,
-        ),
-        case(
-            all_attrs,
-            many("dynamodb:requestedAttributes", &["PostDateTime", "Message"]),
-            true,
-        ),
-        case(
-            any_attrs,
-            many(
-                "dynamodb:requestedAttributes",
-                &["UserName", "Message", "PostDateTime"],
-            ),
-            true,
-        ),
-        case(
-            any_attrs,
-            many("dynamodb:requestedAttributes", &["UserName"]),
-            false,
-        ),
+        case(all_attrs, many("dynamodb:requestedAttributes", &["PostDateTime", "UserName"]), false),
+        case(all_attrs, many("dynamodb:requestedAttributes", &["PostDateTime", "Message"]), true),
+        case(any_attrs, many("dynamodb:requestedAttributes", &["UserName", "Message", "PostDateTime"]), true),
+        case(any_attrs, many("dynamodb:requestedAttributes", &["UserName"]), false),
         // Negated operators under a qualifier apply per request value (each value NORs the
         // policy values).
-        case(
-            r#""ForAllValues:StringNotEquals":{"aws:TagKeys":["secret"]}"#,
-            many("aws:TagKeys", &["a", "b"]),
-            true,
-        ),
+        case(r#""ForAllValues:StringNotEquals":{"aws:TagKeys":["secret"]}"#, many("aws:TagKeys", &["a", "b"]), true),
         case(
             r#""ForAllValues:StringNotEquals":{"aws:TagKeys":["secret"]}"#,
             many("aws:TagKeys", &["a", "secret"]),
@@ -698,29 +420,13 @@ pub(super) fn set_cases() -> Vec<Case> {
             many("aws:TagKeys", &["secret", "a"]),
             true,
         ),
-        case(
-            r#""ForAnyValue:StringNotEquals":{"aws:TagKeys":["secret"]}"#,
-            many("aws:TagKeys", &["secret"]),
-            false,
-        ),
-        case(
-            r#""ForAnyValue:StringEqualsIfExists":{"aws:TagKeys":["dev"]}"#,
-            none(),
-            true,
-        ),
+        case(r#""ForAnyValue:StringNotEquals":{"aws:TagKeys":["secret"]}"#, many("aws:TagKeys", &["secret"]), false),
+        case(r#""ForAnyValue:StringEqualsIfExists":{"aws:TagKeys":["dev"]}"#, none(), true),
         // Without a qualifier a multivalued key is matched value by value (a choice the pages
         // leave open; see condition.rs).
         case(r#""StringEquals":{"k":"a"}"#, many("k", &["a", "b"]), true),
-        case(
-            r#""StringNotEquals":{"k":"a"}"#,
-            many("k", &["b", "c"]),
-            true,
-        ),
-        case(
-            r#""StringNotEquals":{"k":"a"}"#,
-            many("k", &["a", "c"]),
-            false,
-        ),
+        case(r#""StringNotEquals":{"k":"a"}"#, many("k", &["b", "c"]), true),
+        case(r#""StringNotEquals":{"k":"a"}"#, many("k", &["a", "c"]), false),
     ]
 }
 
@@ -729,26 +435,10 @@ pub(super) fn combination_cases() -> Vec<Case> {
     let two_keys = r#""StringEquals":{"k1":"a","k2":"b"}"#;
     let two_ops = r#""StringEquals":{"k1":"a"},"NumericLessThan":{"n":"5"}"#;
     vec![
-        case(
-            two_keys,
-            vec![("k1", vec![s("a")]), ("k2", vec![s("b")])],
-            true,
-        ),
-        case(
-            two_keys,
-            vec![("k1", vec![s("a")]), ("k2", vec![s("x")])],
-            false,
-        ),
-        case(
-            two_ops,
-            vec![("k1", vec![s("a")]), ("n", vec![s("4")])],
-            true,
-        ),
-        case(
-            two_ops,
-            vec![("k1", vec![s("a")]), ("n", vec![s("6")])],
-            false,
-        ),
+        case(two_keys, vec![("k1", vec![s("a")]), ("k2", vec![s("b")])], true),
+        case(two_keys, vec![("k1", vec![s("a")]), ("k2", vec![s("x")])], false),
+        case(two_ops, vec![("k1", vec![s("a")]), ("n", vec![s("4")])], true),
+        case(two_ops, vec![("k1", vec![s("a")]), ("n", vec![s("6")])], false),
     ]
 }
 

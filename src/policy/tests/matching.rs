@@ -31,78 +31,22 @@ const ACTIONS: &[(&str, &str, Decision)] = &[
 /// sensitive".
 const RESOURCES: &[(&str, &str, Decision)] = &[
     ("*", "arn:aws:s3:::anything/at/all", Allowed),
-    (
-        "arn:aws:s3:::amzn-s3-demo-bucket/*",
-        "arn:aws:s3:::amzn-s3-demo-bucket/home/alice/x.txt",
-        Allowed,
-    ),
-    (
-        "arn:aws:s3:::amzn-s3-demo-bucket/*",
-        "arn:aws:s3:::amzn-s3-demo-bucket",
-        ImplicitDeny,
-    ),
-    (
-        "arn:aws:s3:::amzn-s3-demo-bucket/*",
-        "arn:aws:s3:::other-bucket/x",
-        ImplicitDeny,
-    ),
-    (
-        "arn:aws:iam::111122223333:user/Bob",
-        "arn:aws:iam::111122223333:user/Bob",
-        Allowed,
-    ),
-    (
-        "arn:aws:iam::111122223333:user/Bob",
-        "arn:aws:iam::111122223333:user/bob",
-        ImplicitDeny,
-    ),
-    (
-        "arn:aws:iam::111122223333:user/accounting/*",
-        "arn:aws:iam::111122223333:user/accounting/alice",
-        Allowed,
-    ),
-    (
-        "arn:aws:iam::111122223333:user/accounting/*",
-        "arn:aws:iam::111122223333:user/marketing/alice",
-        ImplicitDeny,
-    ),
-    (
-        "arn:aws:iam::*:user/*",
-        "arn:aws:iam::444455556666:user/alice",
-        Allowed,
-    ),
-    (
-        "arn:aws:sqs:us-east-?:111122223333:queue1",
-        "arn:aws:sqs:us-east-2:111122223333:queue1",
-        Allowed,
-    ),
-    (
-        "arn:aws:sqs:us-east-?:111122223333:queue1",
-        "arn:aws:sqs:us-west-2:111122223333:queue1",
-        ImplicitDeny,
-    ),
+    ("arn:aws:s3:::amzn-s3-demo-bucket/*", "arn:aws:s3:::amzn-s3-demo-bucket/home/alice/x.txt", Allowed),
+    ("arn:aws:s3:::amzn-s3-demo-bucket/*", "arn:aws:s3:::amzn-s3-demo-bucket", ImplicitDeny),
+    ("arn:aws:s3:::amzn-s3-demo-bucket/*", "arn:aws:s3:::other-bucket/x", ImplicitDeny),
+    ("arn:aws:iam::111122223333:user/Bob", "arn:aws:iam::111122223333:user/Bob", Allowed),
+    ("arn:aws:iam::111122223333:user/Bob", "arn:aws:iam::111122223333:user/bob", ImplicitDeny),
+    ("arn:aws:iam::111122223333:user/accounting/*", "arn:aws:iam::111122223333:user/accounting/alice", Allowed),
+    ("arn:aws:iam::111122223333:user/accounting/*", "arn:aws:iam::111122223333:user/marketing/alice", ImplicitDeny),
+    ("arn:aws:iam::*:user/*", "arn:aws:iam::444455556666:user/alice", Allowed),
+    ("arn:aws:sqs:us-east-?:111122223333:queue1", "arn:aws:sqs:us-east-2:111122223333:queue1", Allowed),
+    ("arn:aws:sqs:us-east-?:111122223333:queue1", "arn:aws:sqs:us-west-2:111122223333:queue1", ImplicitDeny),
     // A `*` inside a segment stays inside it.
-    (
-        "arn:aws:sqs:us-*-2:111122223333:queue1",
-        "arn:aws:sqs:us-east-2:111122223333:queue1",
-        Allowed,
-    ),
-    (
-        "arn:aws:sqs:*-2:111122223333:q",
-        "arn:aws:sqs:us:x-2:111122223333:q",
-        ImplicitDeny,
-    ),
+    ("arn:aws:sqs:us-*-2:111122223333:queue1", "arn:aws:sqs:us-east-2:111122223333:queue1", Allowed),
+    ("arn:aws:sqs:*-2:111122223333:q", "arn:aws:sqs:us:x-2:111122223333:q", ImplicitDeny),
     // A `*` ending a segment may run past colons.
-    (
-        "arn:aws:sqs:us-east-2:*",
-        "arn:aws:sqs:us-east-2:111122223333:queue1",
-        Allowed,
-    ),
-    (
-        "arn:aws:sqs:*",
-        "arn:aws:sqs:us-east-2:111122223333:queue1",
-        Allowed,
-    ),
+    ("arn:aws:sqs:us-east-2:*", "arn:aws:sqs:us-east-2:111122223333:queue1", Allowed),
+    ("arn:aws:sqs:*", "arn:aws:sqs:us-east-2:111122223333:queue1", Allowed),
     // The resource part may itself contain colons.
     (
         "arn:aws:logs:us-east-1:111122223333:log-group:mygroup:*",
@@ -113,9 +57,7 @@ const RESOURCES: &[(&str, &str, Decision)] = &[
 ];
 
 fn lone_allow(action: &str, resource: &str) -> PolicyDocument {
-    identity(&format!(
-        r#""Effect":"Allow","Action":"{action}","Resource":"{resource}""#
-    ))
+    identity(&format!(r#""Effect":"Allow","Action":"{action}","Resource":"{resource}""#))
 }
 
 #[test]
@@ -142,60 +84,24 @@ fn not_action() {
     // the listed ones are not denied, only not allowed. Deny + NotAction denies every action not
     // listed.
     let allow_but_iam = identity(r#""Effect":"Allow","NotAction":"iam:*","Resource":"*""#);
-    assert_eq!(
-        decide(&[&allow_but_iam], &ctx("s3:GetObject", "*", &[])),
-        Allowed
-    );
-    assert_eq!(
-        decide(&[&allow_but_iam], &ctx("iam:CreateUser", "*", &[])),
-        ImplicitDeny
-    );
-    assert_eq!(
-        decide(&[&allow_but_iam], &ctx("IAM:createuser", "*", &[])),
-        ImplicitDeny
-    );
+    assert_eq!(decide(&[&allow_but_iam], &ctx("s3:GetObject", "*", &[])), Allowed);
+    assert_eq!(decide(&[&allow_but_iam], &ctx("iam:CreateUser", "*", &[])), ImplicitDeny);
+    assert_eq!(decide(&[&allow_but_iam], &ctx("IAM:createuser", "*", &[])), ImplicitDeny);
 
     let allow_all = identity(r#""Effect":"Allow","Action":"*","Resource":"*""#);
-    let deny_but =
-        identity(r#""Effect":"Deny","NotAction":["iam:*","sts:GetSessionToken"],"Resource":"*""#);
-    assert_eq!(
-        decide(&[&allow_all, &deny_but], &ctx("s3:GetObject", "*", &[])),
-        ExplicitDeny
-    );
-    assert_eq!(
-        decide(&[&allow_all, &deny_but], &ctx("iam:ListUsers", "*", &[])),
-        Allowed
-    );
-    assert_eq!(
-        decide(
-            &[&allow_all, &deny_but],
-            &ctx("sts:GetSessionToken", "*", &[])
-        ),
-        Allowed
-    );
+    let deny_but = identity(r#""Effect":"Deny","NotAction":["iam:*","sts:GetSessionToken"],"Resource":"*""#);
+    assert_eq!(decide(&[&allow_all, &deny_but], &ctx("s3:GetObject", "*", &[])), ExplicitDeny);
+    assert_eq!(decide(&[&allow_all, &deny_but], &ctx("iam:ListUsers", "*", &[])), Allowed);
+    assert_eq!(decide(&[&allow_all, &deny_but], &ctx("sts:GetSessionToken", "*", &[])), Allowed);
 }
 
 #[test]
 fn not_resource() {
     // reference_policies_elements_notresource: the statement applies to every resource except
     // those listed.
-    let allow = identity(
-        r#""Effect":"Allow","Action":"s3:*","NotResource":"arn:aws:s3:::HRBucket/Payroll/*""#,
-    );
-    assert_eq!(
-        decide(
-            &[&allow],
-            &ctx("s3:GetObject", "arn:aws:s3:::HRBucket/Other", &[])
-        ),
-        Allowed
-    );
-    assert_eq!(
-        decide(
-            &[&allow],
-            &ctx("s3:GetObject", "arn:aws:s3:::HRBucket/Payroll/x", &[])
-        ),
-        ImplicitDeny
-    );
+    let allow = identity(r#""Effect":"Allow","Action":"s3:*","NotResource":"arn:aws:s3:::HRBucket/Payroll/*""#);
+    assert_eq!(decide(&[&allow], &ctx("s3:GetObject", "arn:aws:s3:::HRBucket/Other", &[])), Allowed);
+    assert_eq!(decide(&[&allow], &ctx("s3:GetObject", "arn:aws:s3:::HRBucket/Payroll/x", &[])), ImplicitDeny);
 
     let allow_all = identity(r#""Effect":"Allow","Action":"*","Resource":"*""#);
     let deny = identity(
@@ -213,8 +119,5 @@ fn hostile_patterns_stay_cheap() {
     let stars = "*a".repeat(500);
     let policy = lone_allow("*", &format!("arn:aws:s3:::{stars}b"));
     let long = format!("arn:aws:s3:::{}", "a".repeat(2000));
-    assert_eq!(
-        decide(&[&policy], &ctx("s3:GetObject", &long, &[])),
-        ImplicitDeny
-    );
+    assert_eq!(decide(&[&policy], &ctx("s3:GetObject", &long, &[])), ImplicitDeny);
 }

@@ -3,11 +3,7 @@
 
 // Tables are long lists of tuples by design: one row per documented rule reads better than a
 // type per table or a function per row.
-#![allow(
-    clippy::too_many_lines,
-    clippy::type_complexity,
-    clippy::items_after_statements
-)]
+#![allow(clippy::too_many_lines, clippy::type_complexity, clippy::items_after_statements)]
 
 mod conditions;
 mod evaluation;

@@ -7,8 +7,7 @@ use crate::policy::{ParseOptions, PolicyDocument, PolicyKind, PolicyVersion};
 
 use PolicyKind::{Identity, Resource, ResourceScoped};
 
-const STMT_OK: &str =
-    r#""Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:::example_bucket""#;
+const STMT_OK: &str = r#""Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:::example_bucket""#;
 
 fn v12(statement: &str) -> String {
     format!(r#"{{"Version":"2012-10-17","Statement":{statement}}}"#)
@@ -43,24 +42,10 @@ fn invalid_json() {
           ]
         }
         "#;
-    let cases = [
-        trailing_comma,
-        "This is not a json document",
-        "",
-        "{",
-        r#"{"Version":"2012-10-17""#,
-    ];
+    let cases = [trailing_comma, "This is not a json document", "", "{", r#"{"Version":"2012-10-17""#];
     for json in cases {
-        assert_eq!(
-            refused(json, Resource),
-            "This policy contains invalid Json",
-            "{json}"
-        );
-        assert_eq!(
-            refused(json, Identity),
-            "This policy contains invalid Json",
-            "{json}"
-        );
+        assert_eq!(refused(json, Resource), "This policy contains invalid Json", "{json}");
+        assert_eq!(refused(json, Identity), "This policy contains invalid Json", "{json}");
     }
 }
 
@@ -335,36 +320,20 @@ fn malformed_messages() {
             failures.push(format!("{json}\n  want: {want}\n  got:  {got}"));
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} of {} cases wrong:\n{}",
-        failures.len(),
-        cases.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} of {} cases wrong:\n{}", failures.len(), cases.len(), failures.join("\n"));
 }
 
 #[test]
 fn accepted_documents() {
     // moto's AWS-verified valid documents (and a few trust/bucket policies).
     let identity = [
-        v12(
-            r#"{"Effect":"Allow","Action":"iam: asdf safdsf af ","Resource":"arn:aws:s3:::example_bucket"}"#,
-        ),
-        v12(
-            r#"{"Effect":"Allow","Action":"s3:ListBucket","Resource":["arn:aws:s3:::example_bucket","*"]}"#,
-        ),
+        v12(r#"{"Effect":"Allow","Action":"iam: asdf safdsf af ","Resource":"arn:aws:s3:::example_bucket"}"#),
+        v12(r#"{"Effect":"Allow","Action":"s3:ListBucket","Resource":["arn:aws:s3:::example_bucket","*"]}"#),
         v12(r#"{"Effect":"Allow","Action":"*","Resource":"arn:aws:s3:::example_bucket"}"#),
-        v12(
-            r#"{"Effect":"Allow","Action":"fsx:ListBucket","Resource":"arn:aws:iam:::user/example_bucket"}"#,
-        ),
-        v12(
-            r#"{"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s33:::example_bucket"}"#,
-        ),
+        v12(r#"{"Effect":"Allow","Action":"fsx:ListBucket","Resource":"arn:aws:iam:::user/example_bucket"}"#),
+        v12(r#"{"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s33:::example_bucket"}"#),
         v12(r#"{"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:fdsasf"}"#),
-        v12(
-            r#"{"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:ec2:us-east-1::example_bucket"}"#,
-        ),
+        v12(r#"{"Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:ec2:us-east-1::example_bucket"}"#),
         with(r#""Condition":{}"#),
         with(r#""Condition":{"x":{},"y":{}}"#),
         with(r#""Condition":{"DateGreaterThan":{}}"#),
@@ -375,9 +344,7 @@ fn accepted_documents() {
         with(r#""Condition":{"ForAllValues:StringEquals":{"aws:TagKeys":"Department"}}"#),
         with(r#""Condition":{"DateLessThanEquals":{"a":"2016-12-13T21:20:37.593194+00:00"}}"#),
         with(r#""Condition":{"DateLessThan":{"a":"-292275054"}}"#),
-        with(
-            r#""Condition":{"Bool":{"aws:SecureTransport":false},"NumericLessThan":{"s3:max-keys":10}}"#,
-        ),
+        with(r#""Condition":{"Bool":{"aws:SecureTransport":false},"NumericLessThan":{"s3:max-keys":10}}"#),
         v12(r#"{"Effect":"Allow","NotAction":"s3:ListBucket","NotResource":"*"}"#),
         v12(r#"{"Effect":"Allow","Action":"s3-s:ListBucket","Resource":"arn:aws:s3:::b"}"#),
         v12(r#"{"Effect":"Allow","Action":"s3.s:ListBucket","Resource":"arn:aws:s3:::b"}"#),
@@ -387,19 +354,24 @@ fn accepted_documents() {
         v12(
             r#"{"Sid":"","Effect":"Allow","Action":["s3:*"],"Resource":["arn:aws:s3:us-west-2:123456789012:accesspoint/my-access-point"]}"#,
         ),
-        v12(
-            r#"{"Effect":"Allow","Action":"iam:ChangePassword","Resource":"arn:aws:iam::*:user/${aws:username}"}"#,
-        ),
+        v12(r#"{"Effect":"Allow","Action":"iam:ChangePassword","Resource":"arn:aws:iam::*:user/${aws:username}"}"#),
         format!(r#"{{"Version":"2012-10-17","Id":"sdfsdfsdf","Statement":{{{STMT_OK}}}}}"#),
     ];
     for json in &identity {
         assert!(PolicyDocument::parse(json, Identity).is_ok(), "{json}");
     }
     let trust = [
-        r#"{"Statement":{"Effect":"Allow","Principal":{"Service":["ec2.amazonaws.com"]},"Action":["sts:AssumeRole"]}}"#.to_owned(),
-        v12(r#"{"Effect":"Allow","Principal":"*","Action":"sts:AssumeRole","Condition":{"StringEquals":{"sts:ExternalId":"x"}}}"#),
-        v12(r#"{"Effect":"Allow","Principal":{"AWS":["111122223333","arn:aws:iam::444455556666:root","arn:aws:iam::111122223333:user/alice","arn:aws:sts::111122223333:assumed-role/r/s"]},"Action":"sts:AssumeRole"}"#),
-        v12(r#"{"Effect":"Allow","Principal":{"Federated":"cognito-identity.amazonaws.com"},"Action":"sts:AssumeRoleWithWebIdentity"}"#),
+        r#"{"Statement":{"Effect":"Allow","Principal":{"Service":["ec2.amazonaws.com"]},"Action":["sts:AssumeRole"]}}"#
+            .to_owned(),
+        v12(
+            r#"{"Effect":"Allow","Principal":"*","Action":"sts:AssumeRole","Condition":{"StringEquals":{"sts:ExternalId":"x"}}}"#,
+        ),
+        v12(
+            r#"{"Effect":"Allow","Principal":{"AWS":["111122223333","arn:aws:iam::444455556666:root","arn:aws:iam::111122223333:user/alice","arn:aws:sts::111122223333:assumed-role/r/s"]},"Action":"sts:AssumeRole"}"#,
+        ),
+        v12(
+            r#"{"Effect":"Allow","Principal":{"Federated":"cognito-identity.amazonaws.com"},"Action":"sts:AssumeRoleWithWebIdentity"}"#,
+        ),
     ];
     for json in &trust {
         assert!(PolicyDocument::parse(json, Resource).is_ok(), "{json}");
@@ -413,10 +385,7 @@ fn accepted_documents() {
 #[test]
 fn relaxed_version_and_document_accessors() {
     let json = format!(r#"{{"Statement":{{{STMT_OK}}}}}"#);
-    let options = ParseOptions {
-        kind: Identity,
-        require_current_version: false,
-    };
+    let options = ParseOptions { kind: Identity, require_current_version: false };
     let d = PolicyDocument::parse_with(&json, options).expect("inline documents may omit Version");
     assert_eq!(d.version(), PolicyVersion::Unspecified);
     assert_eq!(d.text(), json, "the submitted text is kept as is");

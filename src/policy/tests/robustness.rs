@@ -14,35 +14,21 @@ struct Lcg(u64);
 
 impl Lcg {
     fn next(&mut self) -> usize {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
+        self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
         usize::try_from(self.0 >> 33).unwrap_or(0)
     }
 }
 
 fn exercise(json: &str) {
-    for kind in [
-        PolicyKind::Identity,
-        PolicyKind::Resource,
-        PolicyKind::ResourceScoped,
-    ] {
+    for kind in [PolicyKind::Identity, PolicyKind::Resource, PolicyKind::ResourceScoped] {
         if let Ok(d) = PolicyDocument::parse(json, kind) {
             let context = ctx(
                 "s3:GetObject",
                 "arn:aws:s3:::b/alice/x",
-                &[
-                    ("s3:prefix", vec![s("home/alice/1")]),
-                    ("aws:TagKeys", vec![s("a"), s("b")]),
-                ],
+                &[("s3:prefix", vec![s("home/alice/1")]), ("aws:TagKeys", vec![s("a"), s("b")])],
             );
             let mut input = EvaluationInput::new(&context);
-            input.identity_policies = vec![PolicyRef {
-                source_id: "p",
-                source_type: "t",
-                document: &d,
-            }];
+            input.identity_policies = vec![PolicyRef { source_id: "p", source_type: "t", document: &d }];
             let _ = evaluate(&input);
             let _ = crate::policy::context_keys([&d]);
         }
@@ -52,17 +38,9 @@ fn exercise(json: &str) {
 #[test]
 fn deep_nesting_and_escapes() {
     exercise(&"[".repeat(100_000));
-    exercise(&format!(
-        "{}{}",
-        "{\"a\":".repeat(50_000),
-        "}".repeat(50_000)
-    ));
-    exercise(
-        r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"\ud800","Resource":"*"}}"#,
-    );
-    exercise(
-        r#"{"Version":"2012-10-17","St\u0061tement":{"Effect":"Allow","Action":"s3:*","Resource":"${"}}"#,
-    );
+    exercise(&format!("{}{}", "{\"a\":".repeat(50_000), "}".repeat(50_000)));
+    exercise(r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"\ud800","Resource":"*"}}"#);
+    exercise(r#"{"Version":"2012-10-17","St\u0061tement":{"Effect":"Allow","Action":"s3:*","Resource":"${"}}"#);
     exercise("\u{feff}{}");
     exercise(&format!(
         r#"{{"Version":"2012-10-17","Statement":{{"Effect":"Allow","Action":"s3:*","Resource":"{}"}}}}"#,
@@ -86,19 +64,10 @@ fn mutations_never_panic() {
                     }
                     1 if at < m.len() => {
                         if let Some(slot) = m.get_mut(at) {
-                            *slot = alphabet
-                                .get(rng.next() % alphabet.len())
-                                .copied()
-                                .unwrap_or('x');
+                            *slot = alphabet.get(rng.next() % alphabet.len()).copied().unwrap_or('x');
                         }
                     }
-                    _ => m.insert(
-                        at,
-                        alphabet
-                            .get(rng.next() % alphabet.len())
-                            .copied()
-                            .unwrap_or('x'),
-                    ),
+                    _ => m.insert(at, alphabet.get(rng.next() % alphabet.len()).copied().unwrap_or('x')),
                 }
             }
             exercise(&m.into_iter().collect::<String>());

@@ -1,8 +1,8 @@
 //! Helpers shared by the test tables.
 
 use crate::policy::{
-    ContextValue, Decision, EvaluationInput, PolicyDocument, PolicyKind, PolicyRef, PrincipalRef,
-    PrincipalType, RequestContext, evaluate,
+    ContextValue, Decision, EvaluationInput, PolicyDocument, PolicyKind, PolicyRef, PrincipalRef, PrincipalType,
+    RequestContext, evaluate,
 };
 
 pub(super) const ACCOUNT: &str = "111122223333";
@@ -18,10 +18,7 @@ pub(super) fn doc(json: &str, kind: PolicyKind) -> PolicyDocument {
 
 /// An identity policy with one statement built from its inner JSON.
 pub(super) fn identity(statement_body: &str) -> PolicyDocument {
-    doc(
-        &format!(r#"{{"Version":"2012-10-17","Statement":{{{statement_body}}}}}"#),
-        PolicyKind::Identity,
-    )
+    doc(&format!(r#"{{"Version":"2012-10-17","Statement":{{{statement_body}}}}}"#), PolicyKind::Identity)
 }
 
 pub(super) fn s(v: &str) -> ContextValue {
@@ -29,11 +26,7 @@ pub(super) fn s(v: &str) -> ContextValue {
 }
 
 pub(super) fn user(name: &str) -> PrincipalRef {
-    PrincipalRef::new(
-        PrincipalType::User,
-        format!("arn:aws:iam::{ACCOUNT}:user/{name}"),
-        ACCOUNT,
-    )
+    PrincipalRef::new(PrincipalType::User, format!("arn:aws:iam::{ACCOUNT}:user/{name}"), ACCOUNT)
 }
 
 pub(super) fn role_session(role: &str, session: &str) -> PrincipalRef {
@@ -46,14 +39,8 @@ pub(super) fn role_session(role: &str, session: &str) -> PrincipalRef {
 }
 
 /// A context for `alice` with `aws:username` set, plus `extra` keys.
-pub(super) fn ctx(
-    action: &str,
-    resource: &str,
-    extra: &[(&str, Vec<ContextValue>)],
-) -> RequestContext {
-    let mut b = RequestContext::builder(action, resource)
-        .principal(user("alice"))
-        .value("aws:username", "alice");
+pub(super) fn ctx(action: &str, resource: &str, extra: &[(&str, Vec<ContextValue>)]) -> RequestContext {
+    let mut b = RequestContext::builder(action, resource).principal(user("alice")).value("aws:username", "alice");
     for (k, v) in extra {
         b = b.values(k, v.clone());
     }
@@ -63,13 +50,7 @@ pub(super) fn ctx(
 /// Decision of identity policies alone.
 pub(super) fn decide(policies: &[&PolicyDocument], context: &RequestContext) -> Decision {
     let mut input = EvaluationInput::new(context);
-    input.identity_policies = policies
-        .iter()
-        .map(|d| PolicyRef {
-            source_id: "p",
-            source_type: "IAM Policy",
-            document: d,
-        })
-        .collect();
+    input.identity_policies =
+        policies.iter().map(|d| PolicyRef { source_id: "p", source_type: "IAM Policy", document: d }).collect();
     evaluate(&input).decision
 }

@@ -12,8 +12,8 @@
 //!   expected `header-signature.txt` / `query-signature.txt` of each case.
 
 use crate::sigv4::{
-    CanonicalRequest, Scope, SecretKey, SignatureLocation, StringToSign, UriEncoding,
-    canonical_uri, signature_hex, signing_key,
+    CanonicalRequest, Scope, SecretKey, SignatureLocation, StringToSign, UriEncoding, canonical_uri, signature_hex,
+    signing_key,
 };
 
 use super::support::{DOC_SECRET, Req, at, authenticate, settings};
@@ -40,10 +40,7 @@ pub(super) fn iam_list_users() -> Req {
         "Action=ListUsers&Version=2010-05-08",
         &[
             ("Host", "iam.amazonaws.com"),
-            (
-                "Content-Type",
-                "application/x-www-form-urlencoded; charset=utf-8",
-            ),
+            ("Content-Type", "application/x-www-form-urlencoded; charset=utf-8"),
             ("X-Amz-Date", "20150830T123600Z"),
             (
                 "Authorization",
@@ -57,46 +54,23 @@ pub(super) fn iam_list_users() -> Req {
 }
 
 fn iam_scope() -> Scope {
-    Scope {
-        date: "20150830".into(),
-        region: "us-east-1".into(),
-        service: "iam".into(),
-    }
+    Scope { date: "20150830".into(), region: "us-east-1".into(), service: "iam".into() }
 }
 
 #[test]
 fn iam_list_users_canonical_request() {
     let req = iam_list_users();
-    let signed: Vec<String> = ["content-type", "host", "x-amz-date"]
-        .map(String::from)
-        .to_vec();
-    let creq = CanonicalRequest::new(
-        &req.parts(),
-        &signed,
-        SignatureLocation::Header,
-        UriEncoding::Double,
-    )
-    .unwrap();
+    let signed: Vec<String> = ["content-type", "host", "x-amz-date"].map(String::from).to_vec();
+    let creq = CanonicalRequest::new(&req.parts(), &signed, SignatureLocation::Header, UriEncoding::Double).unwrap();
     assert_eq!(creq.to_string(), IAM_LIST_USERS_CANONICAL);
-    assert_eq!(
-        creq.hash(),
-        "f536975d06c0309214f805bb90ccff089219ecd68b2577efef23edd43b7e1a59"
-    );
+    assert_eq!(creq.hash(), "f536975d06c0309214f805bb90ccff089219ecd68b2577efef23edd43b7e1a59");
 }
 
 #[test]
 fn iam_list_users_string_to_sign() {
     let req = iam_list_users();
-    let signed: Vec<String> = ["content-type", "host", "x-amz-date"]
-        .map(String::from)
-        .to_vec();
-    let creq = CanonicalRequest::new(
-        &req.parts(),
-        &signed,
-        SignatureLocation::Header,
-        UriEncoding::Double,
-    )
-    .unwrap();
+    let signed: Vec<String> = ["content-type", "host", "x-amz-date"].map(String::from).to_vec();
+    let creq = CanonicalRequest::new(&req.parts(), &signed, SignatureLocation::Header, UriEncoding::Double).unwrap();
     let sts = StringToSign::new(at("20150830T123600Z"), &iam_scope(), &creq);
     assert_eq!(sts.to_string(), IAM_LIST_USERS_STRING_TO_SIGN);
 }
@@ -105,10 +79,7 @@ fn iam_list_users_string_to_sign() {
 fn iam_list_users_signing_key_and_signature() {
     let secret = SecretKey::new(DOC_SECRET.into());
     let key = signing_key(&secret, "20150830", "us-east-1", "iam");
-    assert_eq!(
-        hex::encode(key),
-        "c4afb1cc5771d871763a393e44b703571b55cc28424d1a5e86da6ed3c154a4b9"
-    );
+    assert_eq!(hex::encode(key), "c4afb1cc5771d871763a393e44b703571b55cc28424d1a5e86da6ed3c154a4b9");
     assert_eq!(
         signature_hex(&key, IAM_LIST_USERS_STRING_TO_SIGN),
         "5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7"
@@ -117,18 +88,11 @@ fn iam_list_users_signing_key_and_signature() {
 
 #[test]
 fn iam_list_users_verifies() {
-    let parsed = authenticate(
-        &iam_list_users(),
-        DOC_SECRET,
-        &settings("20150830T123600Z", UriEncoding::Double),
-    )
-    .unwrap();
+    let parsed =
+        authenticate(&iam_list_users(), DOC_SECRET, &settings("20150830T123600Z", UriEncoding::Double)).unwrap();
     assert_eq!(parsed.access_key_id, "AKIDEXAMPLE");
     assert_eq!(parsed.scope, iam_scope());
-    assert_eq!(
-        parsed.signed_headers,
-        ["content-type", "host", "x-amz-date"]
-    );
+    assert_eq!(parsed.signed_headers, ["content-type", "host", "x-amz-date"]);
     assert_eq!(parsed.location, SignatureLocation::Header);
     assert_eq!(parsed.security_token, None);
 }
@@ -147,10 +111,7 @@ fn s3_request(
     signed: &str,
     sig: &str,
 ) -> Req {
-    let mut all = vec![
-        ("Host", "examplebucket.s3.amazonaws.com"),
-        ("x-amz-date", "20130524T000000Z"),
-    ];
+    let mut all = vec![("Host", "examplebucket.s3.amazonaws.com"), ("x-amz-date", "20130524T000000Z")];
     all.extend_from_slice(headers);
     let auth = format!(
         "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request,SignedHeaders={signed},Signature={sig}"
@@ -160,19 +121,8 @@ fn s3_request(
 }
 
 fn s3_canonical_hash(req: &Req) -> String {
-    let parsed = crate::sigv4::parse(
-        &req.parts(),
-        &settings("20130524T000000Z", UriEncoding::Single),
-    )
-    .unwrap();
-    CanonicalRequest::new(
-        &req.parts(),
-        &parsed.signed_headers,
-        parsed.location,
-        UriEncoding::Single,
-    )
-    .unwrap()
-    .hash()
+    let parsed = crate::sigv4::parse(&req.parts(), &settings("20130524T000000Z", UriEncoding::Single)).unwrap();
+    CanonicalRequest::new(&req.parts(), &parsed.signed_headers, parsed.location, UriEncoding::Single).unwrap().hash()
 }
 
 #[test]
@@ -181,24 +131,13 @@ fn s3_get_object() {
         "GET",
         "/test.txt",
         "",
-        &[
-            ("Range", "bytes=0-9"),
-            ("x-amz-content-sha256", EMPTY_SHA256),
-        ],
+        &[("Range", "bytes=0-9"), ("x-amz-content-sha256", EMPTY_SHA256)],
         b"",
         "host;range;x-amz-content-sha256;x-amz-date",
         "f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41",
     );
-    assert_eq!(
-        s3_canonical_hash(&req),
-        "7344ae5b7ee6c3e7e6b0fe0640412a37625d1fbfff95c48bbb2dc43964946972"
-    );
-    authenticate(
-        &req,
-        S3_SECRET,
-        &settings("20130524T000000Z", UriEncoding::Single),
-    )
-    .unwrap();
+    assert_eq!(s3_canonical_hash(&req), "7344ae5b7ee6c3e7e6b0fe0640412a37625d1fbfff95c48bbb2dc43964946972");
+    authenticate(&req, S3_SECRET, &settings("20130524T000000Z", UriEncoding::Single)).unwrap();
 }
 
 #[test]
@@ -210,25 +149,14 @@ fn s3_put_object_with_date_header() {
         &[
             ("Date", "Fri, 24 May 2013 00:00:00 GMT"),
             ("x-amz-storage-class", "REDUCED_REDUNDANCY"),
-            (
-                "x-amz-content-sha256",
-                "44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072",
-            ),
+            ("x-amz-content-sha256", "44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072"),
         ],
         b"Welcome to Amazon S3.",
         "date;host;x-amz-content-sha256;x-amz-date;x-amz-storage-class",
         "98ad721746da40c64f1a55b78f14c238d841ea1380cd77a1b5971af0ece108bd",
     );
-    assert_eq!(
-        s3_canonical_hash(&req),
-        "9e0e90d9c76de8fa5b200d8c849cd5b8dc7a3be3951ddb7f6a76b4158342019d"
-    );
-    authenticate(
-        &req,
-        S3_SECRET,
-        &settings("20130524T000000Z", UriEncoding::Single),
-    )
-    .unwrap();
+    assert_eq!(s3_canonical_hash(&req), "9e0e90d9c76de8fa5b200d8c849cd5b8dc7a3be3951ddb7f6a76b4158342019d");
+    authenticate(&req, S3_SECRET, &settings("20130524T000000Z", UriEncoding::Single)).unwrap();
 }
 
 #[test]
@@ -242,12 +170,7 @@ fn s3_get_bucket_lifecycle_key_without_value() {
         "host;x-amz-content-sha256;x-amz-date",
         "fea454ca298b7da1c68078a5d1bdbfbbe0d65c699e0f91ac7a200a0136783543",
     );
-    authenticate(
-        &req,
-        S3_SECRET,
-        &settings("20130524T000000Z", UriEncoding::Single),
-    )
-    .unwrap();
+    authenticate(&req, S3_SECRET, &settings("20130524T000000Z", UriEncoding::Single)).unwrap();
 }
 
 #[test]
@@ -261,12 +184,7 @@ fn s3_list_objects_query_out_of_order() {
         "host;x-amz-content-sha256;x-amz-date",
         "34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7",
     );
-    authenticate(
-        &req,
-        S3_SECRET,
-        &settings("20130524T000000Z", UriEncoding::Single),
-    )
-    .unwrap();
+    authenticate(&req, S3_SECRET, &settings("20130524T000000Z", UriEncoding::Single)).unwrap();
 }
 
 #[test]
@@ -282,13 +200,8 @@ fn s3_presigned_get_object() {
     );
     let s = settings("20130524T000000Z", UriEncoding::Single);
     let parsed = crate::sigv4::parse(&req.parts(), &s).unwrap();
-    let creq = CanonicalRequest::new(
-        &req.parts(),
-        &parsed.signed_headers,
-        parsed.location,
-        UriEncoding::Single,
-    )
-    .unwrap();
+    let creq =
+        CanonicalRequest::new(&req.parts(), &parsed.signed_headers, parsed.location, UriEncoding::Single).unwrap();
     assert_eq!(
         creq.to_string(),
         "GET
@@ -299,10 +212,7 @@ host:examplebucket.s3.amazonaws.com
 host
 UNSIGNED-PAYLOAD"
     );
-    assert_eq!(
-        creq.hash(),
-        "3bfa292879f6447bbcda7001decf97f4a54dc650c8942174ae0a9121cf58ad04"
-    );
+    assert_eq!(creq.hash(), "3bfa292879f6447bbcda7001decf97f4a54dc650c8942174ae0a9121cf58ad04");
     let parsed = authenticate(&req, S3_SECRET, &s).unwrap();
     assert_eq!(parsed.expires, Some(86400));
     assert!(parsed.unsigned_payload);
@@ -335,10 +245,7 @@ const STS_TOKEN: &str = "AQoDYXdzEPT//////////wEXAMPLEtc764bNrC9SAPBSM22wDOk4x4H
 const HOST: (&str, &str) = ("Host", "example.amazonaws.com");
 const FORM: &str = "application/x-www-form-urlencoded";
 
-#[allow(
-    clippy::too_many_arguments,
-    reason = "one argument per column of the suite table"
-)]
+#[allow(clippy::too_many_arguments, reason = "one argument per column of the suite table")]
 const fn case(
     name: &'static str,
     method: &'static str,
@@ -513,11 +420,7 @@ const SUITE: &[SuiteCase] = &[
 
 /// Sorted, lowercased, deduplicated names of the request's own headers.
 fn own_header_names(case: &SuiteCase) -> Vec<String> {
-    let mut names: Vec<String> = case
-        .headers
-        .iter()
-        .map(|(n, _)| n.to_ascii_lowercase())
-        .collect();
+    let mut names: Vec<String> = case.headers.iter().map(|(n, _)| n.to_ascii_lowercase()).collect();
     names.sort();
     names.dedup();
     names
@@ -525,20 +428,12 @@ fn own_header_names(case: &SuiteCase) -> Vec<String> {
 
 /// The request as the suite's `header-signed-request.txt` shows it.
 fn header_signed(case: &SuiteCase) -> Req {
-    let mut req = Req::new(
-        case.method,
-        case.path,
-        case.query,
-        case.headers,
-        case.body.as_bytes(),
-    );
+    let mut req = Req::new(case.method, case.path, case.query, case.headers, case.body.as_bytes());
     let mut signed = own_header_names(case);
     signed.push("x-amz-date".into());
-    req.headers
-        .push(("X-Amz-Date".into(), "20150830T123600Z".into()));
+    req.headers.push(("X-Amz-Date".into(), "20150830T123600Z".into()));
     if let Some(token) = case.token {
-        req.headers
-            .push(("X-Amz-Security-Token".into(), token.into()));
+        req.headers.push(("X-Amz-Security-Token".into(), token.into()));
         if !case.token_unsigned {
             signed.push("x-amz-security-token".into());
         }
@@ -575,31 +470,16 @@ fn query_signed(case: &SuiteCase, signature: &str) -> Req {
     }
     query.push_str("&X-Amz-Signature=");
     query.push_str(signature);
-    Req::new(
-        case.method,
-        case.path,
-        &query,
-        case.headers,
-        case.body.as_bytes(),
-    )
+    Req::new(case.method, case.path, &query, case.headers, case.body.as_bytes())
 }
 
 #[test]
 fn aws_c_auth_suite_header_signatures_verify() {
     for case in SUITE {
         let req = header_signed(case);
-        let parsed = authenticate(
-            &req,
-            DOC_SECRET,
-            &settings("20150830T123600Z", case.encoding),
-        )
-        .unwrap_or_else(|e| panic!("{}: {e}", case.name));
-        assert_eq!(
-            parsed.security_token.as_deref(),
-            case.token,
-            "{}",
-            case.name
-        );
+        let parsed = authenticate(&req, DOC_SECRET, &settings("20150830T123600Z", case.encoding))
+            .unwrap_or_else(|e| panic!("{}: {e}", case.name));
+        assert_eq!(parsed.security_token.as_deref(), case.token, "{}", case.name);
     }
 }
 
@@ -615,19 +495,10 @@ fn aws_c_auth_suite_query_signatures_verify() {
             continue;
         }
         let req = query_signed(case, signature);
-        let parsed = authenticate(
-            &req,
-            DOC_SECRET,
-            &settings("20150830T123600Z", case.encoding),
-        )
-        .unwrap_or_else(|e| panic!("{}: {e}", case.name));
+        let parsed = authenticate(&req, DOC_SECRET, &settings("20150830T123600Z", case.encoding))
+            .unwrap_or_else(|e| panic!("{}: {e}", case.name));
         assert_eq!(parsed.expires, Some(3600), "{}", case.name);
-        assert_eq!(
-            parsed.security_token.as_deref(),
-            case.token,
-            "{}",
-            case.name
-        );
+        assert_eq!(parsed.security_token.as_deref(), case.token, "{}", case.name);
     }
 }
 
@@ -635,17 +506,9 @@ fn aws_c_auth_suite_query_signatures_verify() {
 fn aws_c_auth_suite_wrong_signature_fails() {
     for case in SUITE {
         let mut req = header_signed(case);
-        let auth = req
-            .header("Authorization")
-            .unwrap()
-            .replace("Signature=", "Signature=f");
+        let auth = req.header("Authorization").unwrap().replace("Signature=", "Signature=f");
         req.set_header("Authorization", &auth[..auth.len() - 1]);
-        let err = authenticate(
-            &req,
-            DOC_SECRET,
-            &settings("20150830T123600Z", case.encoding),
-        )
-        .unwrap_err();
+        let err = authenticate(&req, DOC_SECRET, &settings("20150830T123600Z", case.encoding)).unwrap_err();
         assert_eq!(err.code(), "SignatureDoesNotMatch", "{}", case.name);
     }
 }
@@ -741,16 +604,8 @@ e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
             SignatureLocation::Header => header_signed(case),
             SignatureLocation::Query => query_signed(case, case.query_signature.unwrap()),
         };
-        let parsed =
-            crate::sigv4::parse(&req.parts(), &settings("20150830T123600Z", case.encoding))
-                .unwrap();
-        let creq = CanonicalRequest::new(
-            &req.parts(),
-            &parsed.signed_headers,
-            parsed.location,
-            case.encoding,
-        )
-        .unwrap();
+        let parsed = crate::sigv4::parse(&req.parts(), &settings("20150830T123600Z", case.encoding)).unwrap();
+        let creq = CanonicalRequest::new(&req.parts(), &parsed.signed_headers, parsed.location, case.encoding).unwrap();
         assert_eq!(creq.to_string(), *text, "{name} {location:?}");
     }
 }

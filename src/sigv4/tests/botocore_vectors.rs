@@ -6,8 +6,8 @@
 use serde_json::Value;
 
 use crate::sigv4::{
-    AuthError, CanonicalRequest, SecretKey, SignatureLocation, StringToSign, UriEncoding,
-    check_service, parse, signature_hex, signing_key,
+    AuthError, CanonicalRequest, SecretKey, SignatureLocation, StringToSign, UriEncoding, check_service, parse,
+    signature_hex, signing_key,
 };
 
 use super::support::{Req, at, authenticate, settings};
@@ -33,10 +33,7 @@ struct Vector {
 }
 
 fn text(v: &Value, key: &str) -> String {
-    v[key]
-        .as_str()
-        .unwrap_or_else(|| panic!("vector field {key} missing"))
-        .to_owned()
+    v[key].as_str().unwrap_or_else(|| panic!("vector field {key} missing")).to_owned()
 }
 
 fn vectors() -> Vec<Vector> {
@@ -49,12 +46,7 @@ fn vectors() -> Vec<Vector> {
                 .as_array()
                 .unwrap()
                 .iter()
-                .map(|h| {
-                    (
-                        h[0].as_str().unwrap().to_owned(),
-                        h[1].as_str().unwrap().to_owned(),
-                    )
-                })
+                .map(|h| (h[0].as_str().unwrap().to_owned(), h[1].as_str().unwrap().to_owned()))
                 .collect();
             Vector {
                 name: text(v, "name"),
@@ -100,14 +92,8 @@ fn mismatch() -> Result<(), AuthError> {
 fn there_are_vectors_of_every_kind() {
     let all = vectors();
     assert!(all.len() >= 20);
-    assert!(
-        all.iter()
-            .any(|v| v.location == SignatureLocation::Query && v.token.is_some())
-    );
-    assert!(
-        all.iter()
-            .any(|v| v.location == SignatureLocation::Header && v.token.is_some())
-    );
+    assert!(all.iter().any(|v| v.location == SignatureLocation::Query && v.token.is_some()));
+    assert!(all.iter().any(|v| v.location == SignatureLocation::Header && v.token.is_some()));
     assert!(all.iter().any(|v| v.encoding == UriEncoding::Single));
     assert!(all.iter().any(|v| !v.payload_signed));
 }
@@ -134,38 +120,12 @@ fn every_stage_matches_botocore() {
     for v in vectors() {
         let s = settings(&v.signing_time, v.encoding);
         let parsed = parse(&v.req.parts(), &s).unwrap();
-        let creq = CanonicalRequest::new(
-            &v.req.parts(),
-            &parsed.signed_headers,
-            parsed.location,
-            v.encoding,
-        )
-        .unwrap();
-        assert_eq!(
-            creq.to_string(),
-            v.canonical_request,
-            "{}: canonical request",
-            v.name
-        );
+        let creq = CanonicalRequest::new(&v.req.parts(), &parsed.signed_headers, parsed.location, v.encoding).unwrap();
+        assert_eq!(creq.to_string(), v.canonical_request, "{}: canonical request", v.name);
         let sts = StringToSign::new(parsed.amz_date, &parsed.scope, &creq);
-        assert_eq!(
-            sts.to_string(),
-            v.string_to_sign,
-            "{}: string to sign",
-            v.name
-        );
-        let key = signing_key(
-            &SecretKey::new(v.secret.clone()),
-            &parsed.scope.date,
-            &v.region,
-            &v.service,
-        );
-        assert_eq!(
-            signature_hex(&key, &v.string_to_sign),
-            v.signature,
-            "{}: signature",
-            v.name
-        );
+        assert_eq!(sts.to_string(), v.string_to_sign, "{}: string to sign", v.name);
+        let key = signing_key(&SecretKey::new(v.secret.clone()), &parsed.scope.date, &v.region, &v.service);
+        assert_eq!(signature_hex(&key, &v.string_to_sign), v.signature, "{}: signature", v.name);
         assert_eq!(parsed.signature, v.signature, "{}: signature sent", v.name);
     }
 }
@@ -174,11 +134,7 @@ fn every_stage_matches_botocore() {
 fn changing_the_method_fails() {
     for v in vectors() {
         let mut req = v.req.clone();
-        req.method = if req.method == "GET" {
-            "POST".into()
-        } else {
-            "GET".into()
-        };
+        req.method = if req.method == "GET" { "POST".into() } else { "GET".into() };
         assert_eq!(run(&v, &req), mismatch(), "{}", v.name);
     }
 }
@@ -187,8 +143,7 @@ fn changing_the_method_fails() {
 fn changing_the_path_fails() {
     for v in vectors() {
         let mut req = v.req.clone();
-        req.path
-            .push_str(if req.path.ends_with('/') { "x" } else { "/x" });
+        req.path.push_str(if req.path.ends_with('/') { "x" } else { "/x" });
         assert_eq!(run(&v, &req), mismatch(), "{}", v.name);
     }
 }
@@ -197,30 +152,17 @@ fn changing_the_path_fails() {
 fn adding_or_changing_a_query_parameter_fails() {
     for v in vectors() {
         let mut req = v.req.clone();
-        req.query = if req.query.is_empty() {
-            "zz=1".into()
-        } else {
-            format!("{}&zz=1", req.query)
-        };
+        req.query = if req.query.is_empty() { "zz=1".into() } else { format!("{}&zz=1", req.query) };
         assert_eq!(run(&v, &req), mismatch(), "{}: added", v.name);
 
         // The first operation parameter (the X-Amz-* ones have own tests).
         let pairs: Vec<&str> = v.req.query.split('&').collect();
-        if let Some(i) = pairs
-            .iter()
-            .position(|p| !p.is_empty() && !p.starts_with("X-Amz-"))
-        {
+        if let Some(i) = pairs.iter().position(|p| !p.is_empty() && !p.starts_with("X-Amz-")) {
             let mut changed: Vec<String> = pairs.iter().map(|p| (*p).to_owned()).collect();
             changed[i].push('x');
             let mut req = v.req.clone();
             req.query = changed.join("&");
-            assert_eq!(
-                run(&v, &req),
-                mismatch(),
-                "{}: changed {}",
-                v.name,
-                pairs[i]
-            );
+            assert_eq!(run(&v, &req), mismatch(), "{}: changed {}", v.name, pairs[i]);
         }
     }
 }
@@ -231,10 +173,7 @@ fn changing_x_amz_expires_fails() {
         let Some(expires) = v.expires else { continue };
         let other = if expires == 1 { 2 } else { expires - 1 };
         let mut req = v.req.clone();
-        req.query = req.query.replace(
-            &format!("X-Amz-Expires={expires}"),
-            &format!("X-Amz-Expires={other}"),
-        );
+        req.query = req.query.replace(&format!("X-Amz-Expires={expires}"), &format!("X-Amz-Expires={other}"));
         assert_ne!(req.query, v.req.query, "{}", v.name);
         assert_eq!(run(&v, &req), mismatch(), "{}", v.name);
     }
@@ -271,16 +210,12 @@ fn changing_the_body_fails_unless_unsigned() {
     for v in vectors() {
         let mut req = v.req.clone();
         req.body.extend_from_slice(b"&x=1");
-        let declared = v
-            .req
-            .header("x-amz-content-sha256")
-            .filter(|h| *h != "UNSIGNED-PAYLOAD");
+        let declared = v.req.header("x-amz-content-sha256").filter(|h| *h != "UNSIGNED-PAYLOAD");
         let expected = if !v.payload_signed {
             Ok(())
         } else if declared.is_some() {
             Err(AuthError::XAmzContentSha256Mismatch(
-                "The provided 'x-amz-content-sha256' header does not match what was computed."
-                    .into(),
+                "The provided 'x-amz-content-sha256' header does not match what was computed.".into(),
             ))
         } else {
             mismatch()
@@ -295,10 +230,7 @@ fn shift_date(v: &Vector) -> Req {
     let earlier = crate::sigv4::format_amz_date(at(&v.signing_time) - time::Duration::seconds(1));
     match v.location {
         SignatureLocation::Query => {
-            req.query = req.query.replace(
-                &format!("X-Amz-Date={}", v.signing_time),
-                &format!("X-Amz-Date={earlier}"),
-            );
+            req.query = req.query.replace(&format!("X-Amz-Date={}", v.signing_time), &format!("X-Amz-Date={earlier}"));
         }
         SignatureLocation::Header if req.header("x-amz-date").is_some() => {
             req.set_header("x-amz-date", &earlier);
@@ -325,12 +257,7 @@ fn shift_date(v: &Vector) -> Req {
 fn changing_the_date_fails() {
     for v in vectors() {
         let req = shift_date(&v);
-        assert_ne!(
-            (&req.query, &req.headers),
-            (&v.req.query, &v.req.headers),
-            "{}: date not found",
-            v.name
-        );
+        assert_ne!((&req.query, &req.headers), (&v.req.query, &v.req.headers), "{}: date not found", v.name);
         assert_eq!(run(&v, &req), mismatch(), "{}", v.name);
     }
 }
@@ -338,19 +265,9 @@ fn changing_the_date_fails() {
 /// The request with its credential's five parts passed through `edit`.
 fn with_credential(v: &Vector, edit: impl Fn(&mut [String; 5])) -> Req {
     let mut req = v.req.clone();
-    let old = format!(
-        "AKIDEXAMPLE/{}/{}/{}/aws4_request",
-        &v.signing_time[..8],
-        v.region,
-        v.service
-    );
-    let mut parts: [String; 5] = [
-        "AKIDEXAMPLE".into(),
-        v.signing_time[..8].into(),
-        v.region.clone(),
-        v.service.clone(),
-        "aws4_request".into(),
-    ];
+    let old = format!("AKIDEXAMPLE/{}/{}/{}/aws4_request", &v.signing_time[..8], v.region, v.service);
+    let mut parts: [String; 5] =
+        ["AKIDEXAMPLE".into(), v.signing_time[..8].into(), v.region.clone(), v.service.clone(), "aws4_request".into()];
     edit(&mut parts);
     let new = parts.join("/");
     match v.location {
@@ -363,12 +280,7 @@ fn with_credential(v: &Vector, edit: impl Fn(&mut [String; 5])) -> Req {
             req.query = req.query.replace(&encode(&old), &encode(&new));
         }
     }
-    assert_ne!(
-        (&req.query, &req.headers),
-        (&v.req.query, &v.req.headers),
-        "{}: credential not found",
-        v.name
-    );
+    assert_ne!((&req.query, &req.headers), (&v.req.query, &v.req.headers), "{}: credential not found", v.name);
     req
 }
 
@@ -381,12 +293,7 @@ fn changing_the_scope_date_fails() {
             &v.signing_time[..8],
             v.signing_time
         );
-        assert_eq!(
-            run(&v, &req),
-            Err(AuthError::SignatureDoesNotMatch(expected)),
-            "{}",
-            v.name
-        );
+        assert_eq!(run(&v, &req), Err(AuthError::SignatureDoesNotMatch(expected)), "{}", v.name);
     }
 }
 
@@ -436,21 +343,12 @@ fn changing_the_signature_fails() {
             .signature
             .chars()
             .enumerate()
-            .map(|(i, c)| {
-                if i == 10 {
-                    if c == '0' { '1' } else { '0' }
-                } else {
-                    c
-                }
-            })
+            .map(|(i, c)| if i == 10 { if c == '0' { '1' } else { '0' } } else { c })
             .collect();
         let mut req = v.req.clone();
         match v.location {
             SignatureLocation::Header => {
-                let auth = req
-                    .header("authorization")
-                    .unwrap()
-                    .replace(&v.signature, &flipped);
+                let auth = req.header("authorization").unwrap().replace(&v.signature, &flipped);
                 req.set_header("authorization", &auth);
             }
             SignatureLocation::Query => req.query = req.query.replace(&v.signature, &flipped),
@@ -462,11 +360,8 @@ fn changing_the_signature_fails() {
 #[test]
 fn a_wrong_secret_fails() {
     for v in vectors() {
-        let r = authenticate(
-            &v.req,
-            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEz",
-            &settings(&v.signing_time, v.encoding),
-        );
+        let r =
+            authenticate(&v.req, "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEz", &settings(&v.signing_time, v.encoding));
         assert_eq!(r.map(|_| ()), mismatch(), "{}", v.name);
     }
 }

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use time::Duration;
 
 use crate::sigv4::{
-    AuthError, CanonicalRequest, RequestParts, Scope, SecretKey, Settings, SignatureLocation,
-    SigningKeyCache, UriEncoding, canonical_headers, canonical_query, canonical_uri, check_region,
-    parse, parse_http_date, payload_hash, signing_key, verify, verify_string_to_sign,
+    AuthError, CanonicalRequest, RequestParts, Scope, SecretKey, Settings, SignatureLocation, SigningKeyCache,
+    UriEncoding, canonical_headers, canonical_query, canonical_uri, check_region, parse, parse_http_date, payload_hash,
+    signing_key, verify, verify_string_to_sign,
 };
 
 use super::aws_examples::iam_list_users;
@@ -66,7 +66,8 @@ fn skew_is_fifteen_minutes_each_way_boundary_included() {
         err_of(authenticate(&req, DOC_SECRET, &double("20150830T125101Z"))),
         (
             "SignatureDoesNotMatch",
-            "Signature expired: 20150830T123600Z is now earlier than 20150830T123601Z (20150830T125101Z - 15 min.)".into()
+            "Signature expired: 20150830T123600Z is now earlier than 20150830T123601Z (20150830T125101Z - 15 min.)"
+                .into()
         )
     );
     assert_eq!(
@@ -137,41 +138,21 @@ fn x_amz_expires_accepts_one_second_to_seven_days() {
         assert_eq!(parsed.expires, Some(expires.parse().unwrap()));
     }
     // One second after the date, a one-second URL is still good; two, not.
-    parse(
-        &presigned_query(date, Some("1")).parts(),
-        &double("20150830T123601Z"),
-    )
-    .unwrap();
+    parse(&presigned_query(date, Some("1")).parts(), &double("20150830T123601Z")).unwrap();
     assert_eq!(
-        err_of(parse(
-            &presigned_query(date, Some("1")).parts(),
-            &double("20150830T123602Z")
-        ))
-        .0,
+        err_of(parse(&presigned_query(date, Some("1")).parts(), &double("20150830T123602Z"))).0,
         "RequestExpired"
     );
     // A week-long URL on its last second, and after.
-    parse(
-        &presigned_query(date, Some("604800")).parts(),
-        &double("20150906T123600Z"),
-    )
-    .unwrap();
+    parse(&presigned_query(date, Some("604800")).parts(), &double("20150906T123600Z")).unwrap();
     assert_eq!(
-        err_of(parse(
-            &presigned_query(date, Some("604800")).parts(),
-            &double("20150906T123601Z")
-        ))
-        .0,
+        err_of(parse(&presigned_query(date, Some("604800")).parts(), &double("20150906T123601Z"))).0,
         "RequestExpired"
     );
     // Zero is a number AWS allows; it is only good at the signing second.
     parse(&presigned_query(date, Some("0")).parts(), &double(date)).unwrap();
     assert_eq!(
-        err_of(parse(
-            &presigned_query(date, Some("0")).parts(),
-            &double("20150830T123601Z")
-        ))
-        .0,
+        err_of(parse(&presigned_query(date, Some("0")).parts(), &double("20150830T123601Z"))).0,
         "RequestExpired"
     );
 }
@@ -192,10 +173,7 @@ fn x_amz_expires_out_of_range_is_rejected() {
     ];
     for (expires, message) in cases {
         assert_eq!(
-            err_of(parse(
-                &presigned_query(date, Some(expires)).parts(),
-                &double(date)
-            )),
+            err_of(parse(&presigned_query(date, Some(expires)).parts(), &double(date))),
             ("AuthorizationQueryParametersError", message.to_owned()),
             "{expires}"
         );
@@ -205,17 +183,9 @@ fn x_amz_expires_out_of_range_is_rejected() {
 #[test]
 fn presigned_without_expires_gets_the_skew_window() {
     let date = "20150830T123600Z";
-    parse(
-        &presigned_query(date, None).parts(),
-        &double("20150830T125100Z"),
-    )
-    .unwrap();
+    parse(&presigned_query(date, None).parts(), &double("20150830T125100Z")).unwrap();
     assert_eq!(
-        err_of(parse(
-            &presigned_query(date, None).parts(),
-            &double("20150830T125101Z")
-        ))
-        .1,
+        err_of(parse(&presigned_query(date, None).parts(), &double("20150830T125101Z"))).1,
         "Signature expired: 20150830T123600Z is now earlier than 20150830T123601Z (20150830T125101Z - 15 min.)"
     );
 }
@@ -235,40 +205,22 @@ fn presigned_token_comes_from_the_query() {
 fn no_signature_is_a_missing_token() {
     let mut req = iam_list_users();
     req.remove_header("Authorization");
-    let missing = (
-        "MissingAuthenticationToken",
-        "Request is missing Authentication Token".to_owned(),
-    );
-    assert_eq!(
-        err_of(parse(&req.parts(), &double("20150830T123600Z"))),
-        missing
-    );
+    let missing = ("MissingAuthenticationToken", "Request is missing Authentication Token".to_owned());
+    assert_eq!(err_of(parse(&req.parts(), &double("20150830T123600Z"))), missing);
     // Another scheme, or SigV2, is not a SigV4 signature either.
     for auth in ["Basic dXNlcjpwYXNz", "AWS AKIDEXAMPLE:c2lnbmF0dXJl", ""] {
-        assert_eq!(
-            err_of(parse(
-                &with_authorization(auth).parts(),
-                &double("20150830T123600Z")
-            )),
-            missing
-        );
+        assert_eq!(err_of(parse(&with_authorization(auth).parts(), &double("20150830T123600Z"))), missing);
     }
     // X-Amz-* parameters without X-Amz-Algorithm do not make a presigned URL.
     let mut req = presigned_vanilla();
     req.query = req.query.replace("X-Amz-Algorithm=AWS4-HMAC-SHA256&", "");
-    assert_eq!(
-        err_of(parse(&req.parts(), &double("20150830T123600Z"))),
-        missing
-    );
+    assert_eq!(err_of(parse(&req.parts(), &double("20150830T123600Z"))), missing);
 }
 
 #[test]
 fn header_and_query_signatures_together_are_refused() {
     let mut req = presigned_vanilla();
-    req.headers.push((
-        "Authorization".into(),
-        "AWS4-HMAC-SHA256 Credential=x".into(),
-    ));
+    req.headers.push(("Authorization".into(), "AWS4-HMAC-SHA256 Credential=x".into()));
     assert_eq!(
         err_of(parse(&req.parts(), &double("20150830T123600Z"))),
         (
@@ -294,24 +246,14 @@ fn incomplete_authorization_header_lists_every_missing_part() {
     );
     let auth = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/iam/aws4_request, SignedHeaders=host";
     assert_eq!(
-        err_of(parse(
-            &with_authorization(auth).parts(),
-            &double("20150830T123600Z")
-        ))
-        .1,
+        err_of(parse(&with_authorization(auth).parts(), &double("20150830T123600Z"))).1,
         format!("Authorization header requires 'Signature' parameter. Authorization={auth}")
     );
 }
 
 #[test]
 fn incomplete_query_lists_every_missing_parameter() {
-    let req = Req::new(
-        "GET",
-        "/",
-        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=",
-        &[("Host", "h")],
-        b"",
-    );
+    let req = Req::new("GET", "/", "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=", &[("Host", "h")], b"");
     assert_eq!(
         err_of(parse(&req.parts(), &double("20150830T123600Z"))),
         (
@@ -328,15 +270,10 @@ fn incomplete_query_lists_every_missing_parameter() {
 fn a_component_without_equals_sign_is_named() {
     let auth = "AWS4-HMAC-SHA256 Signature=b,    Credential,    SignedHeaders";
     assert_eq!(
-        err_of(parse(
-            &with_authorization(auth).parts(),
-            &double("20150830T123600Z")
-        )),
+        err_of(parse(&with_authorization(auth).parts(), &double("20150830T123600Z"))),
         (
             "IncompleteSignature",
-            format!(
-                "'Credential' not a valid key=value pair (missing equal-sign) in Authorization header: '{auth}'."
-            )
+            format!("'Credential' not a valid key=value pair (missing equal-sign) in Authorization header: '{auth}'.")
         )
     );
 }
@@ -346,12 +283,7 @@ fn commas_alone_separate_components() {
     let auth = format!(
         "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/iam/aws4_request,SignedHeaders=content-type;host;x-amz-date,Signature={IAM_SIGNATURE}"
     );
-    authenticate(
-        &with_authorization(&auth),
-        DOC_SECRET,
-        &double("20150830T123600Z"),
-    )
-    .unwrap();
+    authenticate(&with_authorization(&auth), DOC_SECRET, &double("20150830T123600Z")).unwrap();
 }
 
 #[test]
@@ -360,25 +292,15 @@ fn only_aws4_hmac_sha256_is_supported() {
         "AWS4-HMAC-SHA512 Credential=AKIDEXAMPLE/20150830/us-east-1/iam/aws4_request, SignedHeaders=host, Signature={IAM_SIGNATURE}"
     );
     assert_eq!(
-        err_of(parse(
-            &with_authorization(&auth).parts(),
-            &double("20150830T123600Z")
-        )),
+        err_of(parse(&with_authorization(&auth).parts(), &double("20150830T123600Z"))),
         (
             "IncompleteSignature",
-            "Unsupported AWS 'algorithm': 'AWS4-HMAC-SHA512' (only AWS4-HMAC-SHA256 for now). "
-                .into()
+            "Unsupported AWS 'algorithm': 'AWS4-HMAC-SHA512' (only AWS4-HMAC-SHA256 for now). ".into()
         )
     );
     let mut req = presigned_vanilla();
-    req.query = req.query.replace(
-        "X-Amz-Algorithm=AWS4-HMAC-SHA256",
-        "X-Amz-Algorithm=AWS4-ECDSA-P256-SHA256",
-    );
-    assert_eq!(
-        err_of(parse(&req.parts(), &double("20150830T123600Z"))).0,
-        "IncompleteSignature"
-    );
+    req.query = req.query.replace("X-Amz-Algorithm=AWS4-HMAC-SHA256", "X-Amz-Algorithm=AWS4-ECDSA-P256-SHA256");
+    assert_eq!(err_of(parse(&req.parts(), &double("20150830T123600Z"))).0, "IncompleteSignature");
 }
 
 #[test]
@@ -389,14 +311,9 @@ fn credential_must_have_five_parts() {
         "AKIDEXAMPLE",
         "////",
     ] {
-        let auth = format!(
-            "AWS4-HMAC-SHA256 Credential={credential}, SignedHeaders=host, Signature={IAM_SIGNATURE}"
-        );
+        let auth = format!("AWS4-HMAC-SHA256 Credential={credential}, SignedHeaders=host, Signature={IAM_SIGNATURE}");
         assert_eq!(
-            err_of(parse(
-                &with_authorization(&auth).parts(),
-                &double("20150830T123600Z")
-            )),
+            err_of(parse(&with_authorization(&auth).parts(), &double("20150830T123600Z"))),
             (
                 "IncompleteSignature",
                 format!(
@@ -409,12 +326,7 @@ fn credential_must_have_five_parts() {
     let auth = format!(
         "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/iam/aws4_request//, SignedHeaders=content-type;host;x-amz-date, Signature={IAM_SIGNATURE}"
     );
-    authenticate(
-        &with_authorization(&auth),
-        DOC_SECRET,
-        &double("20150830T123600Z"),
-    )
-    .unwrap();
+    authenticate(&with_authorization(&auth), DOC_SECRET, &double("20150830T123600Z")).unwrap();
 }
 
 #[test]
@@ -424,10 +336,7 @@ fn host_must_be_signed() {
             "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/iam/aws4_request, SignedHeaders={signed}, Signature={IAM_SIGNATURE}"
         );
         assert_eq!(
-            err_of(parse(
-                &with_authorization(&auth).parts(),
-                &double("20150830T123600Z")
-            )),
+            err_of(parse(&with_authorization(&auth).parts(), &double("20150830T123600Z"))),
             (
                 "SignatureDoesNotMatch",
                 "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.".into()
@@ -436,13 +345,8 @@ fn host_must_be_signed() {
         );
     }
     let mut req = presigned_vanilla();
-    req.query = req
-        .query
-        .replace("X-Amz-SignedHeaders=host", "X-Amz-SignedHeaders=x-amz-date");
-    assert_eq!(
-        err_of(parse(&req.parts(), &double("20150830T123600Z"))).0,
-        "SignatureDoesNotMatch"
-    );
+    req.query = req.query.replace("X-Amz-SignedHeaders=host", "X-Amz-SignedHeaders=x-amz-date");
+    assert_eq!(err_of(parse(&req.parts(), &double("20150830T123600Z"))).0, "SignatureDoesNotMatch");
 }
 
 #[test]
@@ -491,22 +395,15 @@ fn region_and_service_are_the_callers_to_check() {
     );
     assert_eq!(
         crate::sigv4::check_service(&parsed.scope, "sts"),
-        Err(AuthError::SignatureDoesNotMatch(
-            "Credential should be scoped to correct service: 'sts'. ".into()
-        ))
+        Err(AuthError::SignatureDoesNotMatch("Credential should be scoped to correct service: 'sts'. ".into()))
     );
 }
 
 #[test]
 fn a_date_not_in_basic_format_is_incomplete() {
-    for bad in [
-        "2015-08-30T12:36:00Z",
-        "20150830T123600",
-        "20150830T126000Z",
-        "20151330T123600Z",
-        "2015083OT123600Z",
-        "ሴሴሴሴ",
-    ] {
+    for bad in
+        ["2015-08-30T12:36:00Z", "20150830T123600", "20150830T126000Z", "20151330T123600Z", "2015083OT123600Z", "ሴሴሴሴ"]
+    {
         let mut req = iam_list_users();
         req.set_header("X-Amz-Date", bad);
         assert_eq!(
@@ -526,20 +423,13 @@ fn a_date_not_in_basic_format_is_incomplete() {
 fn the_date_header_stands_in_for_x_amz_date() {
     let mut req = iam_list_users();
     req.remove_header("X-Amz-Date");
-    req.headers
-        .push(("Date".into(), "Sun, 30 Aug 2015 12:36:00 GMT".into()));
+    req.headers.push(("Date".into(), "Sun, 30 Aug 2015 12:36:00 GMT".into()));
     let parsed = parse(&req.parts(), &double("20150830T123600Z")).unwrap();
     assert_eq!(parsed.amz_date, at("20150830T123600Z"));
     // X-Amz-Date wins when both are sent.
     let mut both = iam_list_users();
-    both.headers
-        .push(("Date".into(), "Mon, 31 Aug 2015 00:00:00 GMT".into()));
-    assert_eq!(
-        parse(&both.parts(), &double("20150830T123600Z"))
-            .unwrap()
-            .amz_date,
-        at("20150830T123600Z")
-    );
+    both.headers.push(("Date".into(), "Mon, 31 Aug 2015 00:00:00 GMT".into()));
+    assert_eq!(parse(&both.parts(), &double("20150830T123600Z")).unwrap().amz_date, at("20150830T123600Z"));
 }
 
 #[test]
@@ -584,16 +474,8 @@ fn iam_and_sts_double_encode_s3_does_not() {
         ("/~user/Ab-1_.", "/~user/Ab-1_.", "/~user/Ab-1_."),
     ];
     for (path, double, single) in cases {
-        assert_eq!(
-            canonical_uri(path, UriEncoding::Double),
-            double,
-            "double {path}"
-        );
-        assert_eq!(
-            canonical_uri(path, UriEncoding::Single),
-            single,
-            "single {path}"
-        );
+        assert_eq!(canonical_uri(path, UriEncoding::Double), double, "double {path}");
+        assert_eq!(canonical_uri(path, UriEncoding::Single), single, "single {path}");
     }
 }
 
@@ -616,28 +498,17 @@ fn canonical_query_decodes_reencodes_and_sorts() {
     }
     let with_signature = "X-Amz-Signature=abc&Action=ListUsers";
     assert_eq!(canonical_query(with_signature, true), "Action=ListUsers");
-    assert_eq!(
-        canonical_query(with_signature, false),
-        "Action=ListUsers&X-Amz-Signature=abc"
-    );
+    assert_eq!(canonical_query(with_signature, false), "Action=ListUsers&X-Amz-Signature=abc");
 }
 
 #[test]
 fn duplicate_headers_join_in_arrival_order_across_cases() {
-    let headers: Vec<(String, String)> = [
-        ("My-Header", " b "),
-        ("host", "h"),
-        ("my-header", "a\t\tc"),
-        ("MY-HEADER", ""),
-    ]
-    .iter()
-    .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
-    .collect();
-    let signed = vec![
-        "host".to_owned(),
-        "my-header".to_owned(),
-        "x-absent".to_owned(),
-    ];
+    let headers: Vec<(String, String)> =
+        [("My-Header", " b "), ("host", "h"), ("my-header", "a\t\tc"), ("MY-HEADER", "")]
+            .iter()
+            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+            .collect();
+    let signed = vec!["host".to_owned(), "my-header".to_owned(), "x-absent".to_owned()];
     assert_eq!(
         canonical_headers(&headers, &signed),
         vec![
@@ -648,22 +519,10 @@ fn duplicate_headers_join_in_arrival_order_across_cases() {
     );
 }
 
-fn hash_with(
-    declared: Option<&str>,
-    location: SignatureLocation,
-    encoding: UriEncoding,
-) -> Result<String, AuthError> {
-    let headers: Vec<(String, String)> = declared
-        .map(|d| ("X-Amz-Content-Sha256".to_owned(), d.to_owned()))
-        .into_iter()
-        .collect();
-    let parts = RequestParts {
-        method: "POST",
-        path: "/",
-        query: "",
-        headers: &headers,
-        body: b"Action=ListUsers",
-    };
+fn hash_with(declared: Option<&str>, location: SignatureLocation, encoding: UriEncoding) -> Result<String, AuthError> {
+    let headers: Vec<(String, String)> =
+        declared.map(|d| ("X-Amz-Content-Sha256".to_owned(), d.to_owned())).into_iter().collect();
+    let parts = RequestParts { method: "POST", path: "/", query: "", headers: &headers, body: b"Action=ListUsers" };
     payload_hash(&parts, location, encoding)
 }
 
@@ -673,31 +532,19 @@ fn declared_payload_hash_must_match_the_body() {
     use UriEncoding::{Double, Single};
     let real = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(b"Action=ListUsers"));
     assert_eq!(hash_with(Some(&real), Header, Double).unwrap(), real);
-    assert_eq!(
-        hash_with(Some(&real.to_uppercase()), Header, Double).unwrap(),
-        real.to_uppercase()
-    );
+    assert_eq!(hash_with(Some(&real.to_uppercase()), Header, Double).unwrap(), real.to_uppercase());
     let mut other = real.clone();
     other.replace_range(0..1, if real.starts_with('0') { "1" } else { "0" });
-    for bad in [
-        other.as_str(),
-        "STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
-        "",
-        "unsigned-payload",
-    ] {
+    for bad in [other.as_str(), "STREAMING-AWS4-HMAC-SHA256-PAYLOAD", "", "unsigned-payload"] {
         assert_eq!(
             hash_with(Some(bad), Header, Double),
             Err(AuthError::XAmzContentSha256Mismatch(
-                "The provided 'x-amz-content-sha256' header does not match what was computed."
-                    .into()
+                "The provided 'x-amz-content-sha256' header does not match what was computed.".into()
             )),
             "{bad}"
         );
     }
-    assert_eq!(
-        hash_with(Some("UNSIGNED-PAYLOAD"), Header, Double).unwrap(),
-        "UNSIGNED-PAYLOAD"
-    );
+    assert_eq!(hash_with(Some("UNSIGNED-PAYLOAD"), Header, Double).unwrap(), "UNSIGNED-PAYLOAD");
     // No header: the body's hash, but S3 presigned URLs sign the constant.
     assert_eq!(hash_with(None, Header, Single).unwrap(), real);
     assert_eq!(hash_with(None, Query, Double).unwrap(), real);
@@ -711,46 +558,24 @@ fn signature_hex_is_compared_case_insensitively() {
         IAM_SIGNATURE.to_uppercase()
     ));
     authenticate(&req, DOC_SECRET, &double("20150830T123600Z")).unwrap();
-    for bad in [
-        "",
-        "zz",
-        &IAM_SIGNATURE[..62],
-        &format!("{IAM_SIGNATURE}00"),
-    ] {
+    for bad in ["", "zz", &IAM_SIGNATURE[..62], &format!("{IAM_SIGNATURE}00")] {
         let req = with_authorization(&format!(
             "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/iam/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature={bad}"
         ));
         let r = authenticate(&req, DOC_SECRET, &double("20150830T123600Z"));
-        assert!(
-            matches!(
-                r,
-                Err(AuthError::SignatureDoesNotMatch(_) | AuthError::IncompleteSignature(_))
-            ),
-            "{bad}"
-        );
+        assert!(matches!(r, Err(AuthError::SignatureDoesNotMatch(_) | AuthError::IncompleteSignature(_))), "{bad}");
     }
 }
 
 #[test]
 fn a_forwarded_string_to_sign_verifies() {
     let sts = "AWS4-HMAC-SHA256\n20150830T123600Z\n20150830/us-east-1/iam/aws4_request\nf536975d06c0309214f805bb90ccff089219ecd68b2577efef23edd43b7e1a59";
-    let scope = Scope {
-        date: "20150830".into(),
-        region: "us-east-1".into(),
-        service: "iam".into(),
-    };
+    let scope = Scope { date: "20150830".into(), region: "us-east-1".into(), service: "iam".into() };
     let secret = SecretKey::new(DOC_SECRET.into());
     let cache = SigningKeyCache::new();
     verify_string_to_sign(sts, IAM_SIGNATURE, &secret, &scope, "AKIDEXAMPLE", &cache).unwrap();
     assert_eq!(
-        verify_string_to_sign(
-            &sts.replace("iam/", "sts/"),
-            IAM_SIGNATURE,
-            &secret,
-            &scope,
-            "AKIDEXAMPLE",
-            &cache
-        ),
+        verify_string_to_sign(&sts.replace("iam/", "sts/"), IAM_SIGNATURE, &secret, &scope, "AKIDEXAMPLE", &cache),
         Err(AuthError::signature_mismatch())
     );
     let wrong = SecretKey::new("other".into());
@@ -771,8 +596,7 @@ fn secrets_do_not_print() {
     assert_ne!(secret, SecretKey::new("x".into()));
 
     let mut req = iam_list_users();
-    req.headers
-        .push(("X-Amz-Security-Token".into(), "token-value-123".into()));
+    req.headers.push(("X-Amz-Security-Token".into(), "token-value-123".into()));
     let parsed = parse(&req.parts(), &double("20150830T123600Z")).unwrap();
     assert_eq!(parsed.security_token.as_deref(), Some("token-value-123"));
     assert!(!format!("{parsed:?}").contains("token-value-123"));
@@ -781,19 +605,12 @@ fn secrets_do_not_print() {
 #[test]
 fn the_cache_never_serves_a_key_from_another_secret() {
     let cache = SigningKeyCache::new();
-    let scope = Scope {
-        date: "20150830".into(),
-        region: "us-east-1".into(),
-        service: "iam".into(),
-    };
+    let scope = Scope { date: "20150830".into(), region: "us-east-1".into(), service: "iam".into() };
     let a = SecretKey::new("secret-a".into());
     let b = SecretKey::new("secret-b".into());
     let key_a = cache.get("AKID", &scope, &a);
     assert_eq!(*key_a, signing_key(&a, "20150830", "us-east-1", "iam"));
-    assert_eq!(
-        *cache.get("AKID", &scope, &b),
-        signing_key(&b, "20150830", "us-east-1", "iam")
-    );
+    assert_eq!(*cache.get("AKID", &scope, &b), signing_key(&b, "20150830", "us-east-1", "iam"));
     assert_eq!(*cache.get("AKID", &scope, &a), *key_a);
     assert_eq!(cache.len(), 1);
 
@@ -805,10 +622,7 @@ fn the_cache_never_serves_a_key_from_another_secret() {
     let good = SecretKey::new(DOC_SECRET.into());
     let bad = SecretKey::new("not-the-secret".into());
     verify(&req.parts(), &parsed, &good, &s, &cache).unwrap();
-    assert_eq!(
-        verify(&req.parts(), &parsed, &bad, &s, &cache),
-        Err(AuthError::signature_mismatch())
-    );
+    assert_eq!(verify(&req.parts(), &parsed, &bad, &s, &cache), Err(AuthError::signature_mismatch()));
     verify(&req.parts(), &parsed, &good, &s, &cache).unwrap();
 }
 
@@ -817,11 +631,7 @@ fn the_cache_is_bounded() {
     let cache = SigningKeyCache::new();
     let secret = SecretKey::new("s".into());
     for i in 0..10_050 {
-        let scope = Scope {
-            date: "20150830".into(),
-            region: "us-east-1".into(),
-            service: "iam".into(),
-        };
+        let scope = Scope { date: "20150830".into(), region: "us-east-1".into(), service: "iam".into() };
         let _ = cache.get(&format!("AKID{i}"), &scope, &secret);
         assert!(cache.len() <= 10_000);
     }
@@ -842,11 +652,7 @@ fn the_cache_is_shared_between_threads() {
                 let req = iam_list_users();
                 let s = double("20150830T123600Z");
                 let parsed = parse(&req.parts(), &s).unwrap();
-                let secret = SecretKey::new(if t % 2 == 0 {
-                    DOC_SECRET.into()
-                } else {
-                    "wrong".into()
-                });
+                let secret = SecretKey::new(if t % 2 == 0 { DOC_SECRET.into() } else { "wrong".into() });
                 for _ in 0..50 {
                     let r = verify(&req.parts(), &parsed, &secret, &s, &cache);
                     assert_eq!(r.is_ok(), t % 2 == 0);
@@ -862,38 +668,15 @@ fn the_cache_is_shared_between_threads() {
 #[test]
 fn errors_carry_code_status_and_message() {
     let cases = [
-        (
-            AuthError::MissingAuthenticationToken("m".into()),
-            "MissingAuthenticationToken",
-            403,
-        ),
-        (
-            AuthError::IncompleteSignature("m".into()),
-            "IncompleteSignature",
-            400,
-        ),
-        (
-            AuthError::SignatureDoesNotMatch("m".into()),
-            "SignatureDoesNotMatch",
-            403,
-        ),
+        (AuthError::MissingAuthenticationToken("m".into()), "MissingAuthenticationToken", 403),
+        (AuthError::IncompleteSignature("m".into()), "IncompleteSignature", 400),
+        (AuthError::SignatureDoesNotMatch("m".into()), "SignatureDoesNotMatch", 403),
         (AuthError::RequestExpired("m".into()), "RequestExpired", 400),
-        (
-            AuthError::AuthorizationQueryParametersError("m".into()),
-            "AuthorizationQueryParametersError",
-            400,
-        ),
-        (
-            AuthError::XAmzContentSha256Mismatch("m".into()),
-            "XAmzContentSHA256Mismatch",
-            400,
-        ),
+        (AuthError::AuthorizationQueryParametersError("m".into()), "AuthorizationQueryParametersError", 400),
+        (AuthError::XAmzContentSha256Mismatch("m".into()), "XAmzContentSHA256Mismatch", 400),
     ];
     for (e, code, status) in cases {
-        assert_eq!(
-            (e.code(), e.http_status(), e.message()),
-            (code, status, "m")
-        );
+        assert_eq!((e.code(), e.http_status(), e.message()), (code, status, "m"));
         assert_eq!(e.to_string(), format!("{code}: m"));
     }
     assert_eq!(
@@ -983,25 +766,14 @@ fn odd_bytes_anywhere_give_errors() {
             let pairs: Vec<String> = r
                 .query
                 .split('&')
-                .map(|p| {
-                    if p.starts_with(&format!("{name}=")) {
-                        format!("{name}={o}")
-                    } else {
-                        p.to_owned()
-                    }
-                })
+                .map(|p| if p.starts_with(&format!("{name}=")) { format!("{name}={o}") } else { p.to_owned() })
                 .collect();
             r.query = pairs.join("&");
             variants.push(r);
         }
         for req in &variants {
             let _ = authenticate(req, DOC_SECRET, &s);
-            let _ = CanonicalRequest::new(
-                &req.parts(),
-                &[o.to_owned()],
-                SignatureLocation::Query,
-                UriEncoding::Single,
-            );
+            let _ = CanonicalRequest::new(&req.parts(), &[o.to_owned()], SignatureLocation::Query, UriEncoding::Single);
         }
     }
 }

@@ -3,8 +3,8 @@
 use time::OffsetDateTime;
 
 use crate::sigv4::{
-    AuthError, ParsedAuth, RequestParts, SecretKey, Settings, SigningKeyCache, UriEncoding, parse,
-    parse_amz_date, verify,
+    AuthError, ParsedAuth, RequestParts, SecretKey, Settings, SigningKeyCache, UriEncoding, parse, parse_amz_date,
+    verify,
 };
 
 /// The secret of AWS's documentation examples (IAM, aws-c-auth suite).
@@ -21,21 +21,12 @@ pub(super) struct Req {
 }
 
 impl Req {
-    pub fn new(
-        method: &str,
-        path: &str,
-        query: &str,
-        headers: &[(&str, &str)],
-        body: &[u8],
-    ) -> Self {
+    pub fn new(method: &str, path: &str, query: &str, headers: &[(&str, &str)], body: &[u8]) -> Self {
         Self {
             method: method.to_owned(),
             path: path.to_owned(),
             query: query.to_owned(),
-            headers: headers
-                .iter()
-                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
-                .collect(),
+            headers: headers.iter().map(|(n, v)| ((*n).to_owned(), (*v).to_owned())).collect(),
             body: body.to_vec(),
         }
     }
@@ -60,10 +51,7 @@ impl Req {
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
     pub fn remove_header(&mut self, name: &str) {
@@ -81,19 +69,9 @@ pub(super) fn settings(now: &str, encoding: UriEncoding) -> Settings {
 }
 
 /// Both steps, as the server runs them.
-pub(super) fn authenticate(
-    req: &Req,
-    secret: &str,
-    settings: &Settings,
-) -> Result<ParsedAuth, AuthError> {
+pub(super) fn authenticate(req: &Req, secret: &str, settings: &Settings) -> Result<ParsedAuth, AuthError> {
     let parsed = parse(&req.parts(), settings)?;
-    verify(
-        &req.parts(),
-        &parsed,
-        &SecretKey::new(secret.to_owned()),
-        settings,
-        &SigningKeyCache::new(),
-    )?;
+    verify(&req.parts(), &parsed, &SecretKey::new(secret.to_owned()), settings, &SigningKeyCache::new())?;
     Ok(parsed)
 }
 

@@ -1,0 +1,240 @@
+//! Tag/Untag/List tags, written once for every taggable entity (TagUser, TagPolicy, …).
+
+use std::marker::PhantomData;
+
+use super::holders::{Holder, Users};
+use super::managed_policies::{find_policy, load_policy};
+use super::pagination::{self, Page};
+use super::policy_docs::{PolicyArn, policy_not_found};
+use super::{no_such_user, tags};
+use crate::app::App;
+use crate::dispatch::{Ctx, Operation, Service};
+use crate::error::AwsError;
+use crate::protocol::rules::{ARN, EXISTING_USER_NAME, MARKER, MAX_ITEMS, MAX_TAGS, StrRule, TAG_KEY};
+use crate::protocol::{Params, Tag, WriteXml, XmlOut};
+use crate::store::{Tx, TxResult};
+
+/// An entity that carries tags.
+pub trait Taggable {
+    const TAG: &'static str;
+    const UNTAG: &'static str;
+    const LIST_TAGS: &'static str;
+    /// The member naming the entity (`UserName`, `PolicyArn`).
+    const ID_MEMBER: &'static str;
+    const ID_RULE: &'static StrRule;
+
+    /// Further checks of the id beyond its pattern.
+    ///
+    /// # Errors
+    /// When the id cannot name such an entity.
+    fn check_id(_id: &str) -> Result<(), AwsError> {
+        Ok(())
+    }
+
+    /// The entity's ARN, for authorization.
+    ///
+    /// # Errors
+    /// Store failures.
+    fn resource(app: &App, account: &str, id: &str) -> Result<String, AwsError>;
+
+    /// The entity's tags.
+    ///
+    /// # Errors
+    /// `NoSuchEntity` when it does not exist.
+    fn read(app: &App, account: &str, id: &str) -> Result<Vec<Tag>, AwsError>;
+
+    /// Loads the entity, lets `f` change its tags, saves it.
+    fn update(
+        tx: &Tx<'_>,
+        account: &str,
+        id: &str,
+        f: impl FnOnce(&mut Vec<Tag>) -> Result<(), AwsError>,
+    ) -> TxResult<()>;
+}
+
+pub struct UserTags;
+
+impl Taggable for UserTags {
+    const TAG: &'static str = "TagUser";
+    const UNTAG: &'static str = "UntagUser";
+    const LIST_TAGS: &'static str = "ListUserTags";
+    const ID_MEMBER: &'static str = "UserName";
+    const ID_RULE: &'static StrRule = &EXISTING_USER_NAME;
+
+    fn resource(app: &App, account: &str, id: &str) -> Result<String, AwsError> {
+        Users::resource(app, account, id)
+    }
+
+    fn read(app: &App, account: &str, id: &str) -> Result<Vec<Tag>, AwsError> {
+        Ok(app.store.user(account, id)?.ok_or_else(|| no_such_user(id))?.tags)
+    }
+
+    fn update(
+        tx: &Tx<'_>,
+        account: &str,
+        id: &str,
+        f: impl FnOnce(&mut Vec<Tag>) -> Result<(), AwsError>,
+    ) -> TxResult<()> {
+        let mut user = tx.user(account, id)?.ok_or_else(|| no_such_user(id))?;
+        f(&mut user.tags)?;
+        tx.put_user(&user)
+    }
+}
+
+pub struct PolicyTags;
+
+impl Taggable for PolicyTags {
+    const TAG: &'static str = "TagPolicy";
+    const UNTAG: &'static str = "UntagPolicy";
+    const LIST_TAGS: &'static str = "ListPolicyTags";
+    const ID_MEMBER: &'static str = "PolicyArn";
+    const ID_RULE: &'static StrRule = &ARN;
+
+    fn check_id(id: &str) -> Result<(), AwsError> {
+        PolicyArn::parse(id).map(|_| ())
+    }
+
+    fn resource(_: &App, _: &str, id: &str) -> Result<String, AwsError> {
+        Ok(id.to_owned())
+    }
+
+    fn read(app: &App, account: &str, id: &str) -> Result<Vec<Tag>, AwsError> {
+        Ok(load_policy(app, account, id)?.tags)
+    }
+
+    fn update(
+        tx: &Tx<'_>,
+        account: &str,
+        id: &str,
+        f: impl FnOnce(&mut Vec<Tag>) -> Result<(), AwsError>,
+    ) -> TxResult<()> {
+        let mut policy = find_policy(tx, account, id)?.ok_or_else(|| policy_not_found(id))?;
+        f(&mut policy.tags)?;
+        tx.put_policy(&policy)
+    }
+}
+
+pub struct TagResource<T> {
+    id: String,
+    tags: Vec<Tag>,
+    _t: PhantomData<T>,
+}
+
+impl<T: Taggable> Operation for TagResource<T> {
+    const NAME: &'static str = T::TAG;
+    const SERVICE: Service = Service::Iam;
+    const MUTATES: bool = true;
+    type Output = ();
+
+    fn parse(p: &Params) -> Result<Self, AwsError> {
+        let mut f = p.fields();
+        let id = f.str(T::ID_MEMBER, T::ID_RULE);
+        let tags = f.tags("Tags");
+        if tags.is_none() {
+            f.null("Tags");
+        }
+        f.finish()?;
+        T::check_id(&id)?;
+        let tags = tags.unwrap_or_default();
+        tags::check_request(&tags)?;
+        Ok(Self { id, tags, _t: PhantomData })
+    }
+
+    fn request_tags(&self) -> Option<&[Tag]> {
+        Some(&self.tags)
+    }
+
+    fn resource(&self, ctx: &Ctx<'_>) -> Result<String, AwsError> {
+        T::resource(ctx.app, ctx.account(), &self.id)
+    }
+
+    fn run(self, ctx: &Ctx<'_>) -> Result<(), AwsError> {
+        ctx.app
+            .store
+            .transact(|tx| T::update(tx, ctx.account(), &self.id, |existing| tags::merge(existing, &self.tags)))
+    }
+}
+
+pub struct UntagResource<T> {
+    id: String,
+    keys: Vec<String>,
+    _t: PhantomData<T>,
+}
+
+impl<T: Taggable> Operation for UntagResource<T> {
+    const NAME: &'static str = T::UNTAG;
+    const SERVICE: Service = Service::Iam;
+    const MUTATES: bool = true;
+    type Output = ();
+
+    fn parse(p: &Params) -> Result<Self, AwsError> {
+        let mut f = p.fields();
+        let id = f.str(T::ID_MEMBER, T::ID_RULE);
+        let keys = f.str_list("TagKeys", &TAG_KEY, MAX_TAGS);
+        if keys.is_none() {
+            f.null("TagKeys");
+        }
+        f.finish()?;
+        T::check_id(&id)?;
+        Ok(Self { id, keys: keys.unwrap_or_default(), _t: PhantomData })
+    }
+
+    fn tag_keys(&self) -> Option<&[String]> {
+        Some(&self.keys)
+    }
+
+    fn resource(&self, ctx: &Ctx<'_>) -> Result<String, AwsError> {
+        T::resource(ctx.app, ctx.account(), &self.id)
+    }
+
+    fn run(self, ctx: &Ctx<'_>) -> Result<(), AwsError> {
+        ctx.app.store.transact(|tx| {
+            T::update(tx, ctx.account(), &self.id, |existing| {
+                tags::remove(existing, &self.keys);
+                Ok(())
+            })
+        })
+    }
+}
+
+pub struct ListResourceTags<T> {
+    id: String,
+    marker: Option<String>,
+    max: usize,
+    _t: PhantomData<T>,
+}
+
+pub struct TagsResult(Page<Tag>);
+
+impl WriteXml for TagsResult {
+    fn write(&self, w: &mut XmlOut) {
+        tags::write(w, &self.0.items);
+        self.0.write_tail(w);
+    }
+}
+
+impl<T: Taggable> Operation for ListResourceTags<T> {
+    const NAME: &'static str = T::LIST_TAGS;
+    const SERVICE: Service = Service::Iam;
+    const MUTATES: bool = false;
+    type Output = TagsResult;
+
+    fn parse(p: &Params) -> Result<Self, AwsError> {
+        let mut f = p.fields();
+        let id = f.str(T::ID_MEMBER, T::ID_RULE);
+        let marker = f.opt_str("Marker", &MARKER);
+        let max = f.opt_int("MaxItems", &MAX_ITEMS);
+        f.finish()?;
+        T::check_id(&id)?;
+        Ok(Self { id, marker, max: pagination::max_items(max), _t: PhantomData })
+    }
+
+    fn resource(&self, ctx: &Ctx<'_>) -> Result<String, AwsError> {
+        T::resource(ctx.app, ctx.account(), &self.id)
+    }
+
+    fn run(self, ctx: &Ctx<'_>) -> Result<TagsResult, AwsError> {
+        let tags = T::read(ctx.app, ctx.account(), &self.id)?;
+        Ok(TagsResult(pagination::page_of(tags, self.marker.as_deref(), self.max)?))
+    }
+}
