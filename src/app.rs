@@ -16,6 +16,7 @@ use crate::ids::{IdKind, new_id, new_secret};
 use crate::protocol::{Params, xml};
 use crate::sigv4::{self, RequestParts, SecretKey, SigningKeyCache, UriEncoding};
 use crate::store::{AccessKeyRecord, AccountRecord, KeyLastUsed, KeyStatus, LastUsedTracker, MasterKey, Store};
+use crate::sts::token::{SessionIdentity, TokenSealer};
 
 /// How far a request's clock may differ from ours, as in AWS.
 pub const MAX_CLOCK_SKEW: Duration = Duration::minutes(15);
@@ -27,6 +28,8 @@ pub struct App {
     pub clock: Clock,
     pub signing_keys: SigningKeyCache,
     pub last_used: LastUsedTracker,
+    /// Seals and opens session tokens.
+    pub tokens: TokenSealer,
 }
 
 /// A root key generated on the first start of a data dir, to be shown once.
@@ -77,12 +80,14 @@ impl App {
         };
         let master = MasterKey::load_or_create(&master_path, create)?;
         let store = Store::open(&settings.data_dir, &master).map_err(|e| e.to_string())?;
+        let (token_key_id, token_key) = store.token_key().map_err(|e| format!("cannot prepare the token key: {e}"))?;
         let app = Self {
             settings,
             store,
             clock,
             signing_keys: SigningKeyCache::new(),
             last_used: LastUsedTracker::default(),
+            tokens: TokenSealer::new(&token_key_id, &token_key),
         };
         let generated = app.bootstrap_root().map_err(|e| format!("cannot prepare the root account: {e}"))?;
         Ok((app, generated))
@@ -195,6 +200,13 @@ impl App {
         sigv4::check_service(&parsed.scope, entry.service.name())?;
         let caller = authn::authenticate(self, &parts, &parsed, &sig_settings)?;
         outcome.principal = caller.principal.arn();
+        // Credentials from GetSessionToken cannot call IAM without MFA, which iamd does not offer;
+        // AWS refuses them as it refuses an unknown token.
+        if entry.service == Service::Iam
+            && caller.session.as_ref().is_some_and(|s| !matches!(s.identity, SessionIdentity::AssumedRole { .. }))
+        {
+            return Err(AwsError::invalid_token());
+        }
         self.last_used.record(
             &caller.access_key_id,
             KeyLastUsed { date: now, service: entry.service.name().into(), region: parsed.scope.region.clone() },

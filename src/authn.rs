@@ -1,11 +1,16 @@
 //! Authentication: from a request's SigV4 signature to a [`Caller`]. The signature maths lives in
-//! `sigv4` (pure); this module supplies what it needs from configuration and the store.
+//! `sigv4` (pure); this module supplies what it needs: long-term secrets from configuration and
+//! the store, temporary ones from the session token the request carries.
+
+use std::sync::Arc;
 
 use crate::app::App;
 use crate::error::AwsError;
+use crate::ids::{IdKind, looks_like};
 use crate::principal::{Caller, Principal};
 use crate::sigv4::{self, AuthError, ParsedAuth, RequestParts, SecretKey, Settings as SigSettings};
 use crate::store::KeyStatus;
+use crate::sts::token::{SessionClaims, SessionIdentity};
 
 impl From<AuthError> for AwsError {
     fn from(e: AuthError) -> Self {
@@ -20,29 +25,31 @@ impl From<AuthError> for AwsError {
     }
 }
 
-/// Verifies `parsed` against the stored secret of its key and names the caller.
+/// Verifies `parsed` against the secret of its key and names the caller.
 ///
 /// # Errors
-/// `InvalidClientTokenId` for an unknown, inactive or deleted key (or a session token we cannot
-/// honour), `SignatureDoesNotMatch` when the signature is wrong.
+/// `InvalidClientTokenId` for an unknown, inactive or deleted key, or a session token that is
+/// missing, altered or not for this key; `ExpiredToken` for an expired session;
+/// `SignatureDoesNotMatch` when the signature is wrong.
 pub fn authenticate(
     app: &App,
     req: &RequestParts<'_>,
     parsed: &ParsedAuth,
     settings: &SigSettings,
 ) -> Result<Caller, AwsError> {
-    let (principal, secret) = resolve_key(app, parsed)?;
+    let (principal, secret, session) =
+        if parsed.security_token.is_some() || looks_like(&parsed.access_key_id, IdKind::TemporaryAccessKey) {
+            resolve_session(app, parsed, settings)?
+        } else {
+            let (principal, secret) = resolve_key(app, &parsed.access_key_id)?;
+            (principal, secret, None)
+        };
     sigv4::verify(req, parsed, &secret, settings, &app.signing_keys)?;
-    Ok(Caller { principal, access_key_id: parsed.access_key_id.clone() })
+    Ok(Caller { principal, access_key_id: parsed.access_key_id.clone(), session })
 }
 
-/// The principal and secret behind an access key id.
-fn resolve_key(app: &App, parsed: &ParsedAuth) -> Result<(Principal, SecretKey), AwsError> {
-    let id = parsed.access_key_id.as_str();
-    // Long-term keys never come with a session token; temporary keys are not issued yet.
-    if parsed.security_token.is_some() {
-        return Err(AwsError::invalid_token());
-    }
+/// The principal and secret behind a long-term access key id.
+fn resolve_key(app: &App, id: &str) -> Result<(Principal, SecretKey), AwsError> {
     if let Some(root) = app.settings.root.as_ref().filter(|r| r.access_key_id == id) {
         let account = app.settings.account_id.clone();
         return Ok((Principal::Root { account }, root.secret.clone()));
@@ -60,4 +67,34 @@ fn resolve_key(app: &App, parsed: &ParsedAuth) -> Result<(Principal, SecretKey),
     };
     let secret = app.store.sealer().open(id, &key.secret)?;
     Ok((principal, secret))
+}
+
+type Session = (Principal, SecretKey, Option<Arc<SessionClaims>>);
+
+/// The principal and secret a session token vouches for.
+fn resolve_session(app: &App, parsed: &ParsedAuth, settings: &SigSettings) -> Result<Session, AwsError> {
+    let token = parsed.security_token.as_deref().ok_or_else(AwsError::invalid_token)?;
+    let claims = app.tokens.open(token).map_err(|_| AwsError::invalid_token())?;
+    if claims.access_key_id != parsed.access_key_id {
+        return Err(AwsError::invalid_token());
+    }
+    if settings.now.unix_timestamp() >= claims.expires_at {
+        return Err(AwsError::ExpiredToken("The security token included in the request is expired".into()));
+    }
+    let account = claims.account.clone();
+    let principal = match &claims.identity {
+        SessionIdentity::Root => Principal::Root { account },
+        SessionIdentity::User { name, id, path } => {
+            Principal::User { account, name: name.clone(), id: id.clone(), path: path.clone() }
+        }
+        SessionIdentity::AssumedRole { role_name, role_path, role_id, session_name } => Principal::AssumedRole {
+            account,
+            role_name: role_name.clone(),
+            role_path: role_path.clone(),
+            role_id: role_id.clone(),
+            session_name: session_name.clone(),
+        },
+    };
+    let secret = SecretKey::new(claims.secret.clone());
+    Ok((principal, secret, Some(Arc::new(claims))))
 }

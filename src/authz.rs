@@ -13,9 +13,10 @@ use crate::policy::{
     ContextValue, Decision, EvaluationInput, PolicyDocument, PolicyRef, PrincipalRef, PrincipalType, RequestContext,
     evaluate,
 };
-use crate::principal::Principal;
+use crate::principal::{Caller, Principal};
 use crate::protocol::Tag;
-use crate::store::{ManagedPolicyRecord, UserRecord};
+use crate::store::{ManagedPolicyRecord, RoleRecord, UserRecord};
+use crate::sts::token::SessionClaims;
 
 /// A parsed policy with the names Simulate* reports for it.
 pub struct LoadedPolicy {
@@ -30,11 +31,13 @@ impl LoadedPolicy {
     }
 }
 
-/// The identity policies and permissions boundary that apply to a principal.
+/// The identity policies, permissions boundary and session policies that apply to a principal.
 #[derive(Default)]
 pub struct PrincipalPolicies {
     pub identity: Vec<LoadedPolicy>,
     pub boundary: Option<LoadedPolicy>,
+    /// `Some` for a session whose token carries session policies.
+    pub session: Option<Vec<LoadedPolicy>>,
 }
 
 impl PrincipalPolicies {
@@ -44,6 +47,7 @@ impl PrincipalPolicies {
         let mut input = EvaluationInput::new(context);
         input.identity_policies = self.identity.iter().map(LoadedPolicy::as_ref).collect();
         input.permissions_boundary = self.boundary.as_ref().map(LoadedPolicy::as_ref);
+        input.session_policies = self.session.as_ref().map(|s| s.iter().map(LoadedPolicy::as_ref).collect());
         input
     }
 }
@@ -120,16 +124,36 @@ pub struct RequestFacts<'a> {
     pub tag_keys: Option<&'a [String]>,
 }
 
-/// The request context with AWS's global condition keys.
+/// The request context with AWS's global condition keys, for a principal outside a session.
 #[must_use]
 pub fn request_context(principal: &Principal, user: Option<&UserRecord>, facts: &RequestFacts<'_>) -> RequestContext {
-    let kind = match principal {
-        Principal::Root { .. } => PrincipalType::Root,
-        Principal::User { .. } => PrincipalType::User,
+    request_context_with(principal, user.map(|u| u.tags.as_slice()).unwrap_or_default(), None, facts)
+}
+
+/// The request context with AWS's global condition keys: `principal_tags` are the identity's
+/// tags (a role session's already merged with its session tags), `session` the claims of the
+/// temporary credentials the request was signed with.
+#[must_use]
+pub fn request_context_with(
+    principal: &Principal,
+    principal_tags: &[Tag],
+    session: Option<&SessionClaims>,
+    facts: &RequestFacts<'_>,
+) -> RequestContext {
+    let principal_ref = match principal {
+        Principal::Root { .. } => PrincipalRef::new(PrincipalType::Root, principal.arn(), principal.account()),
+        Principal::User { .. } => PrincipalRef::new(PrincipalType::User, principal.arn(), principal.account()),
+        Principal::AssumedRole { .. } => PrincipalRef::session(
+            PrincipalType::AssumedRole,
+            principal.arn(),
+            principal.account(),
+            principal.principal_arn(),
+        ),
     };
+    let kind = principal_ref.kind;
     let mut b = RequestContext::builder(facts.action, facts.resource)
-        .principal(PrincipalRef::new(kind, principal.arn(), principal.account()))
-        .value("aws:PrincipalArn", principal.arn())
+        .principal(principal_ref)
+        .value("aws:PrincipalArn", principal.principal_arn())
         .value("aws:PrincipalAccount", principal.account())
         .value("aws:userid", principal.user_id())
         .value("aws:CurrentTime", facts.now)
@@ -146,7 +170,18 @@ pub fn request_context(principal: &Principal, user: Option<&UserRecord>, facts: 
     if let Some(ip) = facts.source_ip {
         b = b.value("aws:SourceIp", ip);
     }
-    for tag in user.map(|u| u.tags.as_slice()).unwrap_or_default() {
+    if let Some(claims) = session {
+        if let Ok(issued) = OffsetDateTime::from_unix_timestamp(claims.issued_at) {
+            b = b.value("aws:TokenIssueTime", issued);
+        }
+        if let Some(source) = &claims.source_identity {
+            b = b.value("aws:SourceIdentity", source.as_str());
+        }
+        if let Principal::AssumedRole { session_name, .. } = principal {
+            b = b.value("aws:RoleSessionName", session_name.as_str());
+        }
+    }
+    for tag in principal_tags {
         b = b.value(&format!("aws:PrincipalTag/{}", tag.key), tag.value.as_str());
     }
     let mut keys: Vec<String> = Vec::new();
@@ -161,32 +196,109 @@ pub fn request_context(principal: &Principal, user: Option<&UserRecord>, facts: 
     b.build()
 }
 
-/// Decides whether `principal` may perform the request `facts` describes.
+/// The policies of a role: inline, attached, and its permissions boundary.
+///
+/// # Errors
+/// Store failures.
+pub fn role_policies(app: &App, role: &RoleRecord) -> Result<PrincipalPolicies, AwsError> {
+    let mut out = PrincipalPolicies::default();
+    for p in &role.policies.inline {
+        out.identity.push(LoadedPolicy {
+            source_id: p.name.clone(),
+            source_type: "role".into(),
+            document: parse_stored(&p.document)?,
+        });
+    }
+    for arn in &role.policies.attached {
+        out.identity.extend(load_managed(app, &role.account, arn)?);
+    }
+    if let Some(arn) = &role.permissions_boundary {
+        out.boundary = load_managed(app, &role.account, arn)?;
+    }
+    Ok(out)
+}
+
+/// The session policies a token carries (inline policy and managed policy ARNs), or `None` when
+/// it carries none, so the session has the full permissions of its identity.
+///
+/// # Errors
+/// Store failures.
+pub fn session_policies(app: &App, claims: &SessionClaims) -> Result<Option<Vec<LoadedPolicy>>, AwsError> {
+    if claims.policy.is_none() && claims.policy_arns.is_empty() {
+        return Ok(None);
+    }
+    let mut out = Vec::new();
+    if let Some(text) = &claims.policy {
+        out.push(LoadedPolicy {
+            source_id: "session".into(),
+            source_type: "session".into(),
+            document: parse_stored(text)?,
+        });
+    }
+    for arn in &claims.policy_arns {
+        out.extend(load_managed(app, &claims.account, arn)?);
+    }
+    Ok(Some(out))
+}
+
+/// Tags of a role session: the role's, overridden by the session's (keys compare without case).
+#[must_use]
+pub fn session_tags(role_tags: &[Tag], session: &[Tag]) -> Vec<Tag> {
+    let mut out: Vec<Tag> =
+        role_tags.iter().filter(|t| !session.iter().any(|s| s.key.eq_ignore_ascii_case(&t.key))).cloned().collect();
+    out.extend(session.iter().cloned());
+    out
+}
+
+/// Everything the engine needs about a caller: its policies and the tags it carries.
+///
+/// # Errors
+/// `InvalidClientTokenId` when the caller's user no longer exists; store failures.
+pub fn caller_policies(app: &App, caller: &Caller) -> Result<(PrincipalPolicies, Vec<Tag>), AwsError> {
+    let session = caller.session.as_deref();
+    match &caller.principal {
+        Principal::Root { .. } => Ok((PrincipalPolicies::default(), Vec::new())),
+        Principal::User { account, name, .. } => {
+            let user = app.store.user(account, name)?.ok_or_else(AwsError::invalid_token)?;
+            Ok((user_policies(app, &user)?, user.tags))
+        }
+        Principal::AssumedRole { account, role_name, role_id, .. } => {
+            // A role deleted (or recreated under the same name) since the session began leaves the
+            // session with no permissions, as in AWS.
+            let role = app.store.role(account, role_name)?.filter(|r| r.id == *role_id);
+            let (mut policies, role_tags) = match &role {
+                Some(r) => (role_policies(app, r)?, r.tags.clone()),
+                None => (PrincipalPolicies::default(), Vec::new()),
+            };
+            let tags = session_tags(&role_tags, session.map(|s| s.tags.as_slice()).unwrap_or_default());
+            if let Some(claims) = session {
+                policies.session = session_policies(app, claims)?;
+            }
+            Ok((policies, tags))
+        }
+    }
+}
+
+/// Decides whether `caller` may perform the request `facts` describes.
 ///
 /// # Errors
 /// `AccessDenied`, worded as AWS words the denial.
-pub fn authorize(app: &App, principal: &Principal, facts: &RequestFacts<'_>) -> Result<(), AwsError> {
-    match principal {
-        Principal::Root { account } => {
-            if facts.resource == "*" || resource_account(facts.resource) == Some(account.as_str()) {
-                Ok(())
-            } else {
-                Err(denied(principal, facts, None))
-            }
-        }
-        Principal::User { account, name, .. } => {
-            let Some(user) = app.store.user(account, name)? else {
-                return Err(AwsError::invalid_token());
-            };
-            let policies = user_policies(app, &user)?;
-            let context = request_context(principal, Some(&user), facts);
-            let evaluation = evaluate(&policies.input(&context));
-            match evaluation.decision {
-                Decision::Allowed => Ok(()),
-                Decision::ExplicitDeny => Err(denied(principal, facts, Some((true, evaluation.denied_by)))),
-                Decision::ImplicitDeny => Err(denied(principal, facts, Some((false, evaluation.denied_by)))),
-            }
-        }
+pub fn authorize(app: &App, caller: &Caller, facts: &RequestFacts<'_>) -> Result<(), AwsError> {
+    let principal = &caller.principal;
+    if let Principal::Root { account } = principal {
+        return if facts.resource == "*" || resource_account(facts.resource) == Some(account.as_str()) {
+            Ok(())
+        } else {
+            Err(denied(principal, facts, None))
+        };
+    }
+    let (policies, tags) = caller_policies(app, caller)?;
+    let context = request_context_with(principal, &tags, caller.session.as_deref(), facts);
+    let evaluation = evaluate(&policies.input(&context));
+    match evaluation.decision {
+        Decision::Allowed => Ok(()),
+        Decision::ExplicitDeny => Err(denied(principal, facts, Some((true, evaluation.denied_by)))),
+        Decision::ImplicitDeny => Err(denied(principal, facts, Some((false, evaluation.denied_by)))),
     }
 }
 

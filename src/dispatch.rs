@@ -8,7 +8,7 @@ use crate::app::App;
 use crate::authz;
 use crate::error::AwsError;
 use crate::iam;
-use crate::iam::holders::{Groups, Users};
+use crate::iam::holders::{Groups, Roles, Users};
 use crate::principal::Caller;
 use crate::protocol::{Params, WriteXml, xml};
 use crate::sts;
@@ -146,7 +146,7 @@ fn execute<O: Operation>(ctx: &Ctx<'_>, params: &Params, request_id: &str) -> Re
             request_tags: input.request_tags(),
             tag_keys: input.tag_keys(),
         };
-        authz::authorize(ctx.app, &ctx.caller.principal, &facts)?;
+        authz::authorize(ctx.app, ctx.caller, &facts)?;
     }
     let output = input.run(ctx)?;
     Ok(xml::response(O::NAME, O::SERVICE.namespace(), request_id, &output))
@@ -174,8 +174,8 @@ pub static TABLE: &[Entry] = &[
     entry::<iam::attached_policies::AttachPolicy<Users>>(),
     entry::<iam::attached_policies::DetachPolicy<Users>>(),
     entry::<iam::attached_policies::ListAttachedPolicies<Users>>(),
-    entry::<iam::boundaries::PutUserPermissionsBoundary>(),
-    entry::<iam::boundaries::DeleteUserPermissionsBoundary>(),
+    entry::<iam::boundaries::PutPermissionsBoundary<Users>>(),
+    entry::<iam::boundaries::DeletePermissionsBoundary<Users>>(),
     entry::<iam::groups::CreateGroup>(),
     entry::<iam::groups::GetGroup>(),
     entry::<iam::groups::ListGroups>(),
@@ -204,7 +204,29 @@ pub static TABLE: &[Entry] = &[
     entry::<iam::tagging::TagResource<iam::tagging::PolicyTags>>(),
     entry::<iam::tagging::UntagResource<iam::tagging::PolicyTags>>(),
     entry::<iam::tagging::ListResourceTags<iam::tagging::PolicyTags>>(),
+    entry::<iam::roles::CreateRole>(),
+    entry::<iam::roles::GetRole>(),
+    entry::<iam::roles::ListRoles>(),
+    entry::<iam::roles::UpdateRole>(),
+    entry::<iam::roles::UpdateRoleDescription>(),
+    entry::<iam::roles::UpdateAssumeRolePolicy>(),
+    entry::<iam::roles::DeleteRole>(),
+    entry::<iam::inline_policies::PutInlinePolicy<Roles>>(),
+    entry::<iam::inline_policies::GetInlinePolicy<Roles>>(),
+    entry::<iam::inline_policies::DeleteInlinePolicy<Roles>>(),
+    entry::<iam::inline_policies::ListInlinePolicies<Roles>>(),
+    entry::<iam::attached_policies::AttachPolicy<Roles>>(),
+    entry::<iam::attached_policies::DetachPolicy<Roles>>(),
+    entry::<iam::attached_policies::ListAttachedPolicies<Roles>>(),
+    entry::<iam::boundaries::PutPermissionsBoundary<Roles>>(),
+    entry::<iam::boundaries::DeletePermissionsBoundary<Roles>>(),
+    entry::<iam::tagging::TagResource<iam::tagging::RoleTags>>(),
+    entry::<iam::tagging::UntagResource<iam::tagging::RoleTags>>(),
+    entry::<iam::tagging::ListResourceTags<iam::tagging::RoleTags>>(),
     entry::<sts::caller_identity::GetCallerIdentity>(),
+    entry::<sts::assume_role::AssumeRole>(),
+    entry::<sts::session_token::GetSessionToken>(),
+    entry::<sts::session_token::GetAccessKeyInfo>(),
 ];
 
 /// The entry for `action` in `service`.

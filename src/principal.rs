@@ -7,13 +7,15 @@ pub enum Principal {
     Root { account: String },
     /// An IAM user.
     User { account: String, name: String, id: String, path: String },
+    /// A session of an assumed role.
+    AssumedRole { account: String, role_name: String, role_path: String, role_id: String, session_name: String },
 }
 
 impl Principal {
     #[must_use]
     pub fn account(&self) -> &str {
         match self {
-            Self::Root { account } | Self::User { account, .. } => account,
+            Self::Root { account } | Self::User { account, .. } | Self::AssumedRole { account, .. } => account,
         }
     }
 
@@ -23,15 +25,30 @@ impl Principal {
         match self {
             Self::Root { account } => format!("arn:aws:iam::{account}:root"),
             Self::User { account, name, path, .. } => format!("arn:aws:iam::{account}:user{path}{name}"),
+            Self::AssumedRole { account, role_name, session_name, .. } => {
+                format!("arn:aws:sts::{account}:assumed-role/{role_name}/{session_name}")
+            }
         }
     }
 
-    /// AWS's unique id: the account id for root, `AIDA…` for users.
+    /// AWS's unique id: the account id for root, `AIDA…` for users, `AROA…:session` for roles.
     #[must_use]
-    pub fn user_id(&self) -> &str {
+    pub fn user_id(&self) -> String {
         match self {
-            Self::Root { account } => account,
-            Self::User { id, .. } => id,
+            Self::Root { account } => account.clone(),
+            Self::User { id, .. } => id.clone(),
+            Self::AssumedRole { role_id, session_name, .. } => format!("{role_id}:{session_name}"),
+        }
+    }
+
+    /// The role's ARN for a role session (`aws:PrincipalArn`), else the principal's own ARN.
+    #[must_use]
+    pub fn principal_arn(&self) -> String {
+        match self {
+            Self::AssumedRole { account, role_name, role_path, .. } => {
+                format!("arn:aws:iam::{account}:role{role_path}{role_name}")
+            }
+            _ => self.arn(),
         }
     }
 
@@ -39,7 +56,7 @@ impl Principal {
     #[must_use]
     pub fn user_name(&self) -> Option<&str> {
         match self {
-            Self::Root { .. } => None,
+            Self::Root { .. } | Self::AssumedRole { .. } => None,
             Self::User { name, .. } => Some(name),
         }
     }
@@ -56,4 +73,6 @@ impl Principal {
 pub struct Caller {
     pub principal: Principal,
     pub access_key_id: String,
+    /// The session's claims when the caller signed with temporary credentials.
+    pub session: Option<std::sync::Arc<crate::sts::token::SessionClaims>>,
 }

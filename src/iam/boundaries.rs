@@ -1,13 +1,15 @@
 //! Permissions boundaries: PutUserPermissionsBoundary, DeleteUserPermissionsBoundary, and the
 //! bookkeeping shared with CreateUser (and roles later).
 
-use super::holders::{Holder, Users};
+use std::marker::PhantomData;
+
+use super::holders::{Holder, Roles, Users};
 use super::managed_policies::find_policy;
-use super::no_such_user;
 use super::policy_docs::{PolicyArn, not_attachable};
+use super::{no_such_role, no_such_user};
 use crate::dispatch::{Ctx, Operation, Service};
 use crate::error::AwsError;
-use crate::protocol::rules::{ARN, USER_NAME};
+use crate::protocol::rules::ARN;
 use crate::protocol::{Params, XmlOut};
 use crate::store::{Attachment, EntityKind, Tx, TxResult};
 
@@ -45,70 +47,117 @@ pub fn write(w: &mut XmlOut, arn: Option<&str>) {
     }
 }
 
-pub struct PutUserPermissionsBoundary {
-    user: String,
-    arn: String,
+/// An identity that can have a permissions boundary (users and roles).
+pub trait Bounded: Holder {
+    const PUT_BOUNDARY: &'static str;
+    const DELETE_BOUNDARY: &'static str;
+
+    /// Loads the identity, lets `f` change its boundary ARN, saves it.
+    fn update_boundary(
+        tx: &Tx<'_>,
+        account: &str,
+        name: &str,
+        f: impl FnOnce(&mut Option<String>, &Attachment) -> TxResult<()>,
+    ) -> TxResult<()>;
 }
 
-impl Operation for PutUserPermissionsBoundary {
-    const NAME: &'static str = "PutUserPermissionsBoundary";
+impl Bounded for Users {
+    const PUT_BOUNDARY: &'static str = "PutUserPermissionsBoundary";
+    const DELETE_BOUNDARY: &'static str = "DeleteUserPermissionsBoundary";
+
+    fn update_boundary(
+        tx: &Tx<'_>,
+        account: &str,
+        name: &str,
+        f: impl FnOnce(&mut Option<String>, &Attachment) -> TxResult<()>,
+    ) -> TxResult<()> {
+        let mut user = tx.user(account, name)?.ok_or_else(|| no_such_user(name))?;
+        f(&mut user.permissions_boundary, &Attachment { kind: EntityKind::User, name: user.name.clone() })?;
+        tx.put_user(&user)
+    }
+}
+
+impl Bounded for Roles {
+    const PUT_BOUNDARY: &'static str = "PutRolePermissionsBoundary";
+    const DELETE_BOUNDARY: &'static str = "DeleteRolePermissionsBoundary";
+
+    fn update_boundary(
+        tx: &Tx<'_>,
+        account: &str,
+        name: &str,
+        f: impl FnOnce(&mut Option<String>, &Attachment) -> TxResult<()>,
+    ) -> TxResult<()> {
+        let mut role = tx.role(account, name)?.ok_or_else(|| no_such_role(name))?;
+        f(&mut role.permissions_boundary, &Attachment { kind: EntityKind::Role, name: role.name.clone() })?;
+        tx.put_role(&role)
+    }
+}
+
+pub struct PutPermissionsBoundary<B> {
+    name: String,
+    arn: String,
+    _b: PhantomData<B>,
+}
+
+impl<B: Bounded> Operation for PutPermissionsBoundary<B> {
+    const NAME: &'static str = B::PUT_BOUNDARY;
     const SERVICE: Service = Service::Iam;
     const MUTATES: bool = true;
     type Output = ();
 
     fn parse(p: &Params) -> Result<Self, AwsError> {
         let mut f = p.fields();
-        let user = f.str("UserName", &USER_NAME);
+        let name = f.str(B::NAME_MEMBER, B::NAME_RULE);
         let arn = f.str("PermissionsBoundary", &ARN);
         f.finish()?;
         PolicyArn::parse(&arn)?;
-        Ok(Self { user, arn })
+        Ok(Self { name, arn, _b: PhantomData })
     }
 
     fn resource(&self, ctx: &Ctx<'_>) -> Result<String, AwsError> {
-        Users::resource(ctx.app, ctx.account(), &self.user)
+        B::resource(ctx.app, ctx.account(), &self.name)
     }
 
     fn run(self, ctx: &Ctx<'_>) -> Result<(), AwsError> {
         let account = ctx.account();
         ctx.app.store.transact(|tx| {
-            let mut user = tx.user(account, &self.user)?.ok_or_else(|| no_such_user(&self.user))?;
-            let me = Attachment { kind: EntityKind::User, name: user.name.clone() };
-            user.permissions_boundary =
-                move_boundary(tx, account, &me, user.permissions_boundary.as_deref(), Some(&self.arn))?;
-            tx.put_user(&user)
+            B::update_boundary(tx, account, &self.name, |boundary, me| {
+                *boundary = move_boundary(tx, account, me, boundary.as_deref(), Some(&self.arn))?;
+                Ok(())
+            })
         })
     }
 }
 
-pub struct DeleteUserPermissionsBoundary {
-    user: String,
+pub struct DeletePermissionsBoundary<B> {
+    name: String,
+    _b: PhantomData<B>,
 }
 
-impl Operation for DeleteUserPermissionsBoundary {
-    const NAME: &'static str = "DeleteUserPermissionsBoundary";
+impl<B: Bounded> Operation for DeletePermissionsBoundary<B> {
+    const NAME: &'static str = B::DELETE_BOUNDARY;
     const SERVICE: Service = Service::Iam;
     const MUTATES: bool = true;
     type Output = ();
 
     fn parse(p: &Params) -> Result<Self, AwsError> {
         let mut f = p.fields();
-        let user = f.str("UserName", &USER_NAME);
+        let name = f.str(B::NAME_MEMBER, B::NAME_RULE);
         f.finish()?;
-        Ok(Self { user })
+        Ok(Self { name, _b: PhantomData })
     }
 
     fn resource(&self, ctx: &Ctx<'_>) -> Result<String, AwsError> {
-        Users::resource(ctx.app, ctx.account(), &self.user)
+        B::resource(ctx.app, ctx.account(), &self.name)
     }
 
     fn run(self, ctx: &Ctx<'_>) -> Result<(), AwsError> {
         let account = ctx.account();
         ctx.app.store.transact(|tx| {
-            let mut user = tx.user(account, &self.user)?.ok_or_else(|| no_such_user(&self.user))?;
-            let me = Attachment { kind: EntityKind::User, name: user.name.clone() };
-            user.permissions_boundary = move_boundary(tx, account, &me, user.permissions_boundary.as_deref(), None)?;
-            tx.put_user(&user)
+            B::update_boundary(tx, account, &self.name, |boundary, me| {
+                *boundary = move_boundary(tx, account, me, boundary.as_deref(), None)?;
+                Ok(())
+            })
         })
     }
 }

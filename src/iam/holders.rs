@@ -1,11 +1,11 @@
 //! Identities that hold policies (users and groups now, roles later). The inline-policy and
 //! attachment actions are written once, generic over [`Holder`].
 
-use super::{no_such_group, no_such_user};
+use super::{no_such_group, no_such_role, no_such_user};
 use crate::app::App;
 use crate::error::AwsError;
 use crate::policy::PolicySizeQuota;
-use crate::protocol::rules::{GROUP_NAME, StrRule, USER_NAME};
+use crate::protocol::rules::{GROUP_NAME, ROLE_NAME, StrRule, USER_NAME};
 use crate::store::{EntityKind, PolicyHolding, Tx, TxResult};
 
 /// An identity kind with inline and attached policies.
@@ -139,6 +139,46 @@ impl Holder for Groups {
         let mut g = tx.group(account, name)?.ok_or_else(|| no_such_group(name))?;
         let out = f(&mut g.policies, &g.name)?;
         tx.put_group(&g)?;
+        Ok(out)
+    }
+}
+
+/// IAM roles as policy holders.
+pub struct Roles;
+
+impl Holder for Roles {
+    const KIND: EntityKind = EntityKind::Role;
+    const NAME_MEMBER: &'static str = "RoleName";
+    const NAME_RULE: &'static StrRule = &ROLE_NAME;
+    const NOUN: &'static str = "role";
+    const QUOTA_NOUN: &'static str = "Role";
+    const INLINE_QUOTA: PolicySizeQuota = PolicySizeQuota::RoleInline;
+    const PUT_POLICY: &'static str = "PutRolePolicy";
+    const GET_POLICY: &'static str = "GetRolePolicy";
+    const DELETE_POLICY: &'static str = "DeleteRolePolicy";
+    const LIST_POLICIES: &'static str = "ListRolePolicies";
+    const ATTACH: &'static str = "AttachRolePolicy";
+    const DETACH: &'static str = "DetachRolePolicy";
+    const LIST_ATTACHED: &'static str = "ListAttachedRolePolicies";
+
+    fn no_such(name: &str) -> AwsError {
+        no_such_role(name)
+    }
+
+    fn read(app: &App, account: &str, name: &str) -> Result<Held, AwsError> {
+        let r = app.store.role(account, name)?.ok_or_else(|| no_such_role(name))?;
+        Ok(Held { arn: r.arn(), name: r.name, policies: r.policies })
+    }
+
+    fn update<T>(
+        tx: &Tx<'_>,
+        account: &str,
+        name: &str,
+        f: impl FnOnce(&mut PolicyHolding, &str) -> TxResult<T>,
+    ) -> TxResult<T> {
+        let mut r = tx.role(account, name)?.ok_or_else(|| no_such_role(name))?;
+        let out = f(&mut r.policies, &r.name)?;
+        tx.put_role(&r)?;
         Ok(out)
     }
 }

@@ -362,7 +362,7 @@ impl Operation for ListEntitiesForPolicy {
             let found = match a.kind {
                 EntityKind::User => ctx.app.store.user(ctx.account(), &a.name)?.map(|u| (u.id, u.path)),
                 EntityKind::Group => ctx.app.store.group(ctx.account(), &a.name)?.map(|g| (g.id, g.path)),
-                EntityKind::Role => None,
+                EntityKind::Role => ctx.app.store.role(ctx.account(), &a.name)?.map(|r| (r.id, r.path)),
             };
             if let Some((id, _)) = found.filter(|(_, path)| path.starts_with(&self.path_prefix))
                 && !entities.iter().any(|e: &PolicyEntity| e.kind == a.kind && e.name == a.name)

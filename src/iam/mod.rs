@@ -10,6 +10,7 @@ pub mod managed_policies;
 mod pagination;
 pub mod policy_docs;
 pub mod policy_versions;
+pub mod roles;
 pub mod tagging;
 mod tags;
 pub mod users;
@@ -28,6 +29,12 @@ pub fn no_such_user(name: &str) -> AwsError {
 #[must_use]
 pub fn no_such_group(name: &str) -> AwsError {
     AwsError::NoSuchEntity(format!("The group with name {name} cannot be found."))
+}
+
+/// AWS's NoSuchEntity wording for a role.
+#[must_use]
+pub fn no_such_role(name: &str) -> AwsError {
+    AwsError::NoSuchEntity(format!("The role with name {name} cannot be found."))
 }
 
 /// The ARN of a user that may not exist yet.

@@ -2,15 +2,15 @@
 
 use std::marker::PhantomData;
 
-use super::holders::{Holder, Users};
+use super::holders::{Holder, Roles, Users};
 use super::managed_policies::{find_policy, load_policy};
 use super::pagination::{self, Page};
 use super::policy_docs::{PolicyArn, policy_not_found};
-use super::{no_such_user, tags};
+use super::{no_such_role, no_such_user, tags};
 use crate::app::App;
 use crate::dispatch::{Ctx, Operation, Service};
 use crate::error::AwsError;
-use crate::protocol::rules::{ARN, EXISTING_USER_NAME, MARKER, MAX_ITEMS, MAX_TAGS, StrRule, TAG_KEY};
+use crate::protocol::rules::{ARN, EXISTING_USER_NAME, MARKER, MAX_ITEMS, MAX_TAGS, ROLE_NAME, StrRule, TAG_KEY};
 use crate::protocol::{Params, Tag, WriteXml, XmlOut};
 use crate::store::{Tx, TxResult};
 
@@ -78,6 +78,35 @@ impl Taggable for UserTags {
         let mut user = tx.user(account, id)?.ok_or_else(|| no_such_user(id))?;
         f(&mut user.tags)?;
         tx.put_user(&user)
+    }
+}
+
+pub struct RoleTags;
+
+impl Taggable for RoleTags {
+    const TAG: &'static str = "TagRole";
+    const UNTAG: &'static str = "UntagRole";
+    const LIST_TAGS: &'static str = "ListRoleTags";
+    const ID_MEMBER: &'static str = "RoleName";
+    const ID_RULE: &'static StrRule = &ROLE_NAME;
+
+    fn resource(app: &App, account: &str, id: &str) -> Result<String, AwsError> {
+        Roles::resource(app, account, id)
+    }
+
+    fn read(app: &App, account: &str, id: &str) -> Result<Vec<Tag>, AwsError> {
+        Ok(app.store.role(account, id)?.ok_or_else(|| no_such_role(id))?.tags)
+    }
+
+    fn update(
+        tx: &Tx<'_>,
+        account: &str,
+        id: &str,
+        f: impl FnOnce(&mut Vec<Tag>) -> Result<(), AwsError>,
+    ) -> TxResult<()> {
+        let mut role = tx.role(account, id)?.ok_or_else(|| no_such_role(id))?;
+        f(&mut role.tags)?;
+        tx.put_role(&role)
     }
 }
 

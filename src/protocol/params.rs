@@ -169,6 +169,22 @@ impl Fields<'_> {
         Some(items)
     }
 
+    /// One field of a list of structures, `Member.member.N.field`, in index order, each checked
+    /// against `rule`, at most `max` long (STS's `PolicyArns.member.N.arn`).
+    pub fn field_list(&mut self, member: &str, field: &str, rule: &StrRule, max: usize) -> Option<Vec<String>> {
+        let raw = self.params.members(member);
+        if raw.is_empty() && self.params.get(member).is_none() {
+            return None;
+        }
+        let values: Vec<String> =
+            raw.into_iter().filter(|(_, suffix, _)| *suffix == field).map(|(_, _, v)| v.to_owned()).collect();
+        for (i, v) in values.iter().enumerate() {
+            self.check_str(&format!("{}.{}.member.{field}", camel(member), i + 1), v, rule);
+        }
+        self.check_len(member, values.len(), max);
+        Some(values)
+    }
+
     /// Tags serialised as `Member.member.N.Key` / `.Value`, checked against AWS's tag rules.
     pub fn tags(&mut self, member: &str) -> Option<Vec<Tag>> {
         let raw = self.params.members(member);

@@ -115,6 +115,30 @@ pub const TAG_VALUE: StrRule = StrRule { min: 0, max: 256, pattern: r"[\p{L}\p{Z
 pub const ACCESS_KEY_ID: StrRule = StrRule { min: 16, max: 128, pattern: r"[\w]+", matches: word };
 pub const ARN: StrRule = StrRule { min: 20, max: 2048, pattern: "", matches: |_| true };
 
+pub const ROLE_NAME: StrRule = StrRule { min: 1, max: 64, pattern: r"[\w+=,.@-]+", matches: entity_name };
+pub const ROLE_DESCRIPTION: StrRule = StrRule {
+    min: 0,
+    max: 1000,
+    pattern: r"[\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]*",
+    matches: |s| s.chars().all(|c| matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{7E}' | '\u{A1}'..='\u{FF}')),
+};
+pub const MAX_SESSION_DURATION: IntRule = IntRule { min: 3600, max: 43_200 };
+pub const ROLE_SESSION_NAME: StrRule = StrRule { min: 2, max: 64, pattern: r"[\w+=,.@-]*", matches: entity_name };
+pub const SOURCE_IDENTITY: StrRule = StrRule { min: 2, max: 64, pattern: r"[\w+=,.@-]*", matches: entity_name };
+pub const EXTERNAL_ID: StrRule = StrRule {
+    min: 2,
+    max: 1224,
+    pattern: r"[\w+=,.@:\/-]*",
+    matches: |s| s.chars().all(|c| is_word(c) || "+=,.@:/-".contains(c)),
+};
+pub const SESSION_POLICY: StrRule = StrRule {
+    min: 1,
+    max: 2048,
+    pattern: r"[\u0009\u000A\u000D\u0020-\u00FF]+",
+    matches: |s| s.chars().all(|c| matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{FF}')),
+};
+pub const ROLE_DURATION: IntRule = IntRule { min: 900, max: 43_200 };
+pub const SESSION_DURATION: IntRule = IntRule { min: 900, max: 129_600 };
 pub const GROUP_NAME: StrRule = StrRule { min: 1, max: 128, pattern: r"[\w+=,.@-]+", matches: entity_name };
 pub const POLICY_NAME: StrRule = StrRule { min: 1, max: 128, pattern: r"[\w+=,.@-]+", matches: entity_name };
 pub const POLICY_DOCUMENT: StrRule = StrRule {

@@ -16,11 +16,12 @@ pub use crypto::{MasterKey, SealedSecret, Sealer};
 pub use last_used::LastUsedTracker;
 pub use records::{
     AccessKeyRecord, AccountRecord, Attachment, EntityKind, GroupRecord, InlinePolicy, KeyLastUsed, KeyStatus,
-    ManagedPolicyRecord, PolicyHolding, PolicyVersionRecord, UserRecord,
+    ManagedPolicyRecord, PolicyHolding, PolicyVersionRecord, RoleRecord, UserRecord,
 };
 pub use tx::{Tx, TxResult, abort};
 
 use crate::error::AwsError;
+use crate::sigv4::SecretKey;
 
 /// The record format this build writes; older formats are migrated on open.
 pub const FORMAT_VERSION: u32 = 1;
@@ -41,6 +42,7 @@ struct Trees {
     access_keys: sled::Tree,
     groups: sled::Tree,
     policies: sled::Tree,
+    roles: sled::Tree,
     last_used: sled::Tree,
 }
 
@@ -74,6 +76,7 @@ impl Store {
             access_keys: tree("access_keys")?,
             groups: tree("groups")?,
             policies: tree("managed_policies")?,
+            roles: tree("roles")?,
             last_used: tree("access_key_last_used")?,
         };
         let store = Self { db, trees, sealer: Sealer::new(master) };
@@ -110,9 +113,9 @@ impl Store {
     pub fn transact<T>(&self, f: impl Fn(&Tx<'_>) -> TxResult<T>) -> Result<T, AwsError> {
         use sled::Transactional;
         let t = &self.trees;
-        (&t.accounts, &t.users, &t.access_keys, &t.groups, &t.policies)
-            .transaction(|(accounts, users, access_keys, groups, policies)| {
-                f(&Tx { accounts, users, access_keys, groups, policies, sealer: &self.sealer })
+        (&t.accounts, &t.users, &t.access_keys, &t.groups, &t.policies, &t.roles)
+            .transaction(|(accounts, users, access_keys, groups, policies, roles)| {
+                f(&Tx { accounts, users, access_keys, groups, policies, roles, sealer: &self.sealer })
             })
             .map_err(|e| match e {
                 sled::transaction::TransactionError::Abort(e) => e,
@@ -205,6 +208,57 @@ impl Store {
         keep: impl Fn(&ManagedPolicyRecord) -> bool,
     ) -> Result<Vec<ManagedPolicyRecord>, AwsError> {
         list(&self.trees.policies, account, from, limit, keep)
+    }
+
+    /// Roles of `account` in name order; see [`list`].
+    ///
+    /// # Errors
+    /// `ServiceFailure` on engine or decoding failure.
+    pub fn roles(
+        &self,
+        account: &str,
+        from: Option<&str>,
+        limit: usize,
+        keep: impl Fn(&RoleRecord) -> bool,
+    ) -> Result<Vec<RoleRecord>, AwsError> {
+        list(&self.trees.roles, account, from, limit, keep)
+    }
+
+    /// One role by name.
+    ///
+    /// # Errors
+    /// `ServiceFailure` on engine or decoding failure.
+    pub fn role(&self, account: &str, name: &str) -> Result<Option<RoleRecord>, AwsError> {
+        get(&self.trees.roles, &records::entity_key(account, name))
+    }
+
+    /// The key that seals session tokens, created on first use and kept (sealed under the master
+    /// key) in the metadata tree so tokens survive restarts. Returns its id and bytes.
+    ///
+    /// # Errors
+    /// `ServiceFailure` on engine failure.
+    pub fn token_key(&self) -> Result<(String, SecretKey), AwsError> {
+        const ID: &str = "1";
+        let record_key = format!("token_key/{ID}");
+        let aad = format!("token-key/{ID}");
+        if let Some(v) = self.trees.meta.get(&record_key).map_err(|e| AwsError::internal(&e))? {
+            let sealed: SealedSecret = decode(&v)?;
+            return Ok((ID.to_owned(), self.sealer.open(&aad, &sealed)?));
+        }
+        let fresh = SecretKey::new(crate::ids::new_secret() + &crate::ids::new_secret());
+        let sealed = self.sealer.seal(&aad, &fresh)?;
+        // Another thread may have raced us: keep whichever landed first.
+        let won = self
+            .trees
+            .meta
+            .compare_and_swap(&record_key, None as Option<&[u8]>, Some(encode(&sealed)?))
+            .map_err(|e| AwsError::internal(&e))?
+            .is_ok();
+        if !won {
+            return self.token_key();
+        }
+        self.db.flush().map_err(|e| AwsError::internal(&e))?;
+        Ok((ID.to_owned(), fresh))
     }
 
     /// One group by name.

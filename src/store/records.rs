@@ -202,3 +202,33 @@ impl ManagedPolicyRecord {
 pub fn entity_key(account: &str, name: &str) -> Vec<u8> {
     format!("{account}/{}", name.to_lowercase()).into_bytes()
 }
+
+/// An IAM role.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RoleRecord {
+    pub account: String,
+    pub name: String,
+    pub id: String,
+    pub path: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub create_date: OffsetDateTime,
+    /// The trust policy, as submitted.
+    pub trust_policy: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Longest session AssumeRole may grant, in seconds (3600–43200).
+    pub max_session_duration: i64,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+    #[serde(default)]
+    pub policies: PolicyHolding,
+    #[serde(default)]
+    pub permissions_boundary: Option<String>,
+}
+
+impl RoleRecord {
+    #[must_use]
+    pub fn arn(&self) -> String {
+        format!("arn:aws:iam::{}:role{}{}", self.account, self.path, self.name)
+    }
+}

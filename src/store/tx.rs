@@ -3,7 +3,9 @@
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
 use super::crypto::Sealer;
-use super::records::{AccessKeyRecord, AccountRecord, GroupRecord, ManagedPolicyRecord, UserRecord, entity_key};
+use super::records::{
+    AccessKeyRecord, AccountRecord, GroupRecord, ManagedPolicyRecord, RoleRecord, UserRecord, entity_key,
+};
 use super::{decode, encode};
 use crate::error::AwsError;
 
@@ -31,6 +33,7 @@ pub struct Tx<'a> {
     pub(super) access_keys: &'a TransactionalTree,
     pub(super) groups: &'a TransactionalTree,
     pub(super) policies: &'a TransactionalTree,
+    pub(super) roles: &'a TransactionalTree,
     pub(super) sealer: &'a Sealer,
 }
 
@@ -97,6 +100,20 @@ impl Tx<'_> {
 
     pub fn put_policy(&self, policy: &ManagedPolicyRecord) -> TxResult<()> {
         self.policies.insert(entity_key(&policy.account, &policy.name), encode(policy)?)?;
+        Ok(())
+    }
+
+    pub fn role(&self, account: &str, name: &str) -> TxResult<Option<RoleRecord>> {
+        read(self.roles, &entity_key(account, name))
+    }
+
+    pub fn put_role(&self, role: &RoleRecord) -> TxResult<()> {
+        self.roles.insert(entity_key(&role.account, &role.name), encode(role)?)?;
+        Ok(())
+    }
+
+    pub fn remove_role(&self, account: &str, name: &str) -> TxResult<()> {
+        self.roles.remove(entity_key(account, name))?;
         Ok(())
     }
 

@@ -37,6 +37,6 @@ impl Operation for GetCallerIdentity {
 
     fn run(self, ctx: &Ctx<'_>) -> Result<GetCallerIdentityResult, AwsError> {
         let p = &ctx.caller.principal;
-        Ok(GetCallerIdentityResult { user_id: p.user_id().to_owned(), account: p.account().to_owned(), arn: p.arn() })
+        Ok(GetCallerIdentityResult { user_id: p.user_id(), account: p.account().to_owned(), arn: p.arn() })
     }
 }

@@ -1,3 +1,7 @@
 //! STS actions.
 
+pub mod assume_role;
 pub mod caller_identity;
+pub mod credentials;
+pub mod session_token;
+pub mod token;

@@ -135,3 +135,14 @@ impl HasStatus for aws_smithy_runtime_api::http::Response {
         self.status().as_u16()
     }
 }
+
+/// An SDK time source reading the daemon's clock, so tests can sign "in the future".
+#[derive(Debug, Clone)]
+pub struct ClockSource(pub Clock);
+
+impl aws_smithy_async::time::TimeSource for ClockSource {
+    fn now(&self) -> std::time::SystemTime {
+        let now = self.0.now();
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(u64::try_from(now.unix_timestamp()).unwrap_or(0))
+    }
+}

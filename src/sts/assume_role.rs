@@ -1,0 +1,339 @@
+//! AssumeRole: the role's trust policy (a resource-based policy that must allow) and the caller's
+//! own policies decide, through the policy engine; the session gets the role's permissions
+//! narrowed by any session policies, and carries tags and source identity as AWS does.
+
+use time::Duration;
+
+use super::credentials::{self, Issued, SessionExtras};
+use super::token::SessionIdentity;
+use crate::authz::{self, RequestFacts};
+use crate::dispatch::{Ctx, Operation, Service};
+use crate::error::AwsError;
+use crate::policy::{
+    ContextValue, Decision, PolicyDocument, PolicyKind, PolicyRef, ResourcePolicyMode, ResourcePolicyRef, evaluate,
+};
+use crate::principal::Principal;
+use crate::protocol::rules::{
+    ARN, EXTERNAL_ID, MAX_TAGS, ROLE_DURATION, ROLE_SESSION_NAME, SESSION_POLICY, SOURCE_IDENTITY, TAG_KEY,
+};
+use crate::protocol::{Params, Tag, WriteXml, XmlOut};
+use crate::store::RoleRecord;
+
+/// Sessions of a role assumed by another role's session last at most an hour.
+pub const CHAINED_MAX_DURATION: i64 = 3600;
+/// AssumeRole's default duration.
+pub const DEFAULT_DURATION: i64 = 3600;
+/// Managed session policies one request may pass.
+pub const MAX_POLICY_ARNS: usize = 10;
+/// The budget the packed session policy, ARNs and tags share, in bytes.
+pub const PACKED_LIMIT: usize = 2048;
+
+/// A role ARN, taken apart.
+struct RoleArn {
+    account: String,
+    path: String,
+    name: String,
+}
+
+impl RoleArn {
+    /// Parses `arn:aws:iam::ACCOUNT:role/PATH/NAME`; anything else is AWS's "… is invalid".
+    fn parse(arn: &str) -> Result<Self, AwsError> {
+        let invalid = || AwsError::ValidationError(format!("{arn} is invalid"));
+        let parts: Vec<&str> = arn.splitn(6, ':').collect();
+        let [arn_word, partition, service, _region, account, resource] = parts[..] else { return Err(invalid()) };
+        if arn_word != "arn" || partition.is_empty() || service.is_empty() || account.is_empty() {
+            return Err(invalid());
+        }
+        let rest = resource.strip_prefix("role/").ok_or_else(invalid)?;
+        let (path, name) = match rest.rfind('/') {
+            Some(i) => (format!("/{}/", &rest[..i]), rest[i + 1..].to_owned()),
+            None => ("/".to_owned(), rest.to_owned()),
+        };
+        if name.is_empty() {
+            return Err(invalid());
+        }
+        Ok(Self { account: account.to_owned(), path, name })
+    }
+}
+
+pub struct AssumeRole {
+    role_arn: String,
+    session_name: String,
+    policy: Option<String>,
+    policy_arns: Vec<String>,
+    duration: i64,
+    tags: Vec<Tag>,
+    transitive_tag_keys: Vec<String>,
+    external_id: Option<String>,
+    source_identity: Option<String>,
+    serial: Option<String>,
+    code: Option<String>,
+}
+
+pub struct AssumeRoleResult {
+    credentials: Issued,
+    assumed_role_id: String,
+    arn: String,
+    packed_policy_size: Option<usize>,
+    source_identity: Option<String>,
+}
+
+impl WriteXml for AssumeRoleResult {
+    fn write(&self, w: &mut XmlOut) {
+        self.credentials.write(w);
+        w.elem("AssumedRoleUser", |w| {
+            w.text("AssumedRoleId", &self.assumed_role_id);
+            w.text("Arn", &self.arn);
+        });
+        if let Some(size) = self.packed_policy_size {
+            w.int("PackedPolicySize", i64::try_from(size).unwrap_or(i64::MAX));
+        }
+        w.opt_text("SourceIdentity", self.source_identity.as_deref());
+    }
+}
+
+fn invalid_param(message: &str) -> AwsError {
+    AwsError::InvalidParameterValue(message.into())
+}
+
+impl Operation for AssumeRole {
+    const NAME: &'static str = "AssumeRole";
+    const SERVICE: Service = Service::Sts;
+    const MUTATES: bool = false;
+    // Decided below: the trust policy takes part, which the generic check cannot know.
+    const NEEDS_PERMISSION: bool = false;
+    type Output = AssumeRoleResult;
+
+    fn parse(p: &Params) -> Result<Self, AwsError> {
+        let mut f = p.fields();
+        let role_arn = f.str("RoleArn", &ARN);
+        let session_name = f.str("RoleSessionName", &ROLE_SESSION_NAME);
+        let policy = f.opt_str("Policy", &SESSION_POLICY);
+        let policy_arns = f.field_list("PolicyArns", "arn", &ARN, MAX_POLICY_ARNS).unwrap_or_default();
+        let duration = f.opt_int("DurationSeconds", &ROLE_DURATION).unwrap_or(DEFAULT_DURATION);
+        let tags = f.tags("Tags").unwrap_or_default();
+        let transitive_tag_keys = f.str_list("TransitiveTagKeys", &TAG_KEY, MAX_TAGS).unwrap_or_default();
+        let external_id = f.opt_str("ExternalId", &EXTERNAL_ID);
+        let source_identity = f.opt_str("SourceIdentity", &SOURCE_IDENTITY);
+        f.finish()?;
+        RoleArn::parse(&role_arn)?;
+        if let Some(text) = &policy {
+            PolicyDocument::parse(text, PolicyKind::Identity)?;
+        }
+        for (i, t) in tags.iter().enumerate() {
+            if tags[..i].iter().any(|u| u.key.to_lowercase() == t.key.to_lowercase()) {
+                return Err(invalid_param("Duplicate tag keys found. Please note that Tag keys are case insensitive."));
+            }
+        }
+        if !transitive_tag_keys.iter().all(|k| tags.iter().any(|t| t.key.eq_ignore_ascii_case(k))) {
+            return Err(invalid_param("The specified transitive tag key must be included in the requested tags."));
+        }
+        if source_identity.as_deref().is_some_and(|s| s.to_lowercase().starts_with("aws:")) {
+            return Err(invalid_param("SourceIdentity must not start with 'aws:'."));
+        }
+        Ok(Self {
+            role_arn,
+            session_name,
+            policy,
+            policy_arns,
+            duration,
+            tags,
+            transitive_tag_keys,
+            external_id,
+            source_identity,
+            serial: p.get("SerialNumber").map(str::to_owned),
+            code: p.get("TokenCode").map(str::to_owned),
+        })
+    }
+
+    fn resource(&self, _: &Ctx<'_>) -> Result<String, AwsError> {
+        Ok(self.role_arn.clone())
+    }
+
+    fn run(self, ctx: &Ctx<'_>) -> Result<AssumeRoleResult, AwsError> {
+        let caller = ctx.caller;
+        if matches!(caller.principal, Principal::Root { .. }) {
+            return Err(AwsError::AccessDenied("Roles may not be assumed by root accounts.".into()));
+        }
+        credentials::refuse_mfa(self.serial.as_deref(), self.code.as_deref())?;
+        let denied = || {
+            AwsError::AccessDenied(format!(
+                "User: {} is not authorized to perform: sts:AssumeRole on resource: {}",
+                caller.principal.arn(),
+                self.role_arn
+            ))
+        };
+        let target = RoleArn::parse(&self.role_arn)?;
+        let role = ctx
+            .app
+            .store
+            .role(&target.account, &target.name)?
+            .filter(|r| r.path == target.path && r.name == target.name)
+            .ok_or_else(denied)?;
+
+        let chained = matches!(caller.principal, Principal::AssumedRole { .. });
+        if chained && self.duration > CHAINED_MAX_DURATION {
+            return Err(AwsError::ValidationError(
+                "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining."
+                    .into(),
+            ));
+        }
+        if self.duration > role.max_session_duration {
+            return Err(AwsError::ValidationError(
+                "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.".into(),
+            ));
+        }
+
+        // What the calling session passes on: its transitive tags and its source identity.
+        let session = caller.session.as_deref();
+        let inherited: Vec<Tag> = session
+            .map(|s| {
+                s.tags
+                    .iter()
+                    .filter(|t| s.transitive_tag_keys.iter().any(|k| k.eq_ignore_ascii_case(&t.key)))
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        if self.tags.iter().any(|t| inherited.iter().any(|i| i.key.eq_ignore_ascii_case(&t.key))) {
+            return Err(invalid_param(
+                "One of the specified transitive tag keys can't be set because it conflicts with a transitive tag key from the calling session.",
+            ));
+        }
+        let inherited_source = session.and_then(|s| s.source_identity.clone());
+        if let (Some(old), Some(new)) = (&inherited_source, &self.source_identity)
+            && old != new
+        {
+            return Err(invalid_param("The source identity of a role session cannot be changed once set."));
+        }
+
+        self.check_trust(ctx, &role, "sts:AssumeRole").map_err(|()| denied())?;
+        if !self.tags.is_empty() {
+            self.check_trust(ctx, &role, "sts:TagSession").map_err(|()| {
+                AwsError::AccessDenied(format!(
+                    "User: {} is not authorized to perform: sts:TagSession on resource: {}",
+                    caller.principal.arn(),
+                    self.role_arn
+                ))
+            })?;
+        }
+        if self.source_identity.is_some() {
+            self.check_trust(ctx, &role, "sts:SetSourceIdentity").map_err(|()| {
+                AwsError::AccessDenied(format!(
+                    "User: {} is not authorized to perform: sts:SetSourceIdentity on resource: {}",
+                    caller.principal.arn(),
+                    self.role_arn
+                ))
+            })?;
+        }
+
+        for arn in &self.policy_arns {
+            crate::iam::managed_policies::load_policy(ctx.app, &role.account, arn)
+                .map_err(|_| invalid_param(&format!("Policy {arn} does not exist or is not attachable.")))?;
+        }
+        let mut tags = inherited;
+        tags.extend(self.tags.iter().cloned());
+        let mut transitive: Vec<String> = session
+            .map(|s| s.transitive_tag_keys.clone())
+            .unwrap_or_default()
+            .into_iter()
+            .chain(self.transitive_tag_keys.iter().cloned())
+            .collect();
+        transitive.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
+
+        let packed = self.packed_size(&tags);
+        let percent = (packed * 100).div_ceil(PACKED_LIMIT);
+        if percent > 100 {
+            return Err(AwsError::PackedPolicyTooLarge(format!(
+                "Packed policy consumes {percent}% of allotted space, please use smaller policy."
+            )));
+        }
+        let passes_policies = self.policy.is_some() || !self.policy_arns.is_empty() || !tags.is_empty();
+        let source_identity = self.source_identity.clone().or(inherited_source);
+        let identity = SessionIdentity::AssumedRole {
+            role_name: role.name.clone(),
+            role_path: role.path.clone(),
+            role_id: role.id.clone(),
+            session_name: self.session_name.clone(),
+        };
+        let credentials = credentials::issue(
+            ctx.app,
+            &role.account,
+            identity,
+            ctx.now,
+            Duration::seconds(self.duration),
+            SessionExtras {
+                policy: self.policy.clone(),
+                policy_arns: self.policy_arns.clone(),
+                source_identity: source_identity.clone(),
+                tags,
+                transitive_tag_keys: transitive,
+            },
+        );
+        Ok(AssumeRoleResult {
+            credentials,
+            assumed_role_id: format!("{}:{}", role.id, self.session_name),
+            arn: format!("arn:aws:sts::{}:assumed-role/{}/{}", role.account, role.name, self.session_name),
+            packed_policy_size: passes_policies.then_some(percent),
+            source_identity,
+        })
+    }
+}
+
+impl AssumeRole {
+    /// Whether `action` on the role is allowed: the trust policy must allow it, and the caller's
+    /// own policies (identity, boundary, session) must too unless the trust policy names the
+    /// caller directly, as AWS's evaluation logic says.
+    fn check_trust(&self, ctx: &Ctx<'_>, role: &RoleRecord, action: &str) -> Result<(), ()> {
+        let caller = ctx.caller;
+        let (policies, principal_tags) = authz::caller_policies(ctx.app, caller).map_err(|_| ())?;
+        let facts = RequestFacts {
+            action,
+            resource: &self.role_arn,
+            now: ctx.now,
+            source_ip: ctx.source_ip,
+            region: ctx.region,
+            request_tags: Some(&self.tags),
+            tag_keys: None,
+        };
+        let mut context =
+            authz::request_context_with(&caller.principal, &principal_tags, caller.session.as_deref(), &facts);
+        context.set("sts:RoleSessionName", vec![ContextValue::String(self.session_name.clone())]);
+        if let Some(id) = &self.external_id {
+            context.set("sts:ExternalId", vec![ContextValue::String(id.clone())]);
+        }
+        if let Some(id) = &self.source_identity {
+            context.set("sts:SourceIdentity", vec![ContextValue::String(id.clone())]);
+        }
+        if !self.transitive_tag_keys.is_empty() {
+            context.set(
+                "sts:TransitiveTagKeys",
+                self.transitive_tag_keys.iter().cloned().map(ContextValue::String).collect(),
+            );
+        }
+        let trust = policy_docs_trust(&role.trust_policy).map_err(|_| ())?;
+        let mut input = policies.input(&context);
+        input.resource_policy = Some(ResourcePolicyRef {
+            policy: PolicyRef { source_id: "AssumeRolePolicyDocument", source_type: "resource", document: &trust },
+            mode: ResourcePolicyMode::Required,
+        });
+        input.resource_account = Some(&role.account);
+        match evaluate(&input).decision {
+            Decision::Allowed => Ok(()),
+            Decision::ExplicitDeny | Decision::ImplicitDeny => Err(()),
+        }
+    }
+
+    /// An approximation of AWS's packed size: the session policy without whitespace, the policy
+    /// ARNs, and the session tags.
+    fn packed_size(&self, tags: &[Tag]) -> usize {
+        self.policy.as_deref().map_or(0, crate::policy::policy_size)
+            + self.policy_arns.iter().map(String::len).sum::<usize>()
+            + tags.iter().map(|t| t.key.len() + t.value.len()).sum::<usize>()
+    }
+}
+
+/// A stored trust policy, parsed.
+fn policy_docs_trust(text: &str) -> Result<PolicyDocument, AwsError> {
+    Ok(PolicyDocument::parse(text, PolicyKind::Resource)?)
+}
