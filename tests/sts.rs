@@ -74,6 +74,17 @@ async fn assumed_role_credentials_work_until_expiry_and_refuse_tampering() {
 
     let iam = iam_with_token(&d, &creds.access_key_id, &creds.secret_access_key, &token);
     iam.list_users().send().await.unwrap();
+    // A role session has no user of its own: calls that default to "the caller's user" need a name.
+    for err in [
+        aws_error(&iam.get_user().send().await.unwrap_err()),
+        aws_error(&iam.list_access_keys().send().await.unwrap_err()),
+        aws_error(&iam.create_access_key().send().await.unwrap_err()),
+    ] {
+        assert_eq!(
+            err,
+            ("ValidationError".into(), "Must specify userName when calling with non-User credentials".into())
+        );
+    }
     let err = iam.list_groups().send().await.unwrap_err();
     assert_eq!(
         aws_error(&err).1,

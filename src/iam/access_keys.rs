@@ -7,6 +7,7 @@ use super::{no_such_user, user_arn};
 use crate::dispatch::{Ctx, Operation, Service};
 use crate::error::AwsError;
 use crate::ids::{IdKind, new_id, new_secret};
+use crate::principal::Principal;
 use crate::protocol::rules::{ACCESS_KEY_ID, EXISTING_USER_NAME, KEY_STATUS, MARKER, MAX_ITEMS};
 use crate::protocol::{Params, WriteXml, XmlOut};
 use crate::sigv4::SecretKey;
@@ -24,10 +25,14 @@ enum Owner {
 
 impl Owner {
     /// The named user, else the caller itself (its user, or root).
-    fn resolve(ctx: &Ctx<'_>, explicit: Option<&str>) -> Self {
-        match explicit.or(ctx.caller.principal.user_name()) {
-            Some(name) => Self::User(name.to_owned()),
-            None => Self::Root,
+    fn resolve(ctx: &Ctx<'_>, explicit: Option<&str>) -> Result<Self, AwsError> {
+        if let Some(name) = explicit.or(ctx.caller.principal.user_name()) {
+            return Ok(Self::User(name.to_owned()));
+        }
+        match ctx.caller.principal {
+            Principal::Root { .. } => Ok(Self::Root),
+            // A role session has no keys of its own; it must say whose keys it means.
+            Principal::User { .. } | Principal::AssumedRole { .. } => Err(must_name_user()),
         }
     }
 
@@ -66,6 +71,11 @@ impl Owner {
             }
         }
     }
+}
+
+/// IAM's answer when a caller that is not an IAM user omits UserName.
+pub fn must_name_user() -> AwsError {
+    AwsError::ValidationError("Must specify userName when calling with non-User credentials".into())
 }
 
 fn no_such_key(id: &str) -> AwsError {
@@ -123,12 +133,12 @@ impl Operation for CreateAccessKey {
     }
 
     fn resource(&self, ctx: &Ctx<'_>) -> Result<String, AwsError> {
-        Owner::resolve(ctx, self.user.as_deref()).arn(ctx)
+        Owner::resolve(ctx, self.user.as_deref())?.arn(ctx)
     }
 
     fn run(self, ctx: &Ctx<'_>) -> Result<CreateAccessKeyResult, AwsError> {
         let account = ctx.account();
-        let owner = Owner::resolve(ctx, self.user.as_deref());
+        let owner = Owner::resolve(ctx, self.user.as_deref())?;
         let id = new_id(IdKind::AccessKey);
         let secret = SecretKey::new(new_secret());
         let sealed = ctx.app.store.sealer().seal(&id, &secret)?;
@@ -181,12 +191,12 @@ impl Operation for DeleteAccessKey {
     }
 
     fn resource(&self, ctx: &Ctx<'_>) -> Result<String, AwsError> {
-        Owner::resolve(ctx, self.user.as_deref()).arn(ctx)
+        Owner::resolve(ctx, self.user.as_deref())?.arn(ctx)
     }
 
     fn run(self, ctx: &Ctx<'_>) -> Result<(), AwsError> {
         let account = ctx.account();
-        let owner = Owner::resolve(ctx, self.user.as_deref());
+        let owner = Owner::resolve(ctx, self.user.as_deref())?;
         ctx.app.store.transact(|tx| {
             owned_key(tx, account, &owner, &self.id)?;
             let ids = owner.key_ids(tx, account)?.into_iter().filter(|k| *k != self.id).collect();
@@ -221,12 +231,12 @@ impl Operation for UpdateAccessKey {
     }
 
     fn resource(&self, ctx: &Ctx<'_>) -> Result<String, AwsError> {
-        Owner::resolve(ctx, self.user.as_deref()).arn(ctx)
+        Owner::resolve(ctx, self.user.as_deref())?.arn(ctx)
     }
 
     fn run(self, ctx: &Ctx<'_>) -> Result<(), AwsError> {
         let account = ctx.account();
-        let owner = Owner::resolve(ctx, self.user.as_deref());
+        let owner = Owner::resolve(ctx, self.user.as_deref())?;
         ctx.app.store.transact(|tx| {
             let mut key = owned_key(tx, account, &owner, &self.id)?;
             key.status = self.status;
@@ -266,12 +276,12 @@ impl Operation for ListAccessKeys {
     }
 
     fn resource(&self, ctx: &Ctx<'_>) -> Result<String, AwsError> {
-        Owner::resolve(ctx, self.user.as_deref()).arn(ctx)
+        Owner::resolve(ctx, self.user.as_deref())?.arn(ctx)
     }
 
     fn run(self, ctx: &Ctx<'_>) -> Result<ListAccessKeysResult, AwsError> {
         let account = ctx.account();
-        let owner = Owner::resolve(ctx, self.user.as_deref());
+        let owner = Owner::resolve(ctx, self.user.as_deref())?;
         let keys = ctx.app.store.transact(|tx| {
             let mut keys = Vec::new();
             for id in owner.key_ids(tx, account)? {

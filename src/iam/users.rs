@@ -1,11 +1,13 @@
 //! CreateUser, GetUser, ListUsers, UpdateUser, DeleteUser.
 
+use super::access_keys::must_name_user;
 use super::holders::{Holder, Users};
 use super::pagination::{self, Page};
 use super::{boundaries, managed_policies, no_such_user, tags, user_arn, write_user};
 use crate::dispatch::{Ctx, Operation, Service};
 use crate::error::AwsError;
 use crate::ids::{IdKind, new_id};
+use crate::principal::Principal;
 use crate::protocol::rules::{ARN, EXISTING_USER_NAME, MARKER, MAX_ITEMS, PATH, PATH_PREFIX, USER_NAME};
 use crate::protocol::{Params, Tag, WriteXml, XmlOut};
 use crate::store::{Attachment, EntityKind, PolicyHolding, UserRecord, abort};
@@ -109,12 +111,16 @@ impl Operation for GetUser {
     fn resource(&self, ctx: &Ctx<'_>) -> Result<String, AwsError> {
         match self.name.as_deref().or(ctx.caller.principal.user_name()) {
             Some(name) => existing_user_arn(ctx, name),
-            None => Ok(ctx.caller.principal.arn()),
+            None if matches!(ctx.caller.principal, Principal::Root { .. }) => Ok(ctx.caller.principal.arn()),
+            None => Err(must_name_user()),
         }
     }
 
     fn run(self, ctx: &Ctx<'_>) -> Result<GetUserResult, AwsError> {
         let Some(name) = self.name.as_deref().or(ctx.caller.principal.user_name()) else {
+            if !matches!(ctx.caller.principal, Principal::Root { .. }) {
+                return Err(must_name_user());
+            }
             // Root asking about itself: IAM answers with the account's root identity.
             let created = ctx.app.store.account(ctx.account())?.and_then(|a| a.create_date);
             return Ok(GetUserResult::Root { account: ctx.account().to_owned(), created });
