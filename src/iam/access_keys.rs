@@ -2,13 +2,13 @@
 //! Keys belong to a user or, when created by root without a user name, to the account's root.
 //! Every request looks its key up afresh, so deleting or deactivating a key revokes it at once.
 
-use super::pagination::{self, Page};
+use super::pagination::{Page, PageRequest};
 use super::{no_such_user, user_arn};
 use crate::dispatch::{Ctx, Operation, Service};
 use crate::error::AwsError;
 use crate::ids::{IdKind, new_id, new_secret};
 use crate::principal::Principal;
-use crate::protocol::rules::{ACCESS_KEY_ID, EXISTING_USER_NAME, KEY_STATUS, MARKER, MAX_ITEMS};
+use crate::protocol::rules::{ACCESS_KEY_ID, EXISTING_USER_NAME, KEY_STATUS};
 use crate::protocol::{Params, WriteXml, XmlOut};
 use crate::sigv4::SecretKey;
 use crate::store::{AccessKeyRecord, AccountRecord, KeyStatus, Tx, TxResult, abort};
@@ -247,8 +247,7 @@ impl Operation for UpdateAccessKey {
 
 pub struct ListAccessKeys {
     user: Option<String>,
-    marker: Option<String>,
-    max: usize,
+    page: PageRequest,
 }
 
 pub struct ListAccessKeysResult(Page<AccessKeyRecord>);
@@ -269,10 +268,9 @@ impl Operation for ListAccessKeys {
     fn parse(p: &Params) -> Result<Self, AwsError> {
         let mut f = p.fields();
         let user = f.opt_str("UserName", &EXISTING_USER_NAME);
-        let marker = f.opt_str("Marker", &MARKER);
-        let max = f.opt_int("MaxItems", &MAX_ITEMS);
+        let page = PageRequest::read(&mut f);
         f.finish()?;
-        Ok(Self { user, marker, max: pagination::max_items(max) })
+        Ok(Self { user, page })
     }
 
     fn resource(&self, ctx: &Ctx<'_>) -> Result<String, AwsError> {
@@ -289,7 +287,7 @@ impl Operation for ListAccessKeys {
             }
             Ok(keys)
         })?;
-        Ok(ListAccessKeysResult(pagination::page_of(keys, self.marker.as_deref(), self.max)?))
+        Ok(ListAccessKeysResult(self.page.page(keys)?))
     }
 }
 

@@ -6,11 +6,11 @@ use std::marker::PhantomData;
 
 use super::holders::Holder;
 use super::managed_policies::find_policy;
-use super::pagination::{self, Page};
+use super::pagination::{Page, PageRequest};
 use super::policy_docs::{PolicyArn, not_attachable, policy_not_found};
 use crate::dispatch::{Ctx, Operation, Service};
 use crate::error::AwsError;
-use crate::protocol::rules::{ARN, MARKER, MAX_ITEMS, POLICY_PATH};
+use crate::protocol::rules::{ARN, POLICY_PATH};
 use crate::protocol::{Params, WriteXml, XmlOut};
 use crate::store::{Attachment, abort};
 
@@ -116,8 +116,7 @@ impl<H: Holder> Operation for DetachPolicy<H> {
 pub struct ListAttachedPolicies<H> {
     holder: String,
     path_prefix: Option<String>,
-    marker: Option<String>,
-    max: usize,
+    page: PageRequest,
     _h: PhantomData<H>,
 }
 
@@ -144,10 +143,9 @@ impl<H: Holder> Operation for ListAttachedPolicies<H> {
         let mut f = p.fields();
         let holder = f.str(H::NAME_MEMBER, H::NAME_RULE);
         let path_prefix = f.opt_str("PathPrefix", &POLICY_PATH);
-        let marker = f.opt_str("Marker", &MARKER);
-        let max = f.opt_int("MaxItems", &MAX_ITEMS);
+        let page = PageRequest::read(&mut f);
         f.finish()?;
-        Ok(Self { holder, path_prefix, marker, max: pagination::max_items(max), _h: PhantomData })
+        Ok(Self { holder, path_prefix, page, _h: PhantomData })
     }
 
     fn resource(&self, ctx: &Ctx<'_>) -> Result<String, AwsError> {
@@ -166,6 +164,6 @@ impl<H: Holder> Operation for ListAttachedPolicies<H> {
                     .is_none_or(|prefix| PolicyArn::parse(arn).is_ok_and(|a| a.path.starts_with(prefix)))
             })
             .collect();
-        Ok(AttachedPolicies(pagination::page_of(arns, self.marker.as_deref(), self.max)?))
+        Ok(AttachedPolicies(self.page.page(arns)?))
     }
 }

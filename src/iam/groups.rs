@@ -3,12 +3,12 @@
 //! member list and the user's group list) in one transaction.
 
 use super::holders::{Holder, Users};
-use super::pagination::{self, Page};
+use super::pagination::{self, Page, PageRequest};
 use super::{no_such_group, no_such_user, write_user};
 use crate::dispatch::{Ctx, Operation, Service};
 use crate::error::AwsError;
 use crate::ids::{IdKind, new_id};
-use crate::protocol::rules::{EXISTING_USER_NAME, GROUP_NAME, MARKER, MAX_ITEMS, PATH, PATH_PREFIX};
+use crate::protocol::rules::{EXISTING_USER_NAME, GROUP_NAME, PATH, PATH_PREFIX};
 use crate::protocol::{Params, WriteXml, XmlOut};
 use crate::store::{EntityKind, GroupRecord, UserRecord, abort};
 
@@ -91,8 +91,7 @@ impl Operation for CreateGroup {
 
 pub struct GetGroup {
     name: String,
-    marker: Option<String>,
-    max: usize,
+    page: PageRequest,
 }
 
 pub struct GetGroupResult {
@@ -117,10 +116,9 @@ impl Operation for GetGroup {
     fn parse(p: &Params) -> Result<Self, AwsError> {
         let mut f = p.fields();
         let name = f.str("GroupName", &GROUP_NAME);
-        let marker = f.opt_str("Marker", &MARKER);
-        let max = f.opt_int("MaxItems", &MAX_ITEMS);
+        let page = PageRequest::read(&mut f);
         f.finish()?;
-        Ok(Self { name, marker, max: pagination::max_items(max) })
+        Ok(Self { name, page })
     }
 
     fn resource(&self, ctx: &Ctx<'_>) -> Result<String, AwsError> {
@@ -133,15 +131,14 @@ impl Operation for GetGroup {
         for name in &group.members {
             users.extend(ctx.app.store.user(ctx.account(), name)?);
         }
-        let users = pagination::page_of(users, self.marker.as_deref(), self.max)?;
+        let users = self.page.page(users)?;
         Ok(GetGroupResult { group, users })
     }
 }
 
 pub struct ListGroups {
     path_prefix: String,
-    marker: Option<String>,
-    max: usize,
+    page: PageRequest,
 }
 
 pub struct Groups(Page<GroupRecord>);
@@ -162,10 +159,9 @@ impl Operation for ListGroups {
     fn parse(p: &Params) -> Result<Self, AwsError> {
         let mut f = p.fields();
         let path_prefix = f.opt_str("PathPrefix", &PATH_PREFIX).unwrap_or_else(|| "/".into());
-        let marker = f.opt_str("Marker", &MARKER);
-        let max = f.opt_int("MaxItems", &MAX_ITEMS);
+        let page = PageRequest::read(&mut f);
         f.finish()?;
-        Ok(Self { path_prefix, marker, max: pagination::max_items(max) })
+        Ok(Self { path_prefix, page })
     }
 
     fn resource(&self, ctx: &Ctx<'_>) -> Result<String, AwsError> {
@@ -173,12 +169,12 @@ impl Operation for ListGroups {
     }
 
     fn run(self, ctx: &Ctx<'_>) -> Result<Groups, AwsError> {
-        let from = self.marker.as_deref().map(pagination::decode_marker).transpose()?;
+        let from = self.page.start()?;
         let groups = ctx
             .app
             .store
-            .groups(ctx.account(), from.as_deref(), self.max, |g| g.path.starts_with(&self.path_prefix))?;
-        Ok(Groups(pagination::store_page(groups, self.max, |g| g.name.to_lowercase())))
+            .groups(ctx.account(), from.as_deref(), self.page.max, |g| g.path.starts_with(&self.path_prefix))?;
+        Ok(Groups(pagination::store_page(groups, self.page.max, |g| g.name.to_lowercase())))
     }
 }
 
@@ -376,8 +372,7 @@ impl Operation for RemoveUserFromGroup {
 
 pub struct ListGroupsForUser {
     user: String,
-    marker: Option<String>,
-    max: usize,
+    page: PageRequest,
 }
 
 impl Operation for ListGroupsForUser {
@@ -389,10 +384,9 @@ impl Operation for ListGroupsForUser {
     fn parse(p: &Params) -> Result<Self, AwsError> {
         let mut f = p.fields();
         let user = f.str("UserName", &EXISTING_USER_NAME);
-        let marker = f.opt_str("Marker", &MARKER);
-        let max = f.opt_int("MaxItems", &MAX_ITEMS);
+        let page = PageRequest::read(&mut f);
         f.finish()?;
-        Ok(Self { user, marker, max: pagination::max_items(max) })
+        Ok(Self { user, page })
     }
 
     fn resource(&self, ctx: &Ctx<'_>) -> Result<String, AwsError> {
@@ -405,6 +399,6 @@ impl Operation for ListGroupsForUser {
         for name in &user.groups {
             groups.extend(ctx.app.store.group(ctx.account(), name)?);
         }
-        Ok(Groups(pagination::page_of(groups, self.marker.as_deref(), self.max)?))
+        Ok(Groups(self.page.page(groups)?))
     }
 }

@@ -3,11 +3,11 @@
 use std::marker::PhantomData;
 
 use super::holders::Holder;
-use super::pagination::{self, Page};
+use super::pagination::{Page, PageRequest};
 use super::policy_docs;
 use crate::dispatch::{Ctx, Operation, Service};
 use crate::error::AwsError;
-use crate::protocol::rules::{MARKER, MAX_ITEMS, POLICY_DOCUMENT, POLICY_NAME};
+use crate::protocol::rules::{POLICY_DOCUMENT, POLICY_NAME};
 use crate::protocol::{Params, WriteXml, XmlOut};
 use crate::store::{InlinePolicy, abort};
 
@@ -145,8 +145,7 @@ impl<H: Holder> Operation for DeleteInlinePolicy<H> {
 
 pub struct ListInlinePolicies<H> {
     holder: String,
-    marker: Option<String>,
-    max: usize,
+    page: PageRequest,
     _h: PhantomData<H>,
 }
 
@@ -168,10 +167,9 @@ impl<H: Holder> Operation for ListInlinePolicies<H> {
     fn parse(p: &Params) -> Result<Self, AwsError> {
         let mut f = p.fields();
         let holder = f.str(H::NAME_MEMBER, H::NAME_RULE);
-        let marker = f.opt_str("Marker", &MARKER);
-        let max = f.opt_int("MaxItems", &MAX_ITEMS);
+        let page = PageRequest::read(&mut f);
         f.finish()?;
-        Ok(Self { holder, marker, max: pagination::max_items(max), _h: PhantomData })
+        Ok(Self { holder, page, _h: PhantomData })
     }
 
     fn resource(&self, ctx: &Ctx<'_>) -> Result<String, AwsError> {
@@ -182,6 +180,6 @@ impl<H: Holder> Operation for ListInlinePolicies<H> {
         let held = H::read(ctx.app, ctx.account(), &self.holder)?;
         let mut names: Vec<String> = held.policies.inline.into_iter().map(|p| p.name).collect();
         names.sort_by_key(|n| n.to_lowercase());
-        Ok(PolicyNames(pagination::page_of(names, self.marker.as_deref(), self.max)?))
+        Ok(PolicyNames(self.page.page(names)?))
     }
 }

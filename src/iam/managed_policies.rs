@@ -1,7 +1,7 @@
 //! Customer managed policies: CreatePolicy, GetPolicy, ListPolicies, DeletePolicy,
 //! ListEntitiesForPolicy, and the bookkeeping of where each policy is attached.
 
-use super::pagination::{self, Page};
+use super::pagination::{self, Page, PageRequest};
 use super::policy_docs::{self, PolicyArn, policy_not_found};
 use super::tags;
 use crate::app::App;
@@ -9,9 +9,7 @@ use crate::dispatch::{Ctx, Operation, Service};
 use crate::error::AwsError;
 use crate::ids::{IdKind, new_id};
 use crate::policy::{PolicySizeQuota, policy_size};
-use crate::protocol::rules::{
-    ARN, MARKER, MAX_ITEMS, PATH, POLICY_DESCRIPTION, POLICY_DOCUMENT, POLICY_NAME, POLICY_PATH,
-};
+use crate::protocol::rules::{ARN, PATH, POLICY_DESCRIPTION, POLICY_DOCUMENT, POLICY_NAME, POLICY_PATH};
 use crate::protocol::{Params, Tag, WriteXml, XmlOut};
 use crate::store::{EntityKind, ManagedPolicyRecord, PolicyVersionRecord, Tx, TxResult, abort};
 
@@ -190,8 +188,7 @@ pub struct ListPolicies {
     only_attached: bool,
     path_prefix: String,
     usage: Option<String>,
-    marker: Option<String>,
-    max: usize,
+    page: PageRequest,
 }
 
 pub struct Policies(Page<ManagedPolicyRecord>);
@@ -215,10 +212,9 @@ impl Operation for ListPolicies {
         let only_attached = f.opt_bool("OnlyAttached").unwrap_or(false);
         let path_prefix = f.opt_str("PathPrefix", &POLICY_PATH).unwrap_or_else(|| "/".into());
         let usage = f.opt_enum("PolicyUsageFilter", &["PermissionsPolicy", "PermissionsBoundary"]);
-        let marker = f.opt_str("Marker", &MARKER);
-        let max = f.opt_int("MaxItems", &MAX_ITEMS);
+        let page = PageRequest::read(&mut f);
         f.finish()?;
-        Ok(Self { scope, only_attached, path_prefix, usage, marker, max: pagination::max_items(max) })
+        Ok(Self { scope, only_attached, path_prefix, usage, page })
     }
 
     fn resource(&self, _: &Ctx<'_>) -> Result<String, AwsError> {
@@ -230,7 +226,7 @@ impl Operation for ListPolicies {
         if self.scope == "AWS" {
             return Ok(Policies(Page { items: Vec::new(), marker: None }));
         }
-        let from = self.marker.as_deref().map(pagination::decode_marker).transpose()?;
+        let from = self.page.start()?;
         let keep = |p: &ManagedPolicyRecord| {
             let used_as_policy = !p.attachments.is_empty();
             let used_as_boundary = !p.boundary_of.is_empty();
@@ -242,8 +238,8 @@ impl Operation for ListPolicies {
                         _ => used_as_policy || used_as_boundary,
                     })
         };
-        let policies = ctx.app.store.policies(ctx.account(), from.as_deref(), self.max, keep)?;
-        Ok(Policies(pagination::store_page(policies, self.max, |p| p.name.to_lowercase())))
+        let policies = ctx.app.store.policies(ctx.account(), from.as_deref(), self.page.max, keep)?;
+        Ok(Policies(pagination::store_page(policies, self.page.max, |p| p.name.to_lowercase())))
     }
 }
 
@@ -289,8 +285,7 @@ pub struct ListEntitiesForPolicy {
     filter: Option<String>,
     path_prefix: String,
     usage: Option<String>,
-    marker: Option<String>,
-    max: usize,
+    page: PageRequest,
 }
 
 /// One entity using a policy: kind, name, id.
@@ -333,11 +328,10 @@ impl Operation for ListEntitiesForPolicy {
         let filter = f.opt_enum("EntityFilter", &["User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolicy"]);
         let path_prefix = f.opt_str("PathPrefix", &PATH).unwrap_or_else(|| "/".into());
         let usage = f.opt_enum("PolicyUsageFilter", &["PermissionsPolicy", "PermissionsBoundary"]);
-        let marker = f.opt_str("Marker", &MARKER);
-        let max = f.opt_int("MaxItems", &MAX_ITEMS);
+        let page = PageRequest::read(&mut f);
         f.finish()?;
         PolicyArn::parse(&arn)?;
-        Ok(Self { arn, filter, path_prefix, usage, marker, max: pagination::max_items(max) })
+        Ok(Self { arn, filter, path_prefix, usage, page })
     }
 
     fn resource(&self, _: &Ctx<'_>) -> Result<String, AwsError> {
@@ -370,6 +364,6 @@ impl Operation for ListEntitiesForPolicy {
                 entities.push(PolicyEntity { kind: a.kind, name: a.name, id });
             }
         }
-        Ok(PolicyEntities(pagination::page_of(entities, self.marker.as_deref(), self.max)?))
+        Ok(PolicyEntities(self.page.page(entities)?))
     }
 }

@@ -5,10 +5,42 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 
 use crate::error::AwsError;
-use crate::protocol::XmlOut;
+use crate::protocol::rules::{MARKER, MAX_ITEMS};
+use crate::protocol::{Fields, XmlOut};
 
 /// `MaxItems` when the request does not give one.
 pub const DEFAULT_MAX_ITEMS: usize = 100;
+
+/// What a list request asks for: where to start and how many.
+pub struct PageRequest {
+    pub marker: Option<String>,
+    pub max: usize,
+}
+
+impl PageRequest {
+    /// Reads `Marker` and `MaxItems` (1–1000, default 100).
+    pub fn read(f: &mut Fields<'_>) -> Self {
+        let marker = f.opt_str("Marker", &MARKER);
+        let max = max_items(f.opt_int("MaxItems", &MAX_ITEMS));
+        Self { marker, max }
+    }
+
+    /// The page of an already-complete list.
+    ///
+    /// # Errors
+    /// `ValidationError` for a marker this server did not issue.
+    pub fn page<T>(&self, all: Vec<T>) -> Result<Page<T>, AwsError> {
+        page_of(all, self.marker.as_deref(), self.max)
+    }
+
+    /// Where a store listing starts.
+    ///
+    /// # Errors
+    /// `ValidationError` for a marker this server did not issue.
+    pub fn start(&self) -> Result<Option<String>, AwsError> {
+        self.marker.as_deref().map(decode_marker).transpose()
+    }
+}
 
 /// One page of results.
 pub struct Page<T> {

@@ -2,12 +2,12 @@
 //! DeletePolicyVersion. Version ids count up (`v1`, `v2`, …) and are never reused.
 
 use super::managed_policies::{find_policy, load_policy};
-use super::pagination::{self, Page};
+use super::pagination::{Page, PageRequest};
 use super::policy_docs::{self, PolicyArn, policy_not_found};
 use crate::dispatch::{Ctx, Operation, Service};
 use crate::error::AwsError;
 use crate::policy::{PolicySizeQuota, policy_size};
-use crate::protocol::rules::{ARN, MARKER, MAX_ITEMS, POLICY_DOCUMENT, POLICY_VERSION_ID};
+use crate::protocol::rules::{ARN, POLICY_DOCUMENT, POLICY_VERSION_ID};
 use crate::protocol::{Params, WriteXml, XmlOut};
 use crate::store::{PolicyVersionRecord, abort};
 
@@ -167,8 +167,7 @@ impl Operation for GetPolicyVersion {
 
 pub struct ListPolicyVersions {
     arn: String,
-    marker: Option<String>,
-    max: usize,
+    page: PageRequest,
 }
 
 pub struct PolicyVersions {
@@ -192,11 +191,10 @@ impl Operation for ListPolicyVersions {
     fn parse(p: &Params) -> Result<Self, AwsError> {
         let mut f = p.fields();
         let arn = f.str("PolicyArn", &ARN);
-        let marker = f.opt_str("Marker", &MARKER);
-        let max = f.opt_int("MaxItems", &MAX_ITEMS);
+        let page = PageRequest::read(&mut f);
         f.finish()?;
         PolicyArn::parse(&arn)?;
-        Ok(Self { arn, marker, max: pagination::max_items(max) })
+        Ok(Self { arn, page })
     }
 
     fn resource(&self, _: &Ctx<'_>) -> Result<String, AwsError> {
@@ -208,10 +206,7 @@ impl Operation for ListPolicyVersions {
         // Newest first, as IAM lists them.
         let mut versions = policy.versions;
         versions.reverse();
-        Ok(PolicyVersions {
-            page: pagination::page_of(versions, self.marker.as_deref(), self.max)?,
-            default: policy.default_version,
-        })
+        Ok(PolicyVersions { page: self.page.page(versions)?, default: policy.default_version })
     }
 }
 

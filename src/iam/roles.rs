@@ -3,14 +3,14 @@
 //! `inline_policies`, `attached_policies`, `tagging` and `boundaries`.
 
 use super::holders::{Holder, Roles};
-use super::pagination::{self, Page};
+use super::pagination::{self, Page, PageRequest};
 use super::{boundaries, no_such_role, policy_docs, tags};
 use crate::dispatch::{Ctx, Operation, Service};
 use crate::error::AwsError;
 use crate::ids::{IdKind, new_id};
 use crate::policy::{PolicyDocument, PolicyKind, PolicySizeQuota, policy_size};
 use crate::protocol::rules::{
-    ARN, MARKER, MAX_ITEMS, MAX_SESSION_DURATION, PATH, PATH_PREFIX, POLICY_DOCUMENT, ROLE_DESCRIPTION, ROLE_NAME,
+    ARN, MAX_SESSION_DURATION, PATH, PATH_PREFIX, POLICY_DOCUMENT, ROLE_DESCRIPTION, ROLE_NAME,
 };
 use crate::protocol::{Params, Tag, WriteXml, XmlOut};
 use crate::store::{Attachment, EntityKind, PolicyHolding, RoleRecord, abort};
@@ -156,8 +156,7 @@ impl Operation for GetRole {
 
 pub struct ListRoles {
     path_prefix: String,
-    marker: Option<String>,
-    max: usize,
+    page: PageRequest,
 }
 
 pub struct RolesResult(Page<RoleRecord>);
@@ -178,10 +177,9 @@ impl Operation for ListRoles {
     fn parse(p: &Params) -> Result<Self, AwsError> {
         let mut f = p.fields();
         let path_prefix = f.opt_str("PathPrefix", &PATH_PREFIX).unwrap_or_else(|| "/".into());
-        let marker = f.opt_str("Marker", &MARKER);
-        let max = f.opt_int("MaxItems", &MAX_ITEMS);
+        let page = PageRequest::read(&mut f);
         f.finish()?;
-        Ok(Self { path_prefix, marker, max: pagination::max_items(max) })
+        Ok(Self { path_prefix, page })
     }
 
     fn resource(&self, ctx: &Ctx<'_>) -> Result<String, AwsError> {
@@ -189,10 +187,12 @@ impl Operation for ListRoles {
     }
 
     fn run(self, ctx: &Ctx<'_>) -> Result<RolesResult, AwsError> {
-        let from = self.marker.as_deref().map(pagination::decode_marker).transpose()?;
-        let roles =
-            ctx.app.store.roles(ctx.account(), from.as_deref(), self.max, |r| r.path.starts_with(&self.path_prefix))?;
-        Ok(RolesResult(pagination::store_page(roles, self.max, |r| r.name.to_lowercase())))
+        let from = self.page.start()?;
+        let roles = ctx
+            .app
+            .store
+            .roles(ctx.account(), from.as_deref(), self.page.max, |r| r.path.starts_with(&self.path_prefix))?;
+        Ok(RolesResult(pagination::store_page(roles, self.page.max, |r| r.name.to_lowercase())))
     }
 }
 

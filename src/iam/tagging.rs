@@ -4,13 +4,13 @@ use std::marker::PhantomData;
 
 use super::holders::{Holder, Roles, Users};
 use super::managed_policies::{find_policy, load_policy};
-use super::pagination::{self, Page};
+use super::pagination::{Page, PageRequest};
 use super::policy_docs::{PolicyArn, policy_not_found};
 use super::{no_such_role, no_such_user, tags};
 use crate::app::App;
 use crate::dispatch::{Ctx, Operation, Service};
 use crate::error::AwsError;
-use crate::protocol::rules::{ARN, EXISTING_USER_NAME, MARKER, MAX_ITEMS, MAX_TAGS, ROLE_NAME, StrRule, TAG_KEY};
+use crate::protocol::rules::{ARN, EXISTING_USER_NAME, MAX_TAGS, ROLE_NAME, StrRule, TAG_KEY};
 use crate::protocol::{Params, Tag, WriteXml, XmlOut};
 use crate::store::{Tx, TxResult};
 
@@ -228,8 +228,7 @@ impl<T: Taggable> Operation for UntagResource<T> {
 
 pub struct ListResourceTags<T> {
     id: String,
-    marker: Option<String>,
-    max: usize,
+    page: PageRequest,
     _t: PhantomData<T>,
 }
 
@@ -251,11 +250,10 @@ impl<T: Taggable> Operation for ListResourceTags<T> {
     fn parse(p: &Params) -> Result<Self, AwsError> {
         let mut f = p.fields();
         let id = f.str(T::ID_MEMBER, T::ID_RULE);
-        let marker = f.opt_str("Marker", &MARKER);
-        let max = f.opt_int("MaxItems", &MAX_ITEMS);
+        let page = PageRequest::read(&mut f);
         f.finish()?;
         T::check_id(&id)?;
-        Ok(Self { id, marker, max: pagination::max_items(max), _t: PhantomData })
+        Ok(Self { id, page, _t: PhantomData })
     }
 
     fn resource(&self, ctx: &Ctx<'_>) -> Result<String, AwsError> {
@@ -264,6 +262,6 @@ impl<T: Taggable> Operation for ListResourceTags<T> {
 
     fn run(self, ctx: &Ctx<'_>) -> Result<TagsResult, AwsError> {
         let tags = T::read(ctx.app, ctx.account(), &self.id)?;
-        Ok(TagsResult(pagination::page_of(tags, self.marker.as_deref(), self.max)?))
+        Ok(TagsResult(self.page.page(tags)?))
     }
 }

@@ -2,13 +2,13 @@
 
 use super::access_keys::must_name_user;
 use super::holders::{Holder, Users};
-use super::pagination::{self, Page};
+use super::pagination::{self, Page, PageRequest};
 use super::{boundaries, managed_policies, no_such_user, tags, user_arn, write_user};
 use crate::dispatch::{Ctx, Operation, Service};
 use crate::error::AwsError;
 use crate::ids::{IdKind, new_id};
 use crate::principal::Principal;
-use crate::protocol::rules::{ARN, EXISTING_USER_NAME, MARKER, MAX_ITEMS, PATH, PATH_PREFIX, USER_NAME};
+use crate::protocol::rules::{ARN, EXISTING_USER_NAME, PATH, PATH_PREFIX, USER_NAME};
 use crate::protocol::{Params, Tag, WriteXml, XmlOut};
 use crate::store::{Attachment, EntityKind, PolicyHolding, UserRecord, abort};
 
@@ -152,8 +152,7 @@ impl WriteXml for GetUserResult {
 
 pub struct ListUsers {
     path_prefix: String,
-    marker: Option<String>,
-    max: usize,
+    page: PageRequest,
 }
 
 impl Operation for ListUsers {
@@ -165,10 +164,9 @@ impl Operation for ListUsers {
     fn parse(p: &Params) -> Result<Self, AwsError> {
         let mut f = p.fields();
         let path_prefix = f.opt_str("PathPrefix", &PATH_PREFIX).unwrap_or_else(|| "/".into());
-        let marker = f.opt_str("Marker", &MARKER);
-        let max = f.opt_int("MaxItems", &MAX_ITEMS);
+        let page = PageRequest::read(&mut f);
         f.finish()?;
-        Ok(Self { path_prefix, marker, max: pagination::max_items(max) })
+        Ok(Self { path_prefix, page })
     }
 
     fn resource(&self, ctx: &Ctx<'_>) -> Result<String, AwsError> {
@@ -176,10 +174,12 @@ impl Operation for ListUsers {
     }
 
     fn run(self, ctx: &Ctx<'_>) -> Result<ListUsersResult, AwsError> {
-        let from = self.marker.as_deref().map(pagination::decode_marker).transpose()?;
-        let users =
-            ctx.app.store.users(ctx.account(), from.as_deref(), self.max, |u| u.path.starts_with(&self.path_prefix))?;
-        Ok(ListUsersResult(pagination::store_page(users, self.max, |u| u.name.to_lowercase())))
+        let from = self.page.start()?;
+        let users = ctx
+            .app
+            .store
+            .users(ctx.account(), from.as_deref(), self.page.max, |u| u.path.starts_with(&self.path_prefix))?;
+        Ok(ListUsersResult(pagination::store_page(users, self.page.max, |u| u.name.to_lowercase())))
     }
 }
 
