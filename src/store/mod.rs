@@ -348,3 +348,57 @@ pub(crate) fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, 
 pub(crate) fn encode<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, AwsError> {
     serde_json::to_vec(value).map_err(|e| AwsError::internal(&e))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::Tag;
+
+    fn user(account: &str, name: &str) -> UserRecord {
+        UserRecord {
+            account: account.into(),
+            name: name.into(),
+            id: crate::ids::new_id(crate::ids::IdKind::User),
+            path: "/".into(),
+            create_date: time::OffsetDateTime::UNIX_EPOCH,
+            tags: vec![Tag { key: "k".into(), value: account.into() }],
+            access_keys: vec![],
+            groups: vec![],
+            policies: PolicyHolding::default(),
+            permissions_boundary: None,
+        }
+    }
+
+    #[test]
+    fn accounts_never_see_each_others_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), &MasterKey::from_bytes([1; 32])).unwrap();
+        store.transact(|tx| tx.put_user(&user("111111111111", "alice"))).unwrap();
+        store.transact(|tx| tx.put_user(&user("222222222222", "alice"))).unwrap();
+        store.transact(|tx| tx.put_user(&user("222222222222", "bob"))).unwrap();
+        let a = store.users("111111111111", None, 100, |_| true).unwrap();
+        assert_eq!(
+            a.iter().map(|u| (u.name.as_str(), u.tags[0].value.as_str())).collect::<Vec<_>>(),
+            [("alice", "111111111111")]
+        );
+        assert_eq!(store.users("222222222222", None, 100, |_| true).unwrap().len(), 2);
+        assert!(store.user("333333333333", "alice").unwrap().is_none());
+        // An account id that is a prefix of another's sees nothing of it.
+        assert!(store.users("22222222222", None, 100, |_| true).unwrap().is_empty());
+    }
+
+    #[test]
+    fn records_survive_reopening_and_the_format_is_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = Store::open(dir.path(), &MasterKey::from_bytes([1; 32])).unwrap();
+            store.transact(|tx| tx.put_user(&user("111111111111", "alice"))).unwrap();
+            store.flush_blocking().unwrap();
+        }
+        let store = Store::open(dir.path(), &MasterKey::from_bytes([1; 32])).unwrap();
+        assert!(store.user("111111111111", "ALICE").unwrap().is_some(), "names compare without case");
+        store.trees.meta.insert("format_version", b"99").unwrap();
+        drop(store);
+        assert!(Store::open(dir.path(), &MasterKey::from_bytes([1; 32])).is_err());
+    }
+}
