@@ -15,7 +15,7 @@ use crate::policy::{
 };
 use crate::principal::{Caller, Principal};
 use crate::protocol::Tag;
-use crate::store::{ManagedPolicyRecord, RoleRecord, UserRecord};
+use crate::store::{GroupRecord, ManagedPolicyRecord, RoleRecord, UserRecord};
 use crate::sts::token::SessionClaims;
 
 /// A parsed policy with the names Simulate* reports for it.
@@ -95,20 +95,31 @@ pub fn user_policies(app: &App, user: &UserRecord) -> Result<PrincipalPolicies, 
         out.identity.extend(load_managed(app, account, arn)?);
     }
     for group_name in &user.groups {
-        let Some(group) = app.store.group(account, group_name)? else { continue };
-        for p in &group.policies.inline {
-            out.identity.push(LoadedPolicy {
-                source_id: p.name.clone(),
-                source_type: "group".into(),
-                document: parse_stored(&p.document)?,
-            });
-        }
-        for arn in &group.policies.attached {
-            out.identity.extend(load_managed(app, account, arn)?);
+        if let Some(group) = app.store.group(account, group_name)? {
+            out.identity.extend(group_policies(app, &group)?.identity);
         }
     }
     if let Some(arn) = &user.permissions_boundary {
         out.boundary = load_managed(app, account, arn)?;
+    }
+    Ok(out)
+}
+
+/// A group's inline and attached policies (groups have no permissions boundary).
+///
+/// # Errors
+/// Store failures.
+pub fn group_policies(app: &App, group: &GroupRecord) -> Result<PrincipalPolicies, AwsError> {
+    let mut out = PrincipalPolicies::default();
+    for p in &group.policies.inline {
+        out.identity.push(LoadedPolicy {
+            source_id: p.name.clone(),
+            source_type: "group".into(),
+            document: parse_stored(&p.document)?,
+        });
+    }
+    for arn in &group.policies.attached {
+        out.identity.extend(load_managed(app, &group.account, arn)?);
     }
     Ok(out)
 }

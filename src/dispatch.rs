@@ -223,6 +223,11 @@ pub static TABLE: &[Entry] = &[
     entry::<iam::tagging::TagResource<iam::tagging::RoleTags>>(),
     entry::<iam::tagging::UntagResource<iam::tagging::RoleTags>>(),
     entry::<iam::tagging::ListResourceTags<iam::tagging::RoleTags>>(),
+    // The policy simulator.
+    entry::<iam::simulate::SimulatePrincipalPolicy>(),
+    entry::<iam::simulate::SimulateCustomPolicy>(),
+    entry::<iam::simulate::GetContextKeysForPrincipalPolicy>(),
+    entry::<iam::simulate::GetContextKeysForCustomPolicy>(),
     entry::<sts::caller_identity::GetCallerIdentity>(),
     entry::<sts::assume_role::AssumeRole>(),
     entry::<sts::session_token::GetSessionToken>(),

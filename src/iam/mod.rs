@@ -11,6 +11,7 @@ mod pagination;
 pub mod policy_docs;
 pub mod policy_versions;
 pub mod roles;
+pub mod simulate;
 pub mod tagging;
 mod tags;
 pub mod users;

@@ -198,7 +198,8 @@ pub fn evaluate(input: &EvaluationInput<'_>) -> Evaluation {
     let session = input.session_policies.as_ref().map(|s| evaluate_set(s, PolicyType::Session, ctx, &mut missing));
     let resource = input.resource_policy.map(|r| evaluate_set(&[r.policy], PolicyType::Resource, ctx, &mut missing));
 
-    let allowed_by_permissions_boundary = boundary.as_ref().map(|b| !b.allows.is_empty());
+    // A boundary that also denies the request does not allow it.
+    let allowed_by_permissions_boundary = boundary.as_ref().map(|b| !b.allows.is_empty() && b.denies.is_empty());
     let missing_context_values = dedupe(missing);
     let all = [Some(&identity), boundary.as_ref(), session.as_ref(), resource.as_ref()];
     let denies: Vec<MatchedStatement> = all.iter().flatten().flat_map(|r| r.denies.iter().cloned()).collect();

@@ -39,7 +39,7 @@ impl Params {
     /// Starts reading typed fields; errors accumulate and are reported together by [`Fields::finish`].
     #[must_use]
     pub fn fields(&self) -> Fields<'_> {
-        Fields { params: self, errors: Vec::new() }
+        Fields { params: self, errors: Vec::new(), at: String::new() }
     }
 
     /// All `(index, suffix, value)` under `prefix.member.N[.suffix]`, ordered by index.
@@ -71,13 +71,17 @@ pub struct Tag {
 pub struct Fields<'a> {
     params: &'a Params,
     errors: Vec<String>,
+    /// Where these members sit in the request, as validation messages name it (empty at the top
+    /// level; `contextEntries.1.member` inside a list of structures).
+    at: String,
 }
 
 impl Fields<'_> {
     /// An optional string member, checked against `rule` when present.
     pub fn opt_str(&mut self, member: &str, rule: &StrRule) -> Option<String> {
         let value = self.params.get(member)?;
-        self.check_str(member, value, rule);
+        let at = self.path(member);
+        self.check_str(&at, value, rule);
         Some(value.to_owned())
     }
 
@@ -92,8 +96,10 @@ impl Fields<'_> {
 
     /// Records that a required member is absent: AWS's "Member must not be null".
     pub fn null(&mut self, member: &str) {
-        self.errors
-            .push(format!("Value null at '{}' failed to satisfy constraint: Member must not be null", camel(member)));
+        self.errors.push(format!(
+            "Value null at '{}' failed to satisfy constraint: Member must not be null",
+            self.path(member)
+        ));
     }
 
     /// An optional integer member within `rule`'s bounds.
@@ -102,12 +108,12 @@ impl Fields<'_> {
         let Ok(value) = raw.trim().parse::<i64>() else {
             self.errors.push(format!(
                 "Value '{raw}' at '{}' failed to satisfy constraint: Member must be a number",
-                camel(member)
+                self.path(member)
             ));
             return None;
         };
         if let Some(msg) = rule.violation(value) {
-            self.errors.push(format!("Value '{value}' at '{}' failed to satisfy constraint: {msg}", camel(member)));
+            self.errors.push(format!("Value '{value}' at '{}' failed to satisfy constraint: {msg}", self.path(member)));
         }
         Some(value)
     }
@@ -119,7 +125,7 @@ impl Fields<'_> {
             // Worded as recorded from IAM: neither the value nor the set is echoed.
             self.errors.push(format!(
                 "Value at '{}' failed to satisfy constraint: Member must satisfy enum value set",
-                camel(member)
+                self.path(member)
             ));
         }
         Some(raw.to_owned())
@@ -143,7 +149,7 @@ impl Fields<'_> {
             _ => {
                 self.errors.push(format!(
                     "Value '{raw}' at '{}' failed to satisfy constraint: Member must be a boolean",
-                    camel(member)
+                    self.path(member)
                 ));
                 None
             }
@@ -163,7 +169,7 @@ impl Fields<'_> {
             return None;
         }
         for (i, v) in items.iter().enumerate() {
-            self.check_str(&format!("{}.{}.member", camel(member), i + 1), v, rule);
+            self.check_str(&format!("{}.{}.member", self.path(member), i + 1), v, rule);
         }
         self.check_len(member, items.len(), max);
         Some(items)
@@ -179,7 +185,7 @@ impl Fields<'_> {
         let values: Vec<String> =
             raw.into_iter().filter(|(_, suffix, _)| *suffix == field).map(|(_, _, v)| v.to_owned()).collect();
         for (i, v) in values.iter().enumerate() {
-            self.check_str(&format!("{}.{}.member.{field}", camel(member), i + 1), v, rule);
+            self.check_str(&format!("{}.{}.member.{field}", self.path(member), i + 1), v, rule);
         }
         self.check_len(member, values.len(), max);
         Some(values)
@@ -202,7 +208,7 @@ impl Fields<'_> {
         }
         let mut tags = Vec::with_capacity(by_index.len());
         for (n, (key, value)) in by_index.into_values().enumerate() {
-            let at = format!("{}.{}.member", camel(member), n + 1);
+            let at = format!("{}.{}.member", self.path(member), n + 1);
             match key {
                 Some(k) => self.check_str(&format!("{at}.key"), k, &super::rules::TAG_KEY),
                 None => self
@@ -221,11 +227,48 @@ impl Fields<'_> {
         Some(tags)
     }
 
+    /// Each structure of the list `Member.member.N.…`, in index order, read by `each` with fields
+    /// scoped to that structure (`ContextEntries.member.2.ContextKeyValues.member.1` is
+    /// `ContextKeyValues.member.1` there); failures are reported at AWS's path
+    /// (`contextEntries.2.member.contextKeyName`). At most `max` structures.
+    pub fn struct_list<T>(
+        &mut self,
+        member: &str,
+        max: usize,
+        mut each: impl FnMut(&mut Fields<'_>) -> T,
+    ) -> Option<Vec<T>> {
+        let raw = self.params.members(member);
+        if raw.is_empty() && self.params.get(member).is_none() {
+            return None;
+        }
+        let mut by_index: BTreeMap<u32, Params> = BTreeMap::new();
+        for (i, suffix, v) in raw {
+            let fields = &mut by_index.entry(i).or_default().map;
+            if !suffix.is_empty() {
+                fields.entry(suffix.to_owned()).or_insert_with(|| v.to_owned());
+            }
+        }
+        let mut out = Vec::with_capacity(by_index.len());
+        for (n, params) in by_index.values().enumerate() {
+            let mut inner =
+                Fields { params, errors: Vec::new(), at: format!("{}.{}.member", self.path(member), n + 1) };
+            out.push(each(&mut inner));
+            self.errors.append(&mut inner.errors);
+        }
+        self.check_len(member, out.len(), max);
+        Some(out)
+    }
+
+    /// How validation messages name `member` here.
+    fn path(&self, member: &str) -> String {
+        if self.at.is_empty() { camel(member) } else { format!("{}.{}", self.at, camel(member)) }
+    }
+
     fn check_len(&mut self, member: &str, len: usize, max: usize) {
         if len > max {
             self.errors.push(format!(
                 "Value at '{}' failed to satisfy constraint: Member must have length less than or equal to {max}",
-                camel(member)
+                self.path(member)
             ));
         }
     }
@@ -286,6 +329,32 @@ mod tests {
             f.finish().unwrap_err().message(),
             "1 validation error detected: Value null at 'userName' failed to satisfy constraint: Member must not be null"
         );
+    }
+
+    #[test]
+    fn lists_of_structures_read_nested_members_and_name_failures_by_path() {
+        let p = Params::decode(
+            b"E.member.2.Name=second&E.member.2.Values.member.2=b&E.member.2.Values.member.1=a&E.member.1.Name=x",
+        );
+        let mut f = p.fields();
+        let entries = f
+            .struct_list("E", 10, |f| {
+                (f.str("Name", &USER_NAME), f.str_list("Values", &USER_NAME, 10).unwrap_or_default())
+            })
+            .unwrap();
+        assert_eq!(entries, [("x".to_owned(), vec![]), ("second".to_owned(), vec!["a".to_owned(), "b".to_owned()])]);
+        assert!(f.finish().is_ok());
+
+        let p = Params::decode(b"E.member.1.Values.member.1=bad%20value");
+        let mut f = p.fields();
+        f.struct_list("E", 10, |f| {
+            f.str("Name", &USER_NAME);
+            f.str_list("Values", &USER_NAME, 10);
+        });
+        let msg = f.finish().unwrap_err().message().to_owned();
+        assert!(msg.contains("Value null at 'e.1.member.name'"), "{msg}");
+        assert!(msg.contains("Value 'bad value' at 'e.1.member.values.1.member'"), "{msg}");
+        assert!(p.fields().struct_list("F", 10, |_| ()).is_none());
     }
 
     #[test]

@@ -97,7 +97,9 @@ fn permissions_boundary_narrows() {
         ("s3:GetObject", &boundary, Allowed, None, Some(true)),
         ("s3:PutObject", &boundary, ImplicitDeny, Some(PermissionsBoundary), Some(false)),
         ("iam:GetUser", &boundary, ImplicitDeny, Some(IdentityType), Some(true)),
-        ("s3:DeleteObject", &boundary_deny, ExplicitDeny, Some(PermissionsBoundary), Some(true)),
+        // AllowedByPermissionsBoundary "true means that the permissions boundary does not deny the
+        // action" (API reference, PermissionsBoundaryDecisionDetail): a denying boundary is false.
+        ("s3:DeleteObject", &boundary_deny, ExplicitDeny, Some(PermissionsBoundary), Some(false)),
     ];
     for (action, b, decision, blamed, boundary_allows) in cases {
         let ctx = request(user("alice"), action, "arn:aws:s3:::b/k");
