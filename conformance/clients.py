@@ -124,3 +124,22 @@ BAD_SIGNATURE = (
 def denied(arn, action, resource):
     return (f"User: {arn} is not authorized to perform: {action} on resource: {resource} "
             f"because no identity-based policy allows the {action} action")
+
+
+def explicitly_denied(arn, action, resource, policy_type="an identity-based policy"):
+    """AWS's AccessDenied message for an explicit Deny statement (an inline
+    policy; a managed one may be followed by ": <policy arn>", see denied_by)."""
+    return (f"User: {arn} is not authorized to perform: {action} on resource: {resource} "
+            f"with an explicit deny in {policy_type}")
+
+
+def boundary_denied(arn, action, resource):
+    """AWS's AccessDenied message when the permissions boundary does not allow."""
+    return (f"User: {arn} is not authorized to perform: {action} on resource: {resource} "
+            f"because no permissions boundary allows the {action} action")
+
+
+def denied_by(message, expected, policy_arn):
+    """Whether `message` is `expected`, or `expected` followed by the ARN of the
+    managed policy responsible (AWS has been adding it since 2025)."""
+    return message in (expected, f"{expected}: {policy_arn}")

@@ -18,7 +18,11 @@ use crate::protocol::Tag;
 use crate::store::{GroupRecord, ManagedPolicyRecord, RoleRecord, UserRecord};
 use crate::sts::token::SessionClaims;
 
-/// A parsed policy with the names Simulate* reports for it.
+/// The `SourcePolicyType` real AWS simulations report for identity policies, inline or managed.
+pub const IAM_POLICY: &str = "IAM Policy";
+
+/// A parsed policy with the names Simulate* reports for it: managed policies by name, inline
+/// ones as `{user|group|role}_{entity}_{policy}`, as AWS's simulator names them.
 pub struct LoadedPolicy {
     pub source_id: String,
     pub source_type: String,
@@ -70,8 +74,8 @@ fn managed(app: &App, account: &str, arn: &str) -> Result<Option<ManagedPolicyRe
 fn load_managed(app: &App, account: &str, arn: &str) -> Result<Option<LoadedPolicy>, AwsError> {
     let Some(p) = managed(app, account, arn)? else { return Ok(None) };
     Ok(Some(LoadedPolicy {
-        source_id: p.arn(),
-        source_type: "IAM Policy".into(),
+        source_id: p.name.clone(),
+        source_type: IAM_POLICY.into(),
         document: parse_stored(p.default_document())?,
     }))
 }
@@ -86,8 +90,8 @@ pub fn user_policies(app: &App, user: &UserRecord) -> Result<PrincipalPolicies, 
     let mut out = PrincipalPolicies::default();
     for p in &user.policies.inline {
         out.identity.push(LoadedPolicy {
-            source_id: p.name.clone(),
-            source_type: "user".into(),
+            source_id: format!("user_{}_{}", user.name, p.name),
+            source_type: IAM_POLICY.into(),
             document: parse_stored(&p.document)?,
         });
     }
@@ -113,8 +117,8 @@ pub fn group_policies(app: &App, group: &GroupRecord) -> Result<PrincipalPolicie
     let mut out = PrincipalPolicies::default();
     for p in &group.policies.inline {
         out.identity.push(LoadedPolicy {
-            source_id: p.name.clone(),
-            source_type: "group".into(),
+            source_id: format!("group_{}_{}", group.name, p.name),
+            source_type: IAM_POLICY.into(),
             document: parse_stored(&p.document)?,
         });
     }
@@ -133,6 +137,8 @@ pub struct RequestFacts<'a> {
     pub region: &'a str,
     pub request_tags: Option<&'a [Tag]>,
     pub tag_keys: Option<&'a [String]>,
+    /// Service-specific keys the action supplies (`iam:PolicyARN`, `iam:PermissionsBoundary`).
+    pub extra_keys: Vec<(&'static str, String)>,
 }
 
 /// The request context with AWS's global condition keys, for a principal outside a session.
@@ -215,8 +221,8 @@ pub fn role_policies(app: &App, role: &RoleRecord) -> Result<PrincipalPolicies, 
     let mut out = PrincipalPolicies::default();
     for p in &role.policies.inline {
         out.identity.push(LoadedPolicy {
-            source_id: p.name.clone(),
-            source_type: "role".into(),
+            source_id: format!("role_{}_{}", role.name, p.name),
+            source_type: IAM_POLICY.into(),
             document: parse_stored(&p.document)?,
         });
     }
@@ -304,13 +310,53 @@ pub fn authorize(app: &App, caller: &Caller, facts: &RequestFacts<'_>) -> Result
         };
     }
     let (policies, tags) = caller_policies(app, caller)?;
-    let context = request_context_with(principal, &tags, caller.session.as_deref(), facts);
+    let mut context = request_context_with(principal, &tags, caller.session.as_deref(), facts);
+    add_target_keys(app, principal.account(), facts, &mut context)?;
     let evaluation = evaluate(&policies.input(&context));
     match evaluation.decision {
         Decision::Allowed => Ok(()),
         Decision::ExplicitDeny => Err(denied(principal, facts, Some((true, evaluation.denied_by)))),
         Decision::ImplicitDeny => Err(denied(principal, facts, Some((false, evaluation.denied_by)))),
     }
+}
+
+/// Keys describing the IAM user or role the request is about: its tags (`aws:ResourceTag/…`,
+/// `iam:ResourceTag/…`) and its permissions boundary (`iam:PermissionsBoundary`), then the keys
+/// the action itself supplies, which take precedence.
+fn add_target_keys(
+    app: &App,
+    account: &str,
+    facts: &RequestFacts<'_>,
+    context: &mut RequestContext,
+) -> Result<(), AwsError> {
+    let target = match facts.resource.strip_prefix(&format!("arn:aws:iam::{account}:")) {
+        Some(rest) => match rest.split_once('/') {
+            Some(("user", path_name)) => {
+                let name = path_name.rsplit('/').next().unwrap_or_default();
+                app.store.user(account, name)?.map(|u| (u.tags, u.permissions_boundary))
+            }
+            Some(("role", path_name)) => {
+                let name = path_name.rsplit('/').next().unwrap_or_default();
+                app.store.role(account, name)?.map(|r| (r.tags, r.permissions_boundary))
+            }
+            _ => None,
+        },
+        None => None,
+    };
+    if let Some((tags, boundary)) = target {
+        for t in tags {
+            let value = vec![ContextValue::String(t.value.clone())];
+            context.set(&format!("aws:ResourceTag/{}", t.key), value.clone());
+            context.set(&format!("iam:ResourceTag/{}", t.key), value);
+        }
+        if let Some(b) = boundary {
+            context.set("iam:PermissionsBoundary", vec![ContextValue::String(b)]);
+        }
+    }
+    for (key, value) in &facts.extra_keys {
+        context.set(key, vec![ContextValue::String(value.clone())]);
+    }
+    Ok(())
 }
 
 /// AWS's AccessDenied message: who, what, on which resource, and why.

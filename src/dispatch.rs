@@ -106,6 +106,11 @@ pub trait Operation: Sized {
         None
     }
 
+    /// Service-specific condition keys the request sets (`iam:PolicyARN`, `iam:PermissionsBoundary`).
+    fn condition_keys(&self) -> Vec<(&'static str, String)> {
+        Vec::new()
+    }
+
     /// The resource ARN the permission applies to.
     ///
     /// # Errors
@@ -145,6 +150,7 @@ fn execute<O: Operation>(ctx: &Ctx<'_>, params: &Params, request_id: &str) -> Re
             region: ctx.region,
             request_tags: input.request_tags(),
             tag_keys: input.tag_keys(),
+            extra_keys: input.condition_keys(),
         };
         authz::authorize(ctx.app, ctx.caller, &facts)?;
     }

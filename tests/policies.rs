@@ -303,3 +303,41 @@ async fn renaming_a_user_keeps_its_groups_and_attachments() {
     let groups = root.list_groups_for_user().user_name("hank").send().await.unwrap().groups;
     assert_eq!(groups.iter().map(|g| g.group_name.as_str()).collect::<Vec<_>>(), ["crew"]);
 }
+
+#[tokio::test]
+async fn target_tags_and_iam_condition_keys_reach_the_engine() {
+    let d = Daemon::start().await;
+    let root = d.root_iam();
+    let (id, secret) = d.user_with_key("lead").await;
+    let lead = d.iam(&id, &secret);
+    let boundary = root.create_policy().policy_name("Bound").policy_document(ALLOW_LIST_USERS).send().await.unwrap();
+    let boundary_arn = boundary.policy.unwrap().arn.unwrap();
+    // IAM User Guide: delegate user creation only with a given boundary; read only blue users.
+    let delegation = format!(
+        r#"{{"Version":"2012-10-17","Statement":[
+            {{"Effect":"Allow","Action":"iam:CreateUser","Resource":"*","Condition":{{"StringEquals":{{"iam:PermissionsBoundary":"{boundary_arn}"}}}}}},
+            {{"Effect":"Allow","Action":"iam:GetUser","Resource":"*","Condition":{{"StringEquals":{{"aws:ResourceTag/team":"blue"}}}}}},
+            {{"Effect":"Allow","Action":"iam:AttachUserPolicy","Resource":"*","Condition":{{"ArnEquals":{{"iam:PolicyARN":"{boundary_arn}"}}}}}}]}}"#
+    );
+    root.put_user_policy().user_name("lead").policy_name("delegate").policy_document(delegation).send().await.unwrap();
+
+    assert_eq!(aws_error(&lead.create_user().user_name("free").send().await.unwrap_err()).0, "AccessDenied");
+    lead.create_user().user_name("bounded").permissions_boundary(&boundary_arn).send().await.unwrap();
+
+    let blue = aws_sdk_iam::types::Tag::builder().key("team").value("blue").build().unwrap();
+    root.create_user().user_name("b1").tags(blue).send().await.unwrap();
+    root.create_user().user_name("r1").send().await.unwrap();
+    lead.get_user().user_name("b1").send().await.unwrap();
+    assert_eq!(aws_error(&lead.get_user().user_name("r1").send().await.unwrap_err()).0, "AccessDenied");
+
+    lead.attach_user_policy().user_name("r1").policy_arn(&boundary_arn).send().await.unwrap();
+    let other = root.create_policy().policy_name("Other").policy_document(ALLOW_LIST_USERS).send().await.unwrap();
+    let err = lead
+        .attach_user_policy()
+        .user_name("r1")
+        .policy_arn(other.policy.unwrap().arn.unwrap())
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(aws_error(&err).0, "AccessDenied");
+}

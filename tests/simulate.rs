@@ -89,8 +89,12 @@ async fn principal_policy_allows_only_the_granted_prefix() {
     let allowed = &out.evaluation_results()[0];
     let statement_at = P1_OBJECTS.find("{\"Effect\"").unwrap();
     let end_at = P1_OBJECTS.rfind('}').unwrap() - 2;
-    let expected =
-        ("p1-read".to_owned(), "user".to_owned(), after(P1_OBJECTS, statement_at), after(P1_OBJECTS, end_at));
+    let expected = (
+        "user_alice_p1-read".to_owned(),
+        "IAM Policy".to_owned(),
+        after(P1_OBJECTS, statement_at),
+        after(P1_OBJECTS, end_at),
+    );
     assert_eq!(allowed.matched_statements().iter().map(located).collect::<Vec<_>>(), std::slice::from_ref(&expected));
     assert!(allowed.missing_context_values().is_empty());
     assert!(allowed.permissions_boundary_decision_detail().is_none(), "no boundary is involved");
@@ -134,7 +138,8 @@ async fn attached_managed_policy_matches_the_recorded_aws_answer() {
             .unwrap();
         let [put, get] = out.evaluation_results() else { panic!("two results for {source}") };
         assert_eq!((put.eval_action_name(), decision(put)), ("s3:PutObject", "allowed"));
-        let statement = (policy_arn.clone(), "IAM Policy".to_owned(), (1, 41), (1, 113));
+        // Managed policies are named by their name, not their ARN, in AWS's simulator output.
+        let statement = ("put".to_owned(), "IAM Policy".to_owned(), (1, 41), (1, 113));
         assert_eq!(put.matched_statements().iter().map(located).collect::<Vec<_>>(), std::slice::from_ref(&statement));
         assert_eq!(
             put.resource_specific_results()[0].matched_statements().iter().map(located).collect::<Vec<_>>(),
@@ -223,8 +228,9 @@ async fn username_variable_scopes_home_directories() {
         .unwrap();
     let [own, other] = out.evaluation_results() else { panic!("two resources") };
     assert_eq!(decision(own), "allowed");
-    assert_eq!(located(&own.matched_statements()[0]).0, "home");
-    assert_eq!(located(&own.matched_statements()[0]).1, "group");
+    // Inline policies are `{kind}_{entity}_{policy}`, all of type "IAM Policy", in AWS's output.
+    assert_eq!(located(&own.matched_statements()[0]).0, "group_staff_home");
+    assert_eq!(located(&own.matched_statements()[0]).1, "IAM Policy");
     assert_eq!(decision(other), "implicitDeny");
 
     // CallerArn: simulate bob calling with alice's policies.
@@ -294,13 +300,13 @@ async fn explicit_deny_wins_and_names_the_deny_statement() {
     // The statement's `{` is on line 4 at column 5 and its `}` on line 9 at column 5.
     assert_eq!(
         delete.matched_statements().iter().map(located).collect::<Vec<_>>(),
-        [("no-delete".to_owned(), "user".to_owned(), (4, 6), (9, 6))]
+        [("user_carol_no-delete".to_owned(), "IAM Policy".to_owned(), (4, 6), (9, 6))]
     );
     // No ResourceArns: no per-resource results and no decision details.
     assert!(delete.resource_specific_results().is_empty());
     assert!(delete.eval_decision_details().is_none());
     assert_eq!(decision(get), "allowed");
-    assert_eq!(located(&get.matched_statements()[0]).0, "s3-all");
+    assert_eq!(located(&get.matched_statements()[0]).0, "user_carol_s3-all");
 
     // A deny passed in PolicyInputList counts as one of the principal's policies.
     let out = d
@@ -351,7 +357,8 @@ async fn group_managed_policy_counts_for_members_only() {
     let r = &out.evaluation_results()[0];
     assert_eq!(decision(r), "allowed");
     let (id, kind, _, _) = located(&r.matched_statements()[0]);
-    assert_eq!((id.as_str(), kind.as_str()), (policy_arn.as_str(), "IAM Policy"));
+    assert_eq!((id.as_str(), kind.as_str()), ("Reader", "IAM Policy"));
+    assert!(policy_arn.ends_with("/Reader"));
 
     let out = simulate(user_arn("outsider")).await.unwrap();
     assert_eq!(decision(&out.evaluation_results()[0]), "implicitDeny");
@@ -397,7 +404,7 @@ async fn permissions_boundary_narrows_and_can_be_replaced() {
     assert_eq!(decision(get), "allowed");
     assert_eq!(get.permissions_boundary_decision_detail().map(|b| b.allowed_by_permissions_boundary()), Some(true));
     let sources: Vec<String> = get.matched_statements().iter().map(|s| located(s).0).collect();
-    assert!(sources.contains(&"s3-all".to_owned()), "{sources:?}");
+    assert!(sources.contains(&"user_dave_s3-all".to_owned()), "{sources:?}");
     assert_eq!(decision(put), "implicitDeny");
     assert_eq!(put.permissions_boundary_decision_detail().map(|b| b.allowed_by_permissions_boundary()), Some(false));
     let specific = &put.resource_specific_results()[0];

@@ -43,6 +43,10 @@ impl<H: Holder> Operation for AttachPolicy<H> {
         Ok(Self { holder, arn, _h: PhantomData })
     }
 
+    fn condition_keys(&self) -> Vec<(&'static str, String)> {
+        vec![("iam:PolicyARN", self.arn.clone())]
+    }
+
     fn resource(&self, ctx: &Ctx<'_>) -> Result<String, AwsError> {
         H::resource(ctx.app, ctx.account(), &self.holder)
     }
@@ -88,6 +92,10 @@ impl<H: Holder> Operation for DetachPolicy<H> {
     fn parse(p: &Params) -> Result<Self, AwsError> {
         let (holder, arn) = parse_input::<H>(p)?;
         Ok(Self { holder, arn, _h: PhantomData })
+    }
+
+    fn condition_keys(&self) -> Vec<(&'static str, String)> {
+        vec![("iam:PolicyARN", self.arn.clone())]
     }
 
     fn resource(&self, ctx: &Ctx<'_>) -> Result<String, AwsError> {

@@ -114,6 +114,10 @@ impl<B: Bounded> Operation for PutPermissionsBoundary<B> {
         Ok(Self { name, arn, _b: PhantomData })
     }
 
+    fn condition_keys(&self) -> Vec<(&'static str, String)> {
+        vec![("iam:PermissionsBoundary", self.arn.clone())]
+    }
+
     fn resource(&self, ctx: &Ctx<'_>) -> Result<String, AwsError> {
         B::resource(ctx.app, ctx.account(), &self.name)
     }

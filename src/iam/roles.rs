@@ -88,6 +88,10 @@ impl Operation for CreateRole {
         Some(&self.tags)
     }
 
+    fn condition_keys(&self) -> Vec<(&'static str, String)> {
+        self.boundary.iter().map(|b| ("iam:PermissionsBoundary", b.clone())).collect()
+    }
+
     fn resource(&self, ctx: &Ctx<'_>) -> Result<String, AwsError> {
         Ok(format!("arn:aws:iam::{}:role{}{}", ctx.account(), self.path, self.name))
     }

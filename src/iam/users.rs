@@ -52,6 +52,10 @@ impl Operation for CreateUser {
         Ok(Self { name, path, tags, boundary })
     }
 
+    fn condition_keys(&self) -> Vec<(&'static str, String)> {
+        self.boundary.iter().map(|b| ("iam:PermissionsBoundary", b.clone())).collect()
+    }
+
     fn resource(&self, ctx: &Ctx<'_>) -> Result<String, AwsError> {
         Ok(user_arn(ctx.account(), &self.path, &self.name))
     }
@@ -298,7 +302,7 @@ impl Operation for DeleteUser {
             } else if !user.policies.attached.is_empty() {
                 Some("Cannot delete entity, must detach all policies first.")
             } else if !user.groups.is_empty() {
-                Some("Cannot delete entity, must remove user from all groups first.")
+                Some("Cannot delete entity, must remove users from group first.")
             } else {
                 None
             };

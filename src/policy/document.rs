@@ -332,7 +332,7 @@ impl RawDocument {
         self.check_principals(options.kind)?;
         self.check_legacy()?;
         let resource_error = self.check_resource_formats()?;
-        self.check_sids()?;
+        self.check_sids(options.kind)?;
         if self.statements.iter().any(|s| s.actions.as_ref().is_none_or(|(a, _)| a.is_empty())) {
             return Err(malformed(msg::NO_ACTIONS));
         }
@@ -421,9 +421,14 @@ impl RawDocument {
         Ok(reported)
     }
 
-    fn check_sids(&self) -> Result<(), PolicyError> {
+    fn check_sids(&self, kind: PolicyKind) -> Result<(), PolicyError> {
         let mut seen = HashSet::new();
         for sid in self.statements.iter().filter_map(|s| s.sid.as_deref()) {
+            // IAM policies (identity and trust) take alphanumeric Sids only; bucket-style
+            // resource policies are looser.
+            if kind != PolicyKind::ResourceScoped && !sid.chars().all(|c| c.is_ascii_alphanumeric()) {
+                return Err(malformed(msg::SID_ALPHANUMERIC));
+            }
             if !sid.is_empty() && !seen.insert(sid) {
                 return Err(malformed(msg::SID_UNIQUE));
             }

@@ -71,6 +71,8 @@ pub(crate) mod msg {
     pub const VERSION: &str = "Policy document must be version 2012-10-17 or greater.";
     pub const LEGACY: &str = "The policy failed legacy parsing";
     pub const SID_UNIQUE: &str = "Statement IDs (SID) in a single policy must be unique.";
+    /// Seen in a CloudTrail record of a refused CreatePolicy.
+    pub const SID_ALPHANUMERIC: &str = "Statement IDs (SID) must be alpha-numeric. Check that your input satisfies the regular expression [0-9A-Za-z]*";
     pub const NO_ACTIONS: &str = "Policy statement must contain actions.";
     pub const NO_RESOURCES: &str = "Policy statement must contain resources.";
     pub const NO_VENDOR: &str = "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.";

@@ -16,7 +16,9 @@ pub fn context_keys<'a>(documents: impl IntoIterator<Item = &'a PolicyDocument>)
         for statement in document.statements() {
             let resource_vars = statement.resource_variable_keys();
             let condition_keys = statement.conditions().iter().flat_map(super::condition::Condition::referenced_keys);
-            for key in condition_keys.chain(resource_vars) {
+            // Resource comes before Condition as policies are written (and as the CLI reference's
+            // get-context-keys-for-custom-policy example answers).
+            for key in resource_vars.chain(condition_keys) {
                 if seen.insert(key.to_lowercase()) {
                     out.push(key.to_owned());
                 }

