@@ -12,7 +12,7 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::dispatch::{self, Ctx, Service};
 use crate::error::AwsError;
-use crate::ids::{IdKind, new_id, new_secret};
+use crate::ids::{IdKind, new_key_id, new_secret};
 use crate::protocol::{Params, xml};
 use crate::sigv4::{self, RequestParts, SecretKey, SigningKeyCache, UriEncoding};
 use crate::store::{AccessKeyRecord, AccountRecord, KeyLastUsed, KeyStatus, LastUsedTracker, MasterKey, Store};
@@ -103,8 +103,10 @@ impl App {
         if existing.is_some() && !needs_key {
             return Ok(None);
         }
-        let generated = needs_key
-            .then(|| GeneratedRoot { access_key_id: new_id(IdKind::AccessKey), secret: SecretKey::new(new_secret()) });
+        let generated = needs_key.then(|| GeneratedRoot {
+            access_key_id: new_key_id(IdKind::AccessKey, &account),
+            secret: SecretKey::new(new_secret()),
+        });
         let sealed = generated.as_ref().map(|g| self.store.sealer().seal(&g.access_key_id, &g.secret)).transpose()?;
         self.store.transact(|tx| {
             let mut a = tx.account(&account)?.unwrap_or_else(|| AccountRecord {

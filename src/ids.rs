@@ -54,6 +54,38 @@ pub fn new_id(kind: IdKind) -> String {
     id
 }
 
+/// A new access key id (`AKIA…` or `ASIA…`) that carries its account, as AWS's do: 8 base32
+/// characters encode the 12-digit account id (40 bits), 8 random ones follow. GetAccessKeyInfo
+/// can then name the account of any key this daemon issued, even a temporary one it never stored.
+#[must_use]
+pub fn new_key_id(kind: IdKind, account: &str) -> String {
+    let Ok(number) = account.parse::<u64>() else { return new_id(kind) };
+    let mut id = String::with_capacity(20);
+    id.push_str(kind.prefix());
+    for i in (0..8).rev() {
+        id.push(char::from(BASE32[usize::try_from((number >> (5 * i)) & 31).unwrap_or(0)]));
+    }
+    let mut rng = OsRng;
+    for _ in 0..8 {
+        id.push(char::from(BASE32[rng.gen_range(0..BASE32.len())]));
+    }
+    id
+}
+
+/// The account id encoded in an access key id made by [`new_key_id`].
+#[must_use]
+pub fn account_of_key(id: &str) -> Option<String> {
+    if id.len() != 20 || !(id.starts_with("AKIA") || id.starts_with("ASIA")) {
+        return None;
+    }
+    let mut number: u64 = 0;
+    for b in id[4..12].bytes() {
+        let digit = BASE32.iter().position(|&c| c == b)?;
+        number = (number << 5) | u64::try_from(digit).ok()?;
+    }
+    Some(format!("{number:012}"))
+}
+
 /// A new 40-character secret access key from the OS's CSPRNG.
 #[must_use]
 pub fn new_secret() -> String {
@@ -82,6 +114,16 @@ mod tests {
             assert!(!looks_like(&id.to_lowercase(), kind));
         }
         assert_ne!(new_id(IdKind::AccessKey), new_id(IdKind::AccessKey));
+    }
+
+    #[test]
+    fn key_ids_carry_their_account() {
+        for account in ["000000000000", "123456789012", "999999999999"] {
+            let id = new_key_id(IdKind::TemporaryAccessKey, account);
+            assert!(looks_like(&id, IdKind::TemporaryAccessKey), "{id}");
+            assert_eq!(account_of_key(&id).as_deref(), Some(account));
+        }
+        assert_eq!(account_of_key("AIDAAAAAAAAAAAAAAAAAA"), None);
     }
 
     #[test]

@@ -382,6 +382,9 @@ async fn get_session_token_issues_user_credentials_that_cannot_call_iam() {
 
     let info = d.root_sts().get_access_key_info().access_key_id(&id).send().await.unwrap();
     assert_eq!(info.account(), Some(ACCOUNT));
+    // Temporary keys are never stored, yet their account is known: key ids carry it, as AWS's do.
+    let info = d.root_sts().get_access_key_info().access_key_id(&out.access_key_id).send().await.unwrap();
+    assert_eq!(info.account(), Some(ACCOUNT));
 }
 
 #[tokio::test]
@@ -445,6 +448,16 @@ async fn roles_are_managed_with_aws_shapes_and_conflicts() {
         .0,
         "MalformedPolicyDocument"
     );
+
+    let ghost = format!("arn:aws:iam::{ACCOUNT}:user/ghost");
+    let err =
+        iam.create_role().role_name("haunted").assume_role_policy_document(trust(&ghost)).send().await.unwrap_err();
+    assert_eq!(
+        aws_error(&err),
+        ("MalformedPolicyDocument".into(), format!("Invalid principal in policy: \"AWS\":\"{ghost}\""))
+    );
+    let err = iam.update_assume_role_policy().role_name("app").policy_document(trust(&ghost)).send().await.unwrap_err();
+    assert_eq!(aws_error(&err).0, "MalformedPolicyDocument");
 
     iam.update_role().role_name("app").max_session_duration(43_200).send().await.unwrap();
     let updated = iam.update_role_description().role_name("app").description("new").send().await.unwrap().role.unwrap();

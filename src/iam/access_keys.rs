@@ -6,7 +6,7 @@ use super::pagination::{Page, PageRequest};
 use super::{no_such_user, user_arn};
 use crate::dispatch::{Ctx, Operation, Service};
 use crate::error::AwsError;
-use crate::ids::{IdKind, new_id, new_secret};
+use crate::ids::{IdKind, new_key_id, new_secret};
 use crate::principal::Principal;
 use crate::protocol::rules::{ACCESS_KEY_ID, EXISTING_USER_NAME, KEY_STATUS};
 use crate::protocol::{Params, WriteXml, XmlOut};
@@ -139,7 +139,7 @@ impl Operation for CreateAccessKey {
     fn run(self, ctx: &Ctx<'_>) -> Result<CreateAccessKeyResult, AwsError> {
         let account = ctx.account();
         let owner = Owner::resolve(ctx, self.user.as_deref())?;
-        let id = new_id(IdKind::AccessKey);
+        let id = new_key_id(IdKind::AccessKey, account);
         let secret = SecretKey::new(new_secret());
         let sealed = ctx.app.store.sealer().seal(&id, &secret)?;
         let key = ctx.app.store.transact(|tx| {

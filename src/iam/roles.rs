@@ -5,10 +5,13 @@
 use super::holders::{Holder, Roles};
 use super::pagination::{self, Page, PageRequest};
 use super::{boundaries, no_such_role, policy_docs, tags};
+use crate::app::App;
 use crate::dispatch::{Ctx, Operation, Service};
 use crate::error::AwsError;
 use crate::ids::{IdKind, new_id};
-use crate::policy::{PolicyDocument, PolicyKind, PolicySizeQuota, policy_size};
+use crate::policy::{
+    PolicyDocument, PolicyError, PolicyKind, PolicySizeQuota, PrincipalBlock, PrincipalKey, policy_size,
+};
 use crate::protocol::rules::{
     ARN, MAX_SESSION_DURATION, PATH, PATH_PREFIX, POLICY_DOCUMENT, ROLE_DESCRIPTION, ROLE_NAME,
 };
@@ -26,6 +29,31 @@ pub fn parse_trust_policy(text: &str, role: &str) -> Result<PolicyDocument, AwsE
     let doc = PolicyDocument::parse(text, PolicyKind::Resource)?;
     PolicySizeQuota::RoleTrust.check(policy_size(text), role)?;
     Ok(doc)
+}
+
+/// IAM refuses a trust policy naming a user or role of this account that does not exist.
+///
+/// # Errors
+/// `MalformedPolicyDocument` "Invalid principal in policy" for the first such principal.
+fn check_principals_exist(app: &App, account: &str, text: &str) -> Result<(), AwsError> {
+    let doc = PolicyDocument::parse(text, PolicyKind::Resource)?;
+    let prefix = format!("arn:aws:iam::{account}:");
+    for statement in doc.statements() {
+        let Some((PrincipalBlock::Listed(entries), _)) = statement.principal() else { continue };
+        for entry in entries.iter().filter(|e| e.key == PrincipalKey::Aws) {
+            let Some(resource) = entry.value.strip_prefix(&prefix) else { continue };
+            let name = resource.rsplit('/').next().unwrap_or_default();
+            let exists = match resource.split_once('/') {
+                Some(("user", _)) => app.store.user(account, name)?.is_some(),
+                Some(("role", _)) => app.store.role(account, name)?.is_some(),
+                _ => true,
+            };
+            if !exists {
+                return Err(PolicyError::invalid_principal("AWS", &entry.value).into());
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The `Role` shape; list responses leave tags out, as IAM does.
@@ -97,6 +125,7 @@ impl Operation for CreateRole {
     }
 
     fn run(self, ctx: &Ctx<'_>) -> Result<RoleResult, AwsError> {
+        check_principals_exist(ctx.app, ctx.account(), &self.trust_policy)?;
         let role = RoleRecord {
             account: ctx.account().to_owned(),
             name: self.name,
@@ -306,6 +335,7 @@ impl Operation for UpdateAssumeRolePolicy {
     }
 
     fn run(self, ctx: &Ctx<'_>) -> Result<(), AwsError> {
+        check_principals_exist(ctx.app, ctx.account(), &self.document)?;
         ctx.app.store.transact(|tx| {
             let mut role = tx.role(ctx.account(), &self.name)?.ok_or_else(|| no_such_role(&self.name))?;
             role.trust_policy.clone_from(&self.document);
@@ -336,11 +366,12 @@ impl Operation for DeleteRole {
         let account = ctx.account();
         ctx.app.store.transact(|tx| {
             let role = tx.role(account, &self.name)?.ok_or_else(|| no_such_role(&self.name))?;
-            if !role.policies.attached.is_empty() {
-                return abort(AwsError::DeleteConflict("Cannot delete entity, must detach all policies first.".into()));
-            }
+            // Same order as DeleteUser: inline policies first, then attachments.
             if !role.policies.inline.is_empty() {
                 return abort(AwsError::DeleteConflict("Cannot delete entity, must delete policies first.".into()));
+            }
+            if !role.policies.attached.is_empty() {
+                return abort(AwsError::DeleteConflict("Cannot delete entity, must detach all policies first.".into()));
             }
             let me = Attachment { kind: EntityKind::Role, name: role.name.clone() };
             boundaries::move_boundary(tx, account, &me, role.permissions_boundary.as_deref(), None)?;

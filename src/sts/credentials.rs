@@ -6,7 +6,7 @@ use time::{Duration, OffsetDateTime};
 use super::token::{SessionClaims, SessionIdentity};
 use crate::app::App;
 use crate::error::AwsError;
-use crate::ids::{IdKind, new_id, new_secret};
+use crate::ids::{IdKind, new_key_id, new_secret};
 use crate::protocol::{Tag, XmlOut};
 
 /// What a new session may carry besides its identity.
@@ -40,7 +40,7 @@ pub fn issue(
     let now = now.replace_millisecond(0).unwrap_or(now);
     let expiration = now + duration;
     let claims = SessionClaims {
-        access_key_id: new_id(IdKind::TemporaryAccessKey),
+        access_key_id: new_key_id(IdKind::TemporaryAccessKey, account),
         secret: new_secret(),
         account: account.to_owned(),
         issued_at: now.unix_timestamp(),
