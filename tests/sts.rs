@@ -199,6 +199,16 @@ async fn a_session_policy_narrows_the_role() {
         .await
         .unwrap_err();
     assert_eq!(code(&err), "MalformedPolicyDocument");
+
+    // Session tags share the packed budget with the session policy: 50 long tags overflow it.
+    let mut big = d.sts(&id, &secret).assume_role().role_arn(role_arn("reader")).role_session_name("x2");
+    for i in 0..50 {
+        big =
+            big.tags(Tag::builder().key(format!("k{i:03}{}", "k".repeat(100))).value("v".repeat(200)).build().unwrap());
+    }
+    let err = big.send().await.unwrap_err();
+    assert_eq!(code(&err), "PackedPolicyTooLarge");
+    assert_eq!(err.raw_response().unwrap().status().as_u16(), 400);
 }
 
 #[tokio::test]
