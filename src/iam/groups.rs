@@ -3,12 +3,13 @@
 //! member list and the user's group list) in one transaction.
 
 use super::holders::{Holder, Users};
-use super::pagination::{self, Page, PageRequest};
+use super::listing::{EntityList, GroupList};
+use super::pagination::{Page, PageRequest};
 use super::{no_such_group, no_such_user, write_user};
 use crate::dispatch::{Ctx, Operation, Service};
 use crate::error::AwsError;
 use crate::ids::{IdKind, new_id};
-use crate::protocol::rules::{EXISTING_USER_NAME, GROUP_NAME, PATH, PATH_PREFIX};
+use crate::protocol::rules::{EXISTING_USER_NAME, GROUP_NAME, PATH};
 use crate::protocol::{Params, WriteXml, XmlOut};
 use crate::store::{EntityKind, GroupRecord, UserRecord, abort};
 
@@ -20,7 +21,7 @@ fn group_arn(ctx: &Ctx<'_>, name: &str) -> Result<String, AwsError> {
     Ok(format!("arn:aws:iam::{}:group{path}{name}", ctx.account()))
 }
 
-fn write_group(w: &mut XmlOut, g: &GroupRecord) {
+pub(super) fn write_group(w: &mut XmlOut, g: &GroupRecord) {
     w.text("Path", &g.path);
     w.text("GroupName", &g.name);
     w.text("GroupId", &g.id);
@@ -133,48 +134,6 @@ impl Operation for GetGroup {
         }
         let users = self.page.page(users)?;
         Ok(GetGroupResult { group, users })
-    }
-}
-
-pub struct ListGroups {
-    path_prefix: String,
-    page: PageRequest,
-}
-
-pub struct Groups(Page<GroupRecord>);
-
-impl WriteXml for Groups {
-    fn write(&self, w: &mut XmlOut) {
-        w.list("Groups", &self.0.items, write_group);
-        self.0.write_tail(w);
-    }
-}
-
-impl Operation for ListGroups {
-    const NAME: &'static str = "ListGroups";
-    const SERVICE: Service = Service::Iam;
-    const MUTATES: bool = false;
-    type Output = Groups;
-
-    fn parse(p: &Params) -> Result<Self, AwsError> {
-        let mut f = p.fields();
-        let path_prefix = f.opt_str("PathPrefix", &PATH_PREFIX).unwrap_or_else(|| "/".into());
-        let page = PageRequest::read(&mut f);
-        f.finish()?;
-        Ok(Self { path_prefix, page })
-    }
-
-    fn resource(&self, ctx: &Ctx<'_>) -> Result<String, AwsError> {
-        Ok(format!("arn:aws:iam::{}:group/", ctx.account()))
-    }
-
-    fn run(self, ctx: &Ctx<'_>) -> Result<Groups, AwsError> {
-        let from = self.page.start()?;
-        let groups = ctx
-            .app
-            .store
-            .groups(ctx.account(), from.as_deref(), self.page.max, |g| g.path.starts_with(&self.path_prefix))?;
-        Ok(Groups(pagination::store_page(groups, self.page.max, |g| g.name.to_lowercase())))
     }
 }
 
@@ -379,7 +338,7 @@ impl Operation for ListGroupsForUser {
     const NAME: &'static str = "ListGroupsForUser";
     const SERVICE: Service = Service::Iam;
     const MUTATES: bool = false;
-    type Output = Groups;
+    type Output = EntityList<GroupList>;
 
     fn parse(p: &Params) -> Result<Self, AwsError> {
         let mut f = p.fields();
@@ -393,12 +352,12 @@ impl Operation for ListGroupsForUser {
         Users::resource(ctx.app, ctx.account(), &self.user)
     }
 
-    fn run(self, ctx: &Ctx<'_>) -> Result<Groups, AwsError> {
+    fn run(self, ctx: &Ctx<'_>) -> Result<EntityList<GroupList>, AwsError> {
         let user = ctx.app.store.user(ctx.account(), &self.user)?.ok_or_else(|| no_such_user(&self.user))?;
         let mut groups = Vec::with_capacity(user.groups.len());
         for name in &user.groups {
             groups.extend(ctx.app.store.group(ctx.account(), name)?);
         }
-        Ok(Groups(self.page.page(groups)?))
+        Ok(EntityList(self.page.page(groups)?))
     }
 }

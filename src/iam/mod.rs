@@ -6,6 +6,7 @@ pub mod boundaries;
 pub mod groups;
 pub mod holders;
 pub mod inline_policies;
+pub mod listing;
 pub mod managed_policies;
 mod pagination;
 pub mod policy_docs;

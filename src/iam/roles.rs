@@ -3,7 +3,6 @@
 //! `inline_policies`, `attached_policies`, `tagging` and `boundaries`.
 
 use super::holders::{Holder, Roles};
-use super::pagination::{self, Page, PageRequest};
 use super::{boundaries, no_such_role, policy_docs, tags};
 use crate::app::App;
 use crate::dispatch::{Ctx, Operation, Service};
@@ -12,9 +11,7 @@ use crate::ids::{IdKind, new_id};
 use crate::policy::{
     PolicyDocument, PolicyError, PolicyKind, PolicySizeQuota, PrincipalBlock, PrincipalKey, policy_size,
 };
-use crate::protocol::rules::{
-    ARN, MAX_SESSION_DURATION, PATH, PATH_PREFIX, POLICY_DOCUMENT, ROLE_DESCRIPTION, ROLE_NAME,
-};
+use crate::protocol::rules::{ARN, MAX_SESSION_DURATION, PATH, POLICY_DOCUMENT, ROLE_DESCRIPTION, ROLE_NAME};
 use crate::protocol::{Params, Tag, WriteXml, XmlOut};
 use crate::store::{Attachment, EntityKind, PolicyHolding, RoleRecord, abort};
 
@@ -184,48 +181,6 @@ impl Operation for GetRole {
 
     fn run(self, ctx: &Ctx<'_>) -> Result<RoleResult, AwsError> {
         Ok(RoleResult(ctx.app.store.role(ctx.account(), &self.name)?.ok_or_else(|| no_such_role(&self.name))?))
-    }
-}
-
-pub struct ListRoles {
-    path_prefix: String,
-    page: PageRequest,
-}
-
-pub struct RolesResult(Page<RoleRecord>);
-
-impl WriteXml for RolesResult {
-    fn write(&self, w: &mut XmlOut) {
-        w.list("Roles", &self.0.items, |w, r| write_role(w, r, false));
-        self.0.write_tail(w);
-    }
-}
-
-impl Operation for ListRoles {
-    const NAME: &'static str = "ListRoles";
-    const SERVICE: Service = Service::Iam;
-    const MUTATES: bool = false;
-    type Output = RolesResult;
-
-    fn parse(p: &Params) -> Result<Self, AwsError> {
-        let mut f = p.fields();
-        let path_prefix = f.opt_str("PathPrefix", &PATH_PREFIX).unwrap_or_else(|| "/".into());
-        let page = PageRequest::read(&mut f);
-        f.finish()?;
-        Ok(Self { path_prefix, page })
-    }
-
-    fn resource(&self, ctx: &Ctx<'_>) -> Result<String, AwsError> {
-        Ok(format!("arn:aws:iam::{}:role/", ctx.account()))
-    }
-
-    fn run(self, ctx: &Ctx<'_>) -> Result<RolesResult, AwsError> {
-        let from = self.page.start()?;
-        let roles = ctx
-            .app
-            .store
-            .roles(ctx.account(), from.as_deref(), self.page.max, |r| r.path.starts_with(&self.path_prefix))?;
-        Ok(RolesResult(pagination::store_page(roles, self.page.max, |r| r.name.to_lowercase())))
     }
 }
 

@@ -2,13 +2,12 @@
 
 use super::access_keys::must_name_user;
 use super::holders::{Holder, Users};
-use super::pagination::{self, Page, PageRequest};
 use super::{boundaries, managed_policies, no_such_user, tags, user_arn, write_user};
 use crate::dispatch::{Ctx, Operation, Service};
 use crate::error::AwsError;
 use crate::ids::{IdKind, new_id};
 use crate::principal::Principal;
-use crate::protocol::rules::{ARN, EXISTING_USER_NAME, PATH, PATH_PREFIX, USER_NAME};
+use crate::protocol::rules::{ARN, EXISTING_USER_NAME, PATH, USER_NAME};
 use crate::protocol::{Params, Tag, WriteXml, XmlOut};
 use crate::store::{Attachment, EntityKind, PolicyHolding, UserRecord, abort};
 
@@ -151,48 +150,6 @@ impl WriteXml for GetUserResult {
                 }
             }),
         }
-    }
-}
-
-pub struct ListUsers {
-    path_prefix: String,
-    page: PageRequest,
-}
-
-impl Operation for ListUsers {
-    const NAME: &'static str = "ListUsers";
-    const SERVICE: Service = Service::Iam;
-    const MUTATES: bool = false;
-    type Output = ListUsersResult;
-
-    fn parse(p: &Params) -> Result<Self, AwsError> {
-        let mut f = p.fields();
-        let path_prefix = f.opt_str("PathPrefix", &PATH_PREFIX).unwrap_or_else(|| "/".into());
-        let page = PageRequest::read(&mut f);
-        f.finish()?;
-        Ok(Self { path_prefix, page })
-    }
-
-    fn resource(&self, ctx: &Ctx<'_>) -> Result<String, AwsError> {
-        Ok(format!("arn:aws:iam::{}:user/", ctx.account()))
-    }
-
-    fn run(self, ctx: &Ctx<'_>) -> Result<ListUsersResult, AwsError> {
-        let from = self.page.start()?;
-        let users = ctx
-            .app
-            .store
-            .users(ctx.account(), from.as_deref(), self.page.max, |u| u.path.starts_with(&self.path_prefix))?;
-        Ok(ListUsersResult(pagination::store_page(users, self.page.max, |u| u.name.to_lowercase())))
-    }
-}
-
-pub struct ListUsersResult(Page<UserRecord>);
-
-impl WriteXml for ListUsersResult {
-    fn write(&self, w: &mut XmlOut) {
-        w.list("Users", &self.0.items, |w, u| write_user(w, u, false));
-        self.0.write_tail(w);
     }
 }
 
