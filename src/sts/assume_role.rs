@@ -171,19 +171,6 @@ impl Operation for AssumeRole {
             .filter(|r| r.path == target.path && r.name == target.name)
             .ok_or_else(denied)?;
 
-        let chained = matches!(caller.principal, Principal::AssumedRole { .. });
-        if chained && self.duration > CHAINED_MAX_DURATION {
-            return Err(AwsError::ValidationError(
-                "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining."
-                    .into(),
-            ));
-        }
-        if self.duration > role.max_session_duration {
-            return Err(AwsError::ValidationError(
-                "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.".into(),
-            ));
-        }
-
         // What the calling session passes on: its transitive tags and its source identity.
         let session = caller.session.as_deref();
         let inherited: Vec<Tag> = session
@@ -208,6 +195,20 @@ impl Operation for AssumeRole {
         }
 
         self.check_trust(ctx, &role, "sts:AssumeRole").map_err(|()| denied())?;
+        // Duration limits only once the caller is known to be allowed: they are the role's business.
+        let chained = matches!(caller.principal, Principal::AssumedRole { .. });
+        if chained && self.duration > CHAINED_MAX_DURATION {
+            return Err(AwsError::ValidationError(
+                "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining."
+                    .into(),
+            ));
+        }
+        if self.duration > role.max_session_duration {
+            return Err(AwsError::ValidationError(
+                "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.".into(),
+            ));
+        }
+
         if !self.tags.is_empty() {
             self.check_trust(ctx, &role, "sts:TagSession").map_err(|()| {
                 AwsError::AccessDenied(format!(
