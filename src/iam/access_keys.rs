@@ -2,8 +2,9 @@
 //! Keys belong to a user or, when created by root without a user name, to the account's root.
 //! Every request looks its key up afresh, so deleting or deactivating a key revokes it at once.
 
+use super::holders::{Holder, Users};
+use super::no_such_user;
 use super::pagination::{Page, PageRequest};
-use super::{no_such_user, user_arn};
 use crate::dispatch::{Ctx, Operation, Service};
 use crate::error::AwsError;
 use crate::ids::{IdKind, new_key_id, new_secret};
@@ -39,10 +40,7 @@ impl Owner {
     fn arn(&self, ctx: &Ctx<'_>) -> Result<String, AwsError> {
         match self {
             Self::Root => Ok(format!("arn:aws:iam::{}:root", ctx.account())),
-            Self::User(name) => {
-                let path = ctx.app.store.user(ctx.account(), name)?.map_or_else(|| "/".to_owned(), |u| u.path);
-                Ok(user_arn(ctx.account(), &path, name))
-            }
+            Self::User(name) => Users::resource(ctx.app, ctx.account(), name),
         }
     }
 

@@ -2,7 +2,7 @@
 //! RemoveUserFromGroup, ListGroupsForUser. Membership is recorded on both sides (the group's
 //! member list and the user's group list) in one transaction.
 
-use super::holders::{Holder, Users};
+use super::holders::{Groups, Holder, Users};
 use super::listing::{EntityList, GroupList};
 use super::pagination::{Page, PageRequest};
 use super::{no_such_group, no_such_user, write_user};
@@ -15,11 +15,6 @@ use crate::store::{EntityKind, GroupRecord, UserRecord, abort};
 
 /// Groups one user may belong to.
 pub const MAX_GROUPS_PER_USER: usize = 10;
-
-fn group_arn(ctx: &Ctx<'_>, name: &str) -> Result<String, AwsError> {
-    let path = ctx.app.store.group(ctx.account(), name)?.map_or_else(|| "/".to_owned(), |g| g.path);
-    Ok(format!("arn:aws:iam::{}:group{path}{name}", ctx.account()))
-}
 
 pub(super) fn write_group(w: &mut XmlOut, g: &GroupRecord) {
     w.text("Path", &g.path);
@@ -123,7 +118,7 @@ impl Operation for GetGroup {
     }
 
     fn resource(&self, ctx: &Ctx<'_>) -> Result<String, AwsError> {
-        group_arn(ctx, &self.name)
+        Groups::resource(ctx.app, ctx.account(), &self.name)
     }
 
     fn run(self, ctx: &Ctx<'_>) -> Result<GetGroupResult, AwsError> {
@@ -159,7 +154,7 @@ impl Operation for UpdateGroup {
     }
 
     fn resource(&self, ctx: &Ctx<'_>) -> Result<String, AwsError> {
-        group_arn(ctx, &self.name)
+        Groups::resource(ctx.app, ctx.account(), &self.name)
     }
 
     fn run(self, ctx: &Ctx<'_>) -> Result<(), AwsError> {
@@ -219,7 +214,7 @@ impl Operation for DeleteGroup {
     }
 
     fn resource(&self, ctx: &Ctx<'_>) -> Result<String, AwsError> {
-        group_arn(ctx, &self.name)
+        Groups::resource(ctx.app, ctx.account(), &self.name)
     }
 
     fn run(self, ctx: &Ctx<'_>) -> Result<(), AwsError> {
@@ -269,7 +264,7 @@ impl Operation for AddUserToGroup {
     }
 
     fn resource(&self, ctx: &Ctx<'_>) -> Result<String, AwsError> {
-        group_arn(ctx, &self.group)
+        Groups::resource(ctx.app, ctx.account(), &self.group)
     }
 
     fn run(self, ctx: &Ctx<'_>) -> Result<(), AwsError> {
@@ -310,7 +305,7 @@ impl Operation for RemoveUserFromGroup {
     }
 
     fn resource(&self, ctx: &Ctx<'_>) -> Result<String, AwsError> {
-        group_arn(ctx, &self.group)
+        Groups::resource(ctx.app, ctx.account(), &self.group)
     }
 
     fn run(self, ctx: &Ctx<'_>) -> Result<(), AwsError> {

@@ -14,7 +14,7 @@ pub mod policy_versions;
 pub mod roles;
 pub mod simulate;
 pub mod tagging;
-mod tags;
+pub mod tags;
 pub mod users;
 
 use crate::error::AwsError;
@@ -37,6 +37,16 @@ pub fn no_such_group(name: &str) -> AwsError {
 #[must_use]
 pub fn no_such_role(name: &str) -> AwsError {
     AwsError::NoSuchEntity(format!("The role with name {name} cannot be found."))
+}
+
+/// Splits the part of an IAM ARN after `user/`, `role/`, `policy/`… into path and name:
+/// `a/b/name` → (`/a/b/`, `name`), `name` → (`/`, `name`).
+#[must_use]
+pub fn split_path_name(rest: &str) -> (String, &str) {
+    match rest.rfind('/') {
+        Some(i) => (format!("/{}/", &rest[..i]), &rest[i + 1..]),
+        None => ("/".to_owned(), rest),
+    }
 }
 
 /// The ARN of a user that may not exist yet.

@@ -72,14 +72,11 @@ impl PolicyArn {
         let Some(rest) = resource.strip_prefix("policy/") else {
             return Err(if service == "iam" { not_attachable(arn) } else { invalid() });
         };
-        let (path, name) = match rest.rfind('/') {
-            Some(i) => (format!("/{}/", &rest[..i]), rest[i + 1..].to_owned()),
-            None => ("/".to_owned(), rest.to_owned()),
-        };
+        let (path, name) = super::split_path_name(rest);
         if name.is_empty() {
             return Err(invalid());
         }
-        Ok(Self { account: account.to_owned(), path, name })
+        Ok(Self { account: account.to_owned(), path, name: name.to_owned() })
     }
 }
 

@@ -12,14 +12,19 @@ pub fn check_request(tags: &[Tag]) -> Result<(), AwsError> {
     if tags.iter().any(|t| t.key.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("aws:"))) {
         return Err(AwsError::InvalidInput("Tag keys starting with 'aws:' are reserved for internal use.".into()));
     }
-    for (i, t) in tags.iter().enumerate() {
-        if tags[..i].iter().any(|u| u.key.to_lowercase() == t.key.to_lowercase()) {
-            return Err(AwsError::InvalidInput(
-                "Duplicate tag keys found. Please note that Tag keys are case insensitive.".into(),
-            ));
-        }
+    if has_duplicate_keys(tags) {
+        return Err(AwsError::InvalidInput(DUPLICATE_KEYS.into()));
     }
     Ok(())
+}
+
+/// AWS's words for a request naming one tag key twice (IAM says InvalidInput, STS InvalidParameterValue).
+pub const DUPLICATE_KEYS: &str = "Duplicate tag keys found. Please note that Tag keys are case insensitive.";
+
+/// Whether two of `tags` share a key; keys compare without case.
+#[must_use]
+pub fn has_duplicate_keys(tags: &[Tag]) -> bool {
+    tags.iter().enumerate().any(|(i, t)| tags[..i].iter().any(|u| u.key.to_lowercase() == t.key.to_lowercase()))
 }
 
 /// Adds or replaces `new` tags in `existing`.

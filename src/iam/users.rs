@@ -12,10 +12,6 @@ use crate::protocol::{Params, Tag, WriteXml, XmlOut};
 use crate::store::{Attachment, EntityKind, PolicyHolding, UserRecord, abort};
 
 /// The resource ARN of an existing user (with its real path), or of the name under path `/`.
-fn existing_user_arn(ctx: &Ctx<'_>, name: &str) -> Result<String, AwsError> {
-    Users::resource(ctx.app, ctx.account(), name)
-}
-
 /// Output shape `{ User }`.
 pub struct UserResult {
     user: UserRecord,
@@ -113,7 +109,7 @@ impl Operation for GetUser {
 
     fn resource(&self, ctx: &Ctx<'_>) -> Result<String, AwsError> {
         match self.name.as_deref().or(ctx.caller.principal.user_name()) {
-            Some(name) => existing_user_arn(ctx, name),
+            Some(name) => Users::resource(ctx.app, ctx.account(), name),
             None if matches!(ctx.caller.principal, Principal::Root { .. }) => Ok(ctx.caller.principal.arn()),
             None => Err(must_name_user()),
         }
@@ -175,7 +171,7 @@ impl Operation for UpdateUser {
     }
 
     fn resource(&self, ctx: &Ctx<'_>) -> Result<String, AwsError> {
-        existing_user_arn(ctx, &self.name)
+        Users::resource(ctx.app, ctx.account(), &self.name)
     }
 
     fn run(self, ctx: &Ctx<'_>) -> Result<(), AwsError> {
@@ -245,7 +241,7 @@ impl Operation for DeleteUser {
     }
 
     fn resource(&self, ctx: &Ctx<'_>) -> Result<String, AwsError> {
-        existing_user_arn(ctx, &self.name)
+        Users::resource(ctx.app, ctx.account(), &self.name)
     }
 
     fn run(self, ctx: &Ctx<'_>) -> Result<(), AwsError> {

@@ -6,11 +6,13 @@ use time::Duration;
 
 use super::credentials::{self, Issued, SessionExtras};
 use super::token::SessionIdentity;
-use crate::authz::{self, RequestFacts};
+use crate::authz::{self, PrincipalPolicies, RequestFacts};
 use crate::dispatch::{Ctx, Operation, Service};
 use crate::error::AwsError;
+use crate::iam::tags;
 use crate::policy::{
-    ContextValue, Decision, PolicyDocument, PolicyKind, PolicyRef, ResourcePolicyMode, ResourcePolicyRef, evaluate,
+    ContextValue, Decision, PolicyDocument, PolicyKind, PolicyRef, RequestContext, ResourcePolicyMode,
+    ResourcePolicyRef, evaluate,
 };
 use crate::principal::Principal;
 use crate::protocol::rules::{
@@ -45,14 +47,11 @@ impl RoleArn {
             return Err(invalid());
         }
         let rest = resource.strip_prefix("role/").ok_or_else(invalid)?;
-        let (path, name) = match rest.rfind('/') {
-            Some(i) => (format!("/{}/", &rest[..i]), rest[i + 1..].to_owned()),
-            None => ("/".to_owned(), rest.to_owned()),
-        };
+        let (path, name) = crate::iam::split_path_name(rest);
         if name.is_empty() {
             return Err(invalid());
         }
-        Ok(Self { account: account.to_owned(), path, name })
+        Ok(Self { account: account.to_owned(), path, name: name.to_owned() })
     }
 }
 
@@ -120,10 +119,8 @@ impl Operation for AssumeRole {
         if let Some(text) = &policy {
             PolicyDocument::parse(text, PolicyKind::Identity)?;
         }
-        for (i, t) in tags.iter().enumerate() {
-            if tags[..i].iter().any(|u| u.key.to_lowercase() == t.key.to_lowercase()) {
-                return Err(invalid_param("Duplicate tag keys found. Please note that Tag keys are case insensitive."));
-            }
+        if tags::has_duplicate_keys(&tags) {
+            return Err(invalid_param(tags::DUPLICATE_KEYS));
         }
         if !transitive_tag_keys.iter().all(|k| tags.iter().any(|t| t.key.eq_ignore_ascii_case(k))) {
             return Err(invalid_param("The specified transitive tag key must be included in the requested tags."));
@@ -194,7 +191,11 @@ impl Operation for AssumeRole {
             return Err(invalid_param("The source identity of a role session cannot be changed once set."));
         }
 
-        self.check_trust(ctx, &role, "sts:AssumeRole").map_err(|()| denied())?;
+        // The caller's policies and the trust policy are loaded once for every action checked.
+        let trust = self.trust_check(ctx, &role)?;
+        if !trust.allows("sts:AssumeRole", &self.role_arn) {
+            return Err(denied());
+        }
         // Duration limits only once the caller is known to be allowed: they are the role's business.
         let chained = matches!(caller.principal, Principal::AssumedRole { .. });
         if chained && self.duration > CHAINED_MAX_DURATION {
@@ -208,24 +209,18 @@ impl Operation for AssumeRole {
                 "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.".into(),
             ));
         }
-
-        if !self.tags.is_empty() {
-            self.check_trust(ctx, &role, "sts:TagSession").map_err(|()| {
-                AwsError::AccessDenied(format!(
-                    "User: {} is not authorized to perform: sts:TagSession on resource: {}",
+        let needed = [
+            (!self.tags.is_empty()).then_some("sts:TagSession"),
+            self.source_identity.is_some().then_some("sts:SetSourceIdentity"),
+        ];
+        for action in needed.into_iter().flatten() {
+            if !trust.allows(action, &self.role_arn) {
+                return Err(AwsError::AccessDenied(format!(
+                    "User: {} is not authorized to perform: {action} on resource: {}",
                     caller.principal.arn(),
                     self.role_arn
-                ))
-            })?;
-        }
-        if self.source_identity.is_some() {
-            self.check_trust(ctx, &role, "sts:SetSourceIdentity").map_err(|()| {
-                AwsError::AccessDenied(format!(
-                    "User: {} is not authorized to perform: sts:SetSourceIdentity on resource: {}",
-                    caller.principal.arn(),
-                    self.role_arn
-                ))
-            })?;
+                )));
+            }
         }
 
         for arn in &self.policy_arns {
@@ -282,14 +277,15 @@ impl Operation for AssumeRole {
 }
 
 impl AssumeRole {
-    /// Whether `action` on the role is allowed: the trust policy must allow it, and the caller's
-    /// own policies (identity, boundary, session) must too unless the trust policy names the
-    /// caller directly, as AWS's evaluation logic says.
-    fn check_trust(&self, ctx: &Ctx<'_>, role: &RoleRecord, action: &str) -> Result<(), ()> {
+    /// What deciding `sts:*` actions on the role needs: the caller's policies, the request
+    /// context (with the STS keys), and the trust policy, which must allow. The caller's own
+    /// policies must allow too unless the trust policy names the caller directly, as AWS's
+    /// evaluation logic says.
+    fn trust_check(&self, ctx: &Ctx<'_>, role: &RoleRecord) -> Result<TrustCheck, AwsError> {
         let caller = ctx.caller;
-        let (policies, principal_tags) = authz::caller_policies(ctx.app, caller).map_err(|_| ())?;
+        let (policies, principal_tags) = authz::caller_policies(ctx.app, caller)?;
         let facts = RequestFacts {
-            action,
+            action: "sts:AssumeRole",
             resource: &self.role_arn,
             now: ctx.now,
             source_ip: ctx.source_ip,
@@ -313,17 +309,8 @@ impl AssumeRole {
                 self.transitive_tag_keys.iter().cloned().map(ContextValue::String).collect(),
             );
         }
-        let trust = policy_docs_trust(&role.trust_policy).map_err(|_| ())?;
-        let mut input = policies.input(&context);
-        input.resource_policy = Some(ResourcePolicyRef {
-            policy: PolicyRef { source_id: "AssumeRolePolicyDocument", source_type: "resource", document: &trust },
-            mode: ResourcePolicyMode::Required,
-        });
-        input.resource_account = Some(&role.account);
-        match evaluate(&input).decision {
-            Decision::Allowed => Ok(()),
-            Decision::ExplicitDeny | Decision::ImplicitDeny => Err(()),
-        }
+        let trust = PolicyDocument::parse(&role.trust_policy, PolicyKind::Resource)?;
+        Ok(TrustCheck { policies, context, trust, account: role.account.clone() })
     }
 
     /// An approximation of AWS's packed size: the session policy without whitespace, the policy
@@ -335,7 +322,24 @@ impl AssumeRole {
     }
 }
 
-/// A stored trust policy, parsed.
-fn policy_docs_trust(text: &str) -> Result<PolicyDocument, AwsError> {
-    Ok(PolicyDocument::parse(text, PolicyKind::Resource)?)
+/// The inputs of AssumeRole's trust decisions, loaded once.
+struct TrustCheck {
+    policies: PrincipalPolicies,
+    context: RequestContext,
+    trust: PolicyDocument,
+    account: String,
+}
+
+impl TrustCheck {
+    /// Whether the trust policy and the caller's policies allow `action` on `role_arn`.
+    fn allows(&self, action: &str, role_arn: &str) -> bool {
+        let context = self.context.with_request(action, role_arn);
+        let mut input = self.policies.input(&context);
+        input.resource_policy = Some(ResourcePolicyRef {
+            policy: PolicyRef { source_id: "AssumeRolePolicyDocument", source_type: "resource", document: &self.trust },
+            mode: ResourcePolicyMode::Required,
+        });
+        input.resource_account = Some(&self.account);
+        evaluate(&input).decision == Decision::Allowed
+    }
 }

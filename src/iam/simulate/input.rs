@@ -78,10 +78,7 @@ impl EntityArn {
             "role" => EntityKind::Role,
             _ => return None,
         };
-        let (path, name) = match rest.rfind('/') {
-            Some(i) => (format!("/{}/", &rest[..i]), &rest[i + 1..]),
-            None => ("/".to_owned(), rest),
-        };
+        let (path, name) = super::super::split_path_name(rest);
         if name.is_empty() || path.contains("//") {
             return None;
         }
