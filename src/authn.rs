@@ -4,11 +4,11 @@
 
 use std::sync::Arc;
 
-use crate::app::App;
 use crate::error::AwsError;
 use crate::ids::{IdKind, looks_like};
 use crate::principal::{Caller, Principal};
 use crate::sigv4::{self, AuthError, ParsedAuth, RequestParts, SecretKey, Settings as SigSettings};
+use crate::state::State;
 use crate::store::KeyStatus;
 use crate::sts::token::{SessionClaims, SessionIdentity};
 
@@ -32,7 +32,7 @@ impl From<AuthError> for AwsError {
 /// missing, altered or not for this key; `ExpiredToken` for an expired session;
 /// `SignatureDoesNotMatch` when the signature is wrong.
 pub fn authenticate(
-    app: &App,
+    app: &State,
     req: &RequestParts<'_>,
     parsed: &ParsedAuth,
     settings: &SigSettings,
@@ -45,36 +45,41 @@ pub fn authenticate(
             (principal, secret, None)
         };
     sigv4::verify(req, parsed, &secret, settings, &app.signing_keys)?;
-    Ok(Caller { principal, access_key_id: parsed.access_key_id.clone(), session })
+    Ok(Caller { principal, access_key_id: parsed.access_key_id.clone(), region: parsed.scope.region.clone(), session })
 }
 
 /// The principal and secret behind a long-term access key id.
-fn resolve_key(app: &App, id: &str) -> Result<(Principal, SecretKey), AwsError> {
+fn resolve_key(app: &State, id: &str) -> Result<(Principal, SecretKey), AwsError> {
     if let Some(root) = app.settings.root.as_ref().filter(|r| r.access_key_id == id) {
         let account = app.settings.account_id.clone();
         return Ok((Principal::Root { account }, root.secret.clone()));
     }
-    let key = app.store.access_key(id)?.ok_or_else(AwsError::invalid_token)?;
-    if key.status != KeyStatus::Active {
+    let key = app.store.stored_key(id)?.ok_or_else(AwsError::invalid_token)?;
+    let record = &key.record;
+    if record.status != KeyStatus::Active {
         return Err(AwsError::invalid_token());
     }
-    let principal = match &key.user {
-        None => Principal::Root { account: key.account.clone() },
+    let principal = match &record.user {
+        None => Principal::Root { account: record.account.clone() },
         Some(name) => {
-            let user = app.store.user(&key.account, name)?.ok_or_else(AwsError::invalid_token)?;
-            Principal::User { account: user.account, name: user.name, id: user.id, path: user.path }
+            let user = app.store.user_arc(&record.account, name)?.ok_or_else(AwsError::invalid_token)?;
+            Principal::User {
+                account: user.account.clone(),
+                name: user.name.clone(),
+                id: user.id.clone(),
+                path: user.path.clone(),
+            }
         }
     };
-    let secret = app.store.sealer().open(id, &key.secret)?;
-    Ok((principal, secret))
+    Ok((principal, key.secret.clone()))
 }
 
 type Session = (Principal, SecretKey, Option<Arc<SessionClaims>>);
 
 /// The principal and secret a session token vouches for.
-fn resolve_session(app: &App, parsed: &ParsedAuth, settings: &SigSettings) -> Result<Session, AwsError> {
+fn resolve_session(app: &State, parsed: &ParsedAuth, settings: &SigSettings) -> Result<Session, AwsError> {
     let token = parsed.security_token.as_deref().ok_or_else(AwsError::invalid_token)?;
-    let claims = app.tokens.open(token).map_err(|_| AwsError::invalid_token())?;
+    let claims = app.tokens.open_cached(token).map_err(|_| AwsError::invalid_token())?;
     if claims.access_key_id != parsed.access_key_id {
         return Err(AwsError::invalid_token());
     }
@@ -96,5 +101,5 @@ fn resolve_session(app: &App, parsed: &ParsedAuth, settings: &SigSettings) -> Re
         },
     };
     let secret = SecretKey::new(claims.secret.clone());
-    Ok((principal, secret, Some(Arc::new(claims))))
+    Ok((principal, secret, Some(claims)))
 }

@@ -6,7 +6,6 @@ use std::net::IpAddr;
 
 use time::OffsetDateTime;
 
-use crate::app::App;
 use crate::error::AwsError;
 use crate::iam::managed_policies;
 use crate::policy::{
@@ -15,6 +14,7 @@ use crate::policy::{
 };
 use crate::principal::{Caller, Principal};
 use crate::protocol::Tag;
+use crate::state::State;
 use crate::store::{GroupRecord, ManagedPolicyRecord, RoleRecord, UserRecord};
 use crate::sts::token::SessionClaims;
 
@@ -63,7 +63,7 @@ fn parse_stored(text: &str) -> Result<PolicyDocument, AwsError> {
         .map_err(|e| AwsError::internal(&format!("stored policy no longer parses: {e}")))
 }
 
-fn managed(app: &App, account: &str, arn: &str) -> Result<Option<ManagedPolicyRecord>, AwsError> {
+fn managed(app: &State, account: &str, arn: &str) -> Result<Option<ManagedPolicyRecord>, AwsError> {
     match managed_policies::load_policy(app, account, arn) {
         Ok(p) => Ok(Some(p)),
         Err(AwsError::NoSuchEntity(_)) => Ok(None),
@@ -71,7 +71,7 @@ fn managed(app: &App, account: &str, arn: &str) -> Result<Option<ManagedPolicyRe
     }
 }
 
-fn load_managed(app: &App, account: &str, arn: &str) -> Result<Option<LoadedPolicy>, AwsError> {
+fn load_managed(app: &State, account: &str, arn: &str) -> Result<Option<LoadedPolicy>, AwsError> {
     let Some(p) = managed(app, account, arn)? else { return Ok(None) };
     Ok(Some(LoadedPolicy {
         source_id: p.name.clone(),
@@ -85,7 +85,7 @@ fn load_managed(app: &App, account: &str, arn: &str) -> Result<Option<LoadedPoli
 ///
 /// # Errors
 /// Store failures.
-pub fn user_policies(app: &App, user: &UserRecord) -> Result<PrincipalPolicies, AwsError> {
+pub fn user_policies(app: &State, user: &UserRecord) -> Result<PrincipalPolicies, AwsError> {
     let account = user.account.as_str();
     let mut out = PrincipalPolicies::default();
     for p in &user.policies.inline {
@@ -113,7 +113,7 @@ pub fn user_policies(app: &App, user: &UserRecord) -> Result<PrincipalPolicies, 
 ///
 /// # Errors
 /// Store failures.
-pub fn group_policies(app: &App, group: &GroupRecord) -> Result<PrincipalPolicies, AwsError> {
+pub fn group_policies(app: &State, group: &GroupRecord) -> Result<PrincipalPolicies, AwsError> {
     let mut out = PrincipalPolicies::default();
     for p in &group.policies.inline {
         out.identity.push(LoadedPolicy {
@@ -217,7 +217,7 @@ pub fn request_context_with(
 ///
 /// # Errors
 /// Store failures.
-pub fn role_policies(app: &App, role: &RoleRecord) -> Result<PrincipalPolicies, AwsError> {
+pub fn role_policies(app: &State, role: &RoleRecord) -> Result<PrincipalPolicies, AwsError> {
     let mut out = PrincipalPolicies::default();
     for p in &role.policies.inline {
         out.identity.push(LoadedPolicy {
@@ -240,7 +240,7 @@ pub fn role_policies(app: &App, role: &RoleRecord) -> Result<PrincipalPolicies, 
 ///
 /// # Errors
 /// Store failures.
-pub fn session_policies(app: &App, claims: &SessionClaims) -> Result<Option<Vec<LoadedPolicy>>, AwsError> {
+pub fn session_policies(app: &State, claims: &SessionClaims) -> Result<Option<Vec<LoadedPolicy>>, AwsError> {
     if claims.policy.is_none() && claims.policy_arns.is_empty() {
         return Ok(None);
     }
@@ -271,7 +271,7 @@ pub fn session_tags(role_tags: &[Tag], session: &[Tag]) -> Vec<Tag> {
 ///
 /// # Errors
 /// `InvalidClientTokenId` when the caller's user no longer exists; store failures.
-pub fn caller_policies(app: &App, caller: &Caller) -> Result<(PrincipalPolicies, Vec<Tag>), AwsError> {
+pub fn caller_policies(app: &State, caller: &Caller) -> Result<(PrincipalPolicies, Vec<Tag>), AwsError> {
     let session = caller.session.as_deref();
     match &caller.principal {
         Principal::Root { .. } => Ok((PrincipalPolicies::default(), Vec::new())),
@@ -300,7 +300,7 @@ pub fn caller_policies(app: &App, caller: &Caller) -> Result<(PrincipalPolicies,
 ///
 /// # Errors
 /// `AccessDenied`, worded as AWS words the denial.
-pub fn authorize(app: &App, caller: &Caller, facts: &RequestFacts<'_>) -> Result<(), AwsError> {
+pub fn authorize(app: &State, caller: &Caller, facts: &RequestFacts<'_>) -> Result<(), AwsError> {
     let principal = &caller.principal;
     if let Principal::Root { account } = principal {
         return if facts.resource == "*" || resource_account(facts.resource) == Some(account.as_str()) {
@@ -324,7 +324,7 @@ pub fn authorize(app: &App, caller: &Caller, facts: &RequestFacts<'_>) -> Result
 /// `iam:ResourceTag/…`) and its permissions boundary (`iam:PermissionsBoundary`), then the keys
 /// the action itself supplies, which take precedence.
 fn add_target_keys(
-    app: &App,
+    app: &State,
     account: &str,
     facts: &RequestFacts<'_>,
     context: &mut RequestContext,

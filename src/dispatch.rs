@@ -2,127 +2,16 @@
 //! state (so the server flushes before answering), and, through [`Operation`], how to parse its
 //! input, which permission and resource it needs, and how to run.
 
-use time::OffsetDateTime;
+use std::collections::HashMap;
+use std::sync::LazyLock;
 
-use crate::app::App;
 use crate::authz;
 use crate::error::AwsError;
 use crate::iam;
 use crate::iam::holders::{Groups, Roles, Users};
-use crate::principal::Caller;
-use crate::protocol::{Params, WriteXml, xml};
+use crate::operation::{Ctx, Operation, Service};
+use crate::protocol::{Params, xml};
 use crate::sts;
-
-/// The AWS services this endpoint serves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Service {
-    Iam,
-    Sts,
-}
-
-impl Service {
-    /// The SigV4 service name and IAM action prefix.
-    #[must_use]
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Iam => "iam",
-            Self::Sts => "sts",
-        }
-    }
-
-    #[must_use]
-    pub fn version(self) -> &'static str {
-        match self {
-            Self::Iam => "2010-05-08",
-            Self::Sts => "2011-06-15",
-        }
-    }
-
-    #[must_use]
-    pub fn namespace(self) -> &'static str {
-        match self {
-            Self::Iam => "https://iam.amazonaws.com/doc/2010-05-08/",
-            Self::Sts => "https://sts.amazonaws.com/doc/2011-06-15/",
-        }
-    }
-
-    #[must_use]
-    pub fn from_name(name: &str) -> Option<Self> {
-        match name {
-            "iam" => Some(Self::Iam),
-            "sts" => Some(Self::Sts),
-            _ => None,
-        }
-    }
-
-    #[must_use]
-    pub fn from_version(version: &str) -> Option<Self> {
-        [Self::Iam, Self::Sts].into_iter().find(|s| s.version() == version)
-    }
-}
-
-/// What a handler sees of the request besides its input.
-pub struct Ctx<'a> {
-    pub app: &'a App,
-    pub caller: &'a Caller,
-    pub now: OffsetDateTime,
-    /// The region the request was signed for.
-    pub region: &'a str,
-    /// The client's address (`aws:SourceIp`).
-    pub source_ip: Option<std::net::IpAddr>,
-}
-
-impl Ctx<'_> {
-    /// The caller's account: every entity a request names lives there.
-    #[must_use]
-    pub fn account(&self) -> &str {
-        self.caller.principal.account()
-    }
-}
-
-/// One API action: typed input parsed from the query parameters, and its handler.
-pub trait Operation: Sized {
-    const NAME: &'static str;
-    const SERVICE: Service;
-    /// Whether success changes stored state (and must be flushed before the response).
-    const MUTATES: bool;
-    /// Whether the action needs a permission at all (GetCallerIdentity does not).
-    const NEEDS_PERMISSION: bool = true;
-    type Output: WriteXml;
-
-    /// Reads and validates the input.
-    ///
-    /// # Errors
-    /// `ValidationError` and friends, as AWS words them.
-    fn parse(params: &Params) -> Result<Self, AwsError>;
-
-    /// Tags the request asks to set (`aws:RequestTag/…`, `aws:TagKeys`).
-    fn request_tags(&self) -> Option<&[crate::protocol::Tag]> {
-        None
-    }
-
-    /// Tag keys the request asks to remove (`aws:TagKeys`).
-    fn tag_keys(&self) -> Option<&[String]> {
-        None
-    }
-
-    /// Service-specific condition keys the request sets (`iam:PolicyARN`, `iam:PermissionsBoundary`).
-    fn condition_keys(&self) -> Vec<(&'static str, String)> {
-        Vec::new()
-    }
-
-    /// The resource ARN the permission applies to.
-    ///
-    /// # Errors
-    /// When resolving it needs the store and the store fails.
-    fn resource(&self, ctx: &Ctx<'_>) -> Result<String, AwsError>;
-
-    /// Performs the action.
-    ///
-    /// # Errors
-    /// The AWS error the action ends in.
-    fn run(self, ctx: &Ctx<'_>) -> Result<Self::Output, AwsError>;
-}
 
 /// A row of the dispatch table.
 pub struct Entry {
@@ -140,10 +29,9 @@ const fn entry<O: Operation>() -> Entry {
 fn execute<O: Operation>(ctx: &Ctx<'_>, params: &Params, request_id: &str) -> Result<Vec<u8>, AwsError> {
     let input = O::parse(params)?;
     if O::NEEDS_PERMISSION {
-        let action = format!("{}:{}", O::SERVICE.name(), O::NAME);
         let resource = input.resource(ctx)?;
         let facts = authz::RequestFacts {
-            action: &action,
+            action: ctx.permission,
             resource: &resource,
             now: ctx.now,
             source_ip: ctx.source_ip,
@@ -240,16 +128,37 @@ pub static TABLE: &[Entry] = &[
     entry::<sts::session_token::GetAccessKeyInfo>(),
 ];
 
-/// The entry for `action` in `service`.
+/// The table indexed by service and name, and each action's permission string.
+struct Index {
+    by_name: HashMap<(Service, &'static str), usize>,
+    service_by_name: HashMap<&'static str, Service>,
+    permissions: Vec<&'static str>,
+}
+
+static INDEX: LazyLock<Index> = LazyLock::new(|| Index {
+    by_name: TABLE.iter().enumerate().map(|(i, e)| ((e.service, e.name), i)).collect(),
+    service_by_name: TABLE.iter().rev().map(|e| (e.name, e.service)).collect(),
+    // Built once; leaked on purpose, as the table itself lives for the whole process.
+    permissions: TABLE.iter().map(|e| &*format!("{}:{}", e.service.name(), e.name).leak()).collect(),
+});
+
+/// The entry for `action` in `service`, with its position in [`TABLE`].
 #[must_use]
-pub fn lookup(service: Service, action: &str) -> Option<&'static Entry> {
-    TABLE.iter().find(|e| e.service == service && e.name == action)
+pub fn lookup(service: Service, action: &str) -> Option<(usize, &'static Entry)> {
+    let i = *INDEX.by_name.get(&(service, action))?;
+    Some((i, &TABLE[i]))
+}
+
+/// The permission (`iam:CreateUser`) of the entry at `index`.
+#[must_use]
+pub fn permission(index: usize) -> &'static str {
+    INDEX.permissions[index]
 }
 
 /// The service that serves `action`, for requests that do not say (unsigned ones).
 #[must_use]
 pub fn service_of(action: &str) -> Option<Service> {
-    TABLE.iter().find(|e| e.name == action).map(|e| e.service)
+    INDEX.service_by_name.get(action).copied()
 }
 
 #[cfg(test)]

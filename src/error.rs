@@ -34,6 +34,7 @@ pub enum AwsError {
     InvalidQueryParameter(String),
     InvalidHttpRequest(String),
     RequestEntityTooLarge(String),
+    RequestTimeout(String),
     // IAM entities.
     NoSuchEntity(String),
     EntityAlreadyExists(String),
@@ -73,6 +74,7 @@ impl AwsError {
             Self::InvalidQueryParameter(_) => "InvalidQueryParameter",
             Self::InvalidHttpRequest(_) => "InvalidHttpRequest",
             Self::RequestEntityTooLarge(_) => "RequestEntityTooLarge",
+            Self::RequestTimeout(_) => "RequestTimeout",
             Self::NoSuchEntity(_) => "NoSuchEntity",
             Self::EntityAlreadyExists(_) => "EntityAlreadyExists",
             Self::DeleteConflict(_) => "DeleteConflict",
@@ -118,6 +120,7 @@ impl AwsError {
             | Self::LimitExceeded(_)
             | Self::ConcurrentModification(_) => 409,
             Self::RequestEntityTooLarge(_) => 413,
+            Self::RequestTimeout(_) => 400,
             Self::ServiceFailure(_) => 500,
             Self::ServiceUnavailable(_) => 503,
         }
@@ -151,6 +154,7 @@ impl AwsError {
             | Self::InvalidQueryParameter(m)
             | Self::InvalidHttpRequest(m)
             | Self::RequestEntityTooLarge(m)
+            | Self::RequestTimeout(m)
             | Self::NoSuchEntity(m)
             | Self::EntityAlreadyExists(m)
             | Self::DeleteConflict(m)

@@ -73,6 +73,8 @@ impl Principal {
 pub struct Caller {
     pub principal: Principal,
     pub access_key_id: String,
+    /// The region the request was signed for.
+    pub region: String,
     /// The session's claims when the caller signed with temporary credentials.
     pub session: Option<std::sync::Arc<crate::sts::token::SessionClaims>>,
 }

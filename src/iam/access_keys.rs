@@ -5,9 +5,9 @@
 use super::holders::{Holder, Users};
 use super::no_such_user;
 use super::pagination::{Page, PageRequest};
-use crate::dispatch::{Ctx, Operation, Service};
 use crate::error::AwsError;
 use crate::ids::{IdKind, new_key_id, new_secret};
+use crate::operation::{Ctx, Operation, Service};
 use crate::principal::Principal;
 use crate::protocol::rules::{ACCESS_KEY_ID, EXISTING_USER_NAME, KEY_STATUS};
 use crate::protocol::{Params, WriteXml, XmlOut};
@@ -137,34 +137,37 @@ impl Operation for CreateAccessKey {
     fn run(self, ctx: &Ctx<'_>) -> Result<CreateAccessKeyResult, AwsError> {
         let account = ctx.account();
         let owner = Owner::resolve(ctx, self.user.as_deref())?;
-        let id = new_key_id(IdKind::AccessKey, account);
         let secret = SecretKey::new(new_secret());
-        let sealed = ctx.app.store.sealer().seal(&id, &secret)?;
-        let key = ctx.app.store.transact(|tx| {
-            let mut ids = owner.key_ids(tx, account)?;
-            if ids.len() >= MAX_KEYS_PER_USER {
-                return abort(AwsError::LimitExceeded(format!(
-                    "Cannot exceed quota for AccessKeysPerUser: {MAX_KEYS_PER_USER}"
-                )));
-            }
-            let user = match &owner {
-                Owner::Root => None,
-                // The stored spelling of the name, whatever case the request used.
-                Owner::User(name) => Some(tx.user(account, name)?.ok_or_else(|| no_such_user(name))?.name),
-            };
-            let key = AccessKeyRecord {
-                id: id.clone(),
-                account: account.to_owned(),
-                user,
-                status: KeyStatus::Active,
-                create_date: ctx.now.replace_millisecond(0).unwrap_or(ctx.now),
-                secret: sealed.clone(),
-            };
-            ids.push(id.clone());
-            owner.set_key_ids(tx, account, ids)?;
-            tx.put_access_key(&key)?;
-            Ok(key)
-        })?;
+        let key = ctx.app.store.transact_with_new_key(
+            || new_key_id(IdKind::AccessKey, account),
+            |tx, id| {
+                let mut ids = owner.key_ids(tx, account)?;
+                if ids.len() >= MAX_KEYS_PER_USER {
+                    return abort(AwsError::LimitExceeded(format!(
+                        "Cannot exceed quota for AccessKeysPerUser: {MAX_KEYS_PER_USER}"
+                    )));
+                }
+                let user = match &owner {
+                    Owner::Root => None,
+                    // The stored spelling of the name, whatever case the request used.
+                    Owner::User(name) => Some(tx.user(account, name)?.ok_or_else(|| no_such_user(name))?.name),
+                };
+                let key = AccessKeyRecord {
+                    id: id.to_owned(),
+                    account: account.to_owned(),
+                    user,
+                    status: KeyStatus::Active,
+                    create_date: ctx.now.replace_millisecond(0).unwrap_or(ctx.now),
+                    secret: tx.sealer().seal(id, &secret)?,
+                };
+                if !tx.insert_access_key(&key)? {
+                    return Ok(None);
+                }
+                ids.push(id.to_owned());
+                owner.set_key_ids(tx, account, ids)?;
+                Ok(Some(key))
+            },
+        )?;
         Ok(CreateAccessKeyResult { key, secret })
     }
 }
@@ -278,13 +281,17 @@ impl Operation for ListAccessKeys {
     fn run(self, ctx: &Ctx<'_>) -> Result<ListAccessKeysResult, AwsError> {
         let account = ctx.account();
         let owner = Owner::resolve(ctx, self.user.as_deref())?;
-        let keys = ctx.app.store.transact(|tx| {
-            let mut keys = Vec::new();
-            for id in owner.key_ids(tx, account)? {
-                keys.extend(tx.access_key(&id)?);
+        // Plain reads: a key deleted between the two reads is simply not listed.
+        let ids = match &owner {
+            Owner::Root => ctx.app.store.account(account)?.map(|a| a.root_access_keys).unwrap_or_default(),
+            Owner::User(name) => {
+                ctx.app.store.user_arc(account, name)?.ok_or_else(|| no_such_user(name))?.access_keys.clone()
             }
-            Ok(keys)
-        })?;
+        };
+        let mut keys = Vec::new();
+        for id in ids {
+            keys.extend(ctx.app.store.access_key(&id)?);
+        }
         Ok(ListAccessKeysResult(self.page.page(keys)?))
     }
 }

@@ -2,10 +2,10 @@
 //! attachment actions are written once, generic over [`Holder`].
 
 use super::{no_such_group, no_such_role, no_such_user};
-use crate::app::App;
 use crate::error::AwsError;
 use crate::policy::PolicySizeQuota;
 use crate::protocol::rules::{GROUP_NAME, ROLE_NAME, StrRule, USER_NAME};
+use crate::state::State;
 use crate::store::{EntityKind, PolicyHolding, Tx, TxResult};
 
 /// An identity kind with inline and attached policies.
@@ -33,7 +33,7 @@ pub trait Holder {
     ///
     /// # Errors
     /// `NoSuchEntity` when it does not exist.
-    fn read(app: &App, account: &str, name: &str) -> Result<Held, AwsError>;
+    fn read(app: &State, account: &str, name: &str) -> Result<Held, AwsError>;
 
     /// Loads the identity, lets `f` change its policies, and saves it.
     fn update<T>(
@@ -47,7 +47,7 @@ pub trait Holder {
     ///
     /// # Errors
     /// When the store fails.
-    fn resource(app: &App, account: &str, name: &str) -> Result<String, AwsError> {
+    fn resource(app: &State, account: &str, name: &str) -> Result<String, AwsError> {
         match Self::read(app, account, name) {
             Ok(held) => Ok(held.arn),
             Err(AwsError::NoSuchEntity(_)) => Ok(format!("arn:aws:iam::{account}:{}/{name}", Self::NOUN)),
@@ -85,7 +85,7 @@ impl Holder for Users {
         no_such_user(name)
     }
 
-    fn read(app: &App, account: &str, name: &str) -> Result<Held, AwsError> {
+    fn read(app: &State, account: &str, name: &str) -> Result<Held, AwsError> {
         let u = app.store.user(account, name)?.ok_or_else(|| no_such_user(name))?;
         Ok(Held { arn: u.arn(), name: u.name, policies: u.policies })
     }
@@ -125,7 +125,7 @@ impl Holder for Groups {
         no_such_group(name)
     }
 
-    fn read(app: &App, account: &str, name: &str) -> Result<Held, AwsError> {
+    fn read(app: &State, account: &str, name: &str) -> Result<Held, AwsError> {
         let g = app.store.group(account, name)?.ok_or_else(|| no_such_group(name))?;
         Ok(Held { arn: g.arn(), name: g.name, policies: g.policies })
     }
@@ -165,7 +165,7 @@ impl Holder for Roles {
         no_such_role(name)
     }
 
-    fn read(app: &App, account: &str, name: &str) -> Result<Held, AwsError> {
+    fn read(app: &State, account: &str, name: &str) -> Result<Held, AwsError> {
         let r = app.store.role(account, name)?.ok_or_else(|| no_such_role(name))?;
         Ok(Held { arn: r.arn(), name: r.name, policies: r.policies })
     }

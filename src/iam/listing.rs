@@ -3,11 +3,11 @@
 use std::marker::PhantomData;
 
 use super::pagination::{self, Page, PageRequest};
-use crate::app::App;
-use crate::dispatch::{Ctx, Operation, Service};
 use crate::error::AwsError;
+use crate::operation::{Ctx, Operation, Service};
 use crate::protocol::rules::PATH_PREFIX;
 use crate::protocol::{Params, WriteXml, XmlOut};
+use crate::state::State;
 use crate::store::{GroupRecord, RoleRecord, UserRecord};
 
 /// An entity IAM lists by path prefix, in name order.
@@ -24,7 +24,7 @@ pub trait Listable {
     /// # Errors
     /// Store failures.
     fn list(
-        app: &App,
+        app: &State,
         account: &str,
         start: Option<&str>,
         max: usize,
@@ -46,7 +46,7 @@ impl Listable for UserList {
     type Record = UserRecord;
 
     fn list(
-        app: &App,
+        app: &State,
         account: &str,
         start: Option<&str>,
         max: usize,
@@ -73,7 +73,7 @@ impl Listable for GroupList {
     type Record = GroupRecord;
 
     fn list(
-        app: &App,
+        app: &State,
         account: &str,
         start: Option<&str>,
         max: usize,
@@ -100,7 +100,7 @@ impl Listable for RoleList {
     type Record = RoleRecord;
 
     fn list(
-        app: &App,
+        app: &State,
         account: &str,
         start: Option<&str>,
         max: usize,

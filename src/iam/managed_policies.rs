@@ -4,13 +4,13 @@
 use super::pagination::{self, Page, PageRequest};
 use super::policy_docs::{self, PolicyArn, policy_not_found};
 use super::tags;
-use crate::app::App;
-use crate::dispatch::{Ctx, Operation, Service};
 use crate::error::AwsError;
 use crate::ids::{IdKind, new_id};
+use crate::operation::{Ctx, Operation, Service};
 use crate::policy::{PolicySizeQuota, policy_size};
 use crate::protocol::rules::{ARN, PATH, POLICY_DESCRIPTION, POLICY_DOCUMENT, POLICY_NAME, POLICY_PATH};
 use crate::protocol::{Params, Tag, WriteXml, XmlOut};
+use crate::state::State;
 use crate::store::{EntityKind, ManagedPolicyRecord, PolicyVersionRecord, Tx, TxResult, abort};
 
 /// The caller's account's policy named by `arn`, if the ARN names an existing one exactly.
@@ -29,7 +29,7 @@ pub fn find_policy(tx: &Tx<'_>, account: &str, arn: &str) -> TxResult<Option<Man
 ///
 /// # Errors
 /// `ValidationError` for a malformed ARN, `NoSuchEntity`, store failures.
-pub fn load_policy(app: &App, account: &str, arn: &str) -> Result<ManagedPolicyRecord, AwsError> {
+pub fn load_policy(app: &State, account: &str, arn: &str) -> Result<ManagedPolicyRecord, AwsError> {
     let parsed = PolicyArn::parse(arn)?;
     if parsed.account != account {
         return Err(policy_not_found(arn));

@@ -4,8 +4,8 @@
 use super::managed_policies::{find_policy, load_policy};
 use super::pagination::{Page, PageRequest};
 use super::policy_docs::{self, PolicyArn, policy_not_found};
-use crate::dispatch::{Ctx, Operation, Service};
 use crate::error::AwsError;
+use crate::operation::{Ctx, Operation, Service};
 use crate::policy::{PolicySizeQuota, policy_size};
 use crate::protocol::rules::{ARN, POLICY_DOCUMENT, POLICY_VERSION_ID};
 use crate::protocol::{Params, WriteXml, XmlOut};

@@ -4,15 +4,15 @@
 
 use super::holders::{Holder, Roles};
 use super::{boundaries, no_such_role, policy_docs, tags};
-use crate::app::App;
-use crate::dispatch::{Ctx, Operation, Service};
 use crate::error::AwsError;
 use crate::ids::{IdKind, new_id};
+use crate::operation::{Ctx, Operation, Service};
 use crate::policy::{
     PolicyDocument, PolicyError, PolicyKind, PolicySizeQuota, PrincipalBlock, PrincipalKey, policy_size,
 };
 use crate::protocol::rules::{ARN, MAX_SESSION_DURATION, PATH, POLICY_DOCUMENT, ROLE_DESCRIPTION, ROLE_NAME};
 use crate::protocol::{Params, Tag, WriteXml, XmlOut};
+use crate::state::State;
 use crate::store::{Attachment, EntityKind, PolicyHolding, RoleRecord, abort};
 
 /// MaxSessionDuration when CreateRole does not set one.
@@ -32,7 +32,7 @@ pub fn parse_trust_policy(text: &str, role: &str) -> Result<PolicyDocument, AwsE
 ///
 /// # Errors
 /// `MalformedPolicyDocument` "Invalid principal in policy" for the first such principal.
-fn check_principals_exist(app: &App, account: &str, text: &str) -> Result<(), AwsError> {
+fn check_principals_exist(app: &State, account: &str, text: &str) -> Result<(), AwsError> {
     let doc = PolicyDocument::parse(text, PolicyKind::Resource)?;
     let prefix = format!("arn:aws:iam::{account}:");
     for statement in doc.statements() {

@@ -7,11 +7,11 @@ use super::managed_policies::{find_policy, load_policy};
 use super::pagination::{Page, PageRequest};
 use super::policy_docs::{PolicyArn, policy_not_found};
 use super::{no_such_role, no_such_user, tags};
-use crate::app::App;
-use crate::dispatch::{Ctx, Operation, Service};
 use crate::error::AwsError;
+use crate::operation::{Ctx, Operation, Service};
 use crate::protocol::rules::{ARN, EXISTING_USER_NAME, MAX_TAGS, ROLE_NAME, StrRule, TAG_KEY};
 use crate::protocol::{Params, Tag, WriteXml, XmlOut};
+use crate::state::State;
 use crate::store::{Tx, TxResult};
 
 /// An entity that carries tags.
@@ -35,13 +35,13 @@ pub trait Taggable {
     ///
     /// # Errors
     /// Store failures.
-    fn resource(app: &App, account: &str, id: &str) -> Result<String, AwsError>;
+    fn resource(app: &State, account: &str, id: &str) -> Result<String, AwsError>;
 
     /// The entity's tags.
     ///
     /// # Errors
     /// `NoSuchEntity` when it does not exist.
-    fn read(app: &App, account: &str, id: &str) -> Result<Vec<Tag>, AwsError>;
+    fn read(app: &State, account: &str, id: &str) -> Result<Vec<Tag>, AwsError>;
 
     /// Loads the entity, lets `f` change its tags, saves it.
     fn update(
@@ -61,11 +61,11 @@ impl Taggable for UserTags {
     const ID_MEMBER: &'static str = "UserName";
     const ID_RULE: &'static StrRule = &EXISTING_USER_NAME;
 
-    fn resource(app: &App, account: &str, id: &str) -> Result<String, AwsError> {
+    fn resource(app: &State, account: &str, id: &str) -> Result<String, AwsError> {
         Users::resource(app, account, id)
     }
 
-    fn read(app: &App, account: &str, id: &str) -> Result<Vec<Tag>, AwsError> {
+    fn read(app: &State, account: &str, id: &str) -> Result<Vec<Tag>, AwsError> {
         Ok(app.store.user(account, id)?.ok_or_else(|| no_such_user(id))?.tags)
     }
 
@@ -90,11 +90,11 @@ impl Taggable for RoleTags {
     const ID_MEMBER: &'static str = "RoleName";
     const ID_RULE: &'static StrRule = &ROLE_NAME;
 
-    fn resource(app: &App, account: &str, id: &str) -> Result<String, AwsError> {
+    fn resource(app: &State, account: &str, id: &str) -> Result<String, AwsError> {
         Roles::resource(app, account, id)
     }
 
-    fn read(app: &App, account: &str, id: &str) -> Result<Vec<Tag>, AwsError> {
+    fn read(app: &State, account: &str, id: &str) -> Result<Vec<Tag>, AwsError> {
         Ok(app.store.role(account, id)?.ok_or_else(|| no_such_role(id))?.tags)
     }
 
@@ -123,11 +123,11 @@ impl Taggable for PolicyTags {
         PolicyArn::parse(id).map(|_| ())
     }
 
-    fn resource(_: &App, _: &str, id: &str) -> Result<String, AwsError> {
+    fn resource(_: &State, _: &str, id: &str) -> Result<String, AwsError> {
         Ok(id.to_owned())
     }
 
-    fn read(app: &App, account: &str, id: &str) -> Result<Vec<Tag>, AwsError> {
+    fn read(app: &State, account: &str, id: &str) -> Result<Vec<Tag>, AwsError> {
         Ok(load_policy(app, account, id)?.tags)
     }
 

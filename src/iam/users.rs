@@ -3,9 +3,9 @@
 use super::access_keys::must_name_user;
 use super::holders::{Holder, Users};
 use super::{boundaries, managed_policies, no_such_user, tags, user_arn, write_user};
-use crate::dispatch::{Ctx, Operation, Service};
 use crate::error::AwsError;
 use crate::ids::{IdKind, new_id};
+use crate::operation::{Ctx, Operation, Service};
 use crate::principal::Principal;
 use crate::protocol::rules::{ARN, EXISTING_USER_NAME, PATH, USER_NAME};
 use crate::protocol::{Params, Tag, WriteXml, XmlOut};

@@ -2,16 +2,24 @@
 //! module names it, so a shared database can take its place for a fleet.
 //!
 //! Layout: one tree per record kind; keys lead with the account id so accounts never mix.
-//! Every change goes through [`Store::transact`], and the server calls [`Store::flush`] before
-//! acknowledging a mutating request.
+//! Every change goes through [`Store::transact`] under one commit lock (see `commit`), and a
+//! request that changed anything waits for [`Store::durable`] before it is acknowledged. Reads
+//! come from the in-memory view (`view`), which every commit invalidates for what it touched.
 
+mod commit;
 mod crypto;
 mod last_used;
 pub mod records;
 mod tx;
+pub mod view;
 
+use std::cell::RefCell;
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
+pub use commit::Committer;
 pub use crypto::{MasterKey, SealedSecret, Sealer};
 pub use last_used::LastUsedTracker;
 pub use records::{
@@ -19,6 +27,7 @@ pub use records::{
     ManagedPolicyRecord, PolicyHolding, PolicyVersionRecord, RoleRecord, UserRecord,
 };
 pub use tx::{Tx, TxResult, abort};
+use view::{Generations, RecordCache};
 
 use crate::error::AwsError;
 use crate::sigv4::SecretKey;
@@ -26,12 +35,54 @@ use crate::sigv4::SecretKey;
 /// The record format this build writes; older formats are migrated on open.
 pub const FORMAT_VERSION: u32 = 1;
 
-/// The database and the key that seals secrets in it.
+/// Records of each kind kept decoded in memory; past this the least useful are dropped.
+const VIEW_CAPACITY: usize = 100_000;
+/// sled's page cache. Its default (1 GiB) would let a large data dir fill memory.
+const SLED_CACHE_BYTES: u64 = 64 << 20;
+/// How long opening waits for a previous handle on the same directory to let go of its lock.
+const LOCK_WAIT: Duration = Duration::from_secs(10);
+
+/// The database, the key that seals secrets in it, and the in-memory view of it. Cloning is
+/// cheap and shares everything.
 #[derive(Clone)]
 pub struct Store {
-    db: sled::Db,
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    // Dropped first: stops the flusher (which flushes what is left) before sled closes.
+    _flusher: commit::Flusher,
+    committer: Arc<Committer>,
     trees: Trees,
     sealer: Sealer,
+    generations: Generations,
+    /// Bumped by every change to any access key: key ids are looked up across accounts.
+    key_generation: AtomicU64,
+    view: View,
+}
+
+/// The decoded records of the read view.
+struct View {
+    accounts: RecordCache<String, AccountRecord>,
+    users: RecordCache<Vec<u8>, UserRecord>,
+    groups: RecordCache<Vec<u8>, GroupRecord>,
+    policies: RecordCache<Vec<u8>, ManagedPolicyRecord>,
+    roles: RecordCache<Vec<u8>, RoleRecord>,
+    keys: RecordCache<String, StoredKey>,
+}
+
+/// A stored access key with its secret already opened.
+pub struct StoredKey {
+    pub record: AccessKeyRecord,
+    pub secret: SecretKey,
+}
+
+/// Hit and miss counts of the read view, for `/metrics`.
+pub struct ViewStats {
+    pub kind: &'static str,
+    pub hits: u64,
+    pub misses: u64,
+    pub entries: usize,
 }
 
 #[derive(Clone)]
@@ -58,16 +109,30 @@ impl std::fmt::Display for OpenError {
 
 impl std::error::Error for OpenError {}
 
+/// Opens sled, waiting while another handle (a store being dropped, a daemon shutting down)
+/// still holds the directory's lock.
+fn open_db(dir: &Path) -> Result<sled::Db, OpenError> {
+    let started = Instant::now();
+    loop {
+        let opened =
+            sled::Config::new().path(dir.join("db")).cache_capacity(SLED_CACHE_BYTES).flush_every_ms(None).open();
+        match opened {
+            Ok(db) => return Ok(db),
+            Err(sled::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock && started.elapsed() < LOCK_WAIT => {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err(e) => return Err(OpenError(format!("cannot open database in {}: {e}", dir.display()))),
+        }
+    }
+}
+
 impl Store {
     /// Opens (or creates) the database in `dir`, sealing secrets with `master`.
     ///
     /// # Errors
     /// When the directory cannot be used or holds data of a newer format.
     pub fn open(dir: &Path, master: &MasterKey) -> Result<Self, OpenError> {
-        let db = sled::Config::new()
-            .path(dir.join("db"))
-            .open()
-            .map_err(|e| OpenError(format!("cannot open database in {}: {e}", dir.display())))?;
+        let db = open_db(dir)?;
         let tree = |name: &str| db.open_tree(name).map_err(|e| OpenError(format!("cannot open tree {name}: {e}")));
         let trees = Trees {
             meta: tree("meta")?,
@@ -79,69 +144,156 @@ impl Store {
             roles: tree("roles")?,
             last_used: tree("access_key_last_used")?,
         };
-        let store = Self { db, trees, sealer: Sealer::new(master) };
-        store.check_format()?;
-        Ok(store)
+        check_format(&db, &trees.meta)?;
+        let committer = Committer::new();
+        let flush_db = db.clone();
+        let flusher = committer.start_flusher(move || flush_db.flush().map(|_| ()).map_err(|e| e.to_string()));
+        let view = View {
+            accounts: RecordCache::new(VIEW_CAPACITY),
+            users: RecordCache::new(VIEW_CAPACITY),
+            groups: RecordCache::new(VIEW_CAPACITY),
+            policies: RecordCache::new(VIEW_CAPACITY),
+            roles: RecordCache::new(VIEW_CAPACITY),
+            keys: RecordCache::new(VIEW_CAPACITY),
+        };
+        let inner = Inner {
+            _flusher: flusher,
+            committer,
+            trees,
+            sealer: Sealer::new(master),
+            generations: Generations::default(),
+            key_generation: AtomicU64::new(0),
+            view,
+        };
+        Ok(Self { inner: Arc::new(inner) })
     }
 
-    fn check_format(&self) -> Result<(), OpenError> {
-        let meta = &self.trees.meta;
-        match meta.get("format_version").map_err(|e| OpenError(e.to_string()))? {
-            None => {
-                meta.insert("format_version", FORMAT_VERSION.to_string().as_bytes())
-                    .map_err(|e| OpenError(e.to_string()))?;
-                self.db.flush().map_err(|e| OpenError(e.to_string()))?;
-                Ok(())
-            }
-            Some(v) => {
-                let found: u32 = std::str::from_utf8(&v).ok().and_then(|s| s.parse().ok()).unwrap_or(u32::MAX);
-                if found > FORMAT_VERSION {
-                    return Err(OpenError(format!(
-                        "data format {found} is newer than this build understands ({FORMAT_VERSION})"
-                    )));
-                }
-                Ok(())
-            }
-        }
+    fn trees(&self) -> &Trees {
+        &self.inner.trees
     }
 
-    /// Runs `f` atomically over every tree. `f` may run more than once when transactions
-    /// conflict, so it must not have side effects outside `tx` (draw random ids before calling).
+    /// Runs `f` atomically over every tree. Writes never run concurrently (see `commit`), so
+    /// `f` runs once unless sled retries it; it must still have no side effects outside `tx`
+    /// (draw random ids before calling). The change is applied, and visible to reads, when this
+    /// returns, but durable only after [`Store::durable`]: a request waits for that before it
+    /// answers. Blocking: call from a blocking context.
     ///
     /// # Errors
     /// The error `f` aborted with, or `ServiceFailure` when the engine fails.
     pub fn transact<T>(&self, f: impl Fn(&Tx<'_>) -> TxResult<T>) -> Result<T, AwsError> {
         use sled::Transactional;
-        let t = &self.trees;
-        (&t.accounts, &t.users, &t.access_keys, &t.groups, &t.policies, &t.roles)
+        let inner = &*self.inner;
+        let t = &inner.trees;
+        let touched = RefCell::new(tx::Touched::default());
+        let mut guard = inner.committer.write();
+        let result = (&t.accounts, &t.users, &t.access_keys, &t.groups, &t.policies, &t.roles)
             .transaction(|(accounts, users, access_keys, groups, policies, roles)| {
-                f(&Tx { accounts, users, access_keys, groups, policies, roles, sealer: &self.sealer })
+                *touched.borrow_mut() = tx::Touched::default();
+                f(&Tx {
+                    accounts,
+                    users,
+                    access_keys,
+                    groups,
+                    policies,
+                    roles,
+                    sealer: &inner.sealer,
+                    touched: &touched,
+                })
             })
             .map_err(|e| match e {
                 sled::transaction::TransactionError::Abort(e) => e,
                 sled::transaction::TransactionError::Storage(e) => AwsError::internal(&e),
-            })
+            });
+        let touched = touched.into_inner();
+        if result.is_ok() && (!touched.accounts.is_empty() || touched.keys) {
+            guard.wrote();
+            for account in &touched.accounts {
+                inner.generations.bump(account);
+            }
+            if touched.keys {
+                inner.key_generation.fetch_add(1, Ordering::AcqRel);
+            }
+        }
+        result
     }
 
-    /// Makes every change so far durable. Concurrent callers share one disk flush.
+    /// Like [`Store::transact`] for a change that stores a new access key: `f` gets a fresh id
+    /// from `draw` and must store the key with [`Tx::insert_access_key`], returning `None` when
+    /// that reports the id taken; a new id is then drawn.
+    ///
+    /// # Errors
+    /// What `f` aborts with; `ServiceFailure` if ids keep colliding.
+    pub fn transact_with_new_key<T>(
+        &self,
+        mut draw: impl FnMut() -> String,
+        f: impl Fn(&Tx<'_>, &str) -> TxResult<Option<T>>,
+    ) -> Result<T, AwsError> {
+        for _ in 0..8 {
+            let id = draw();
+            if let Some(out) = self.transact(|tx| f(tx, &id))? {
+                return Ok(out);
+            }
+            tracing::warn!("a new access key id collided with a stored one; drawing another");
+        }
+        Err(AwsError::internal(&"new access key ids keep colliding"))
+    }
+
+    /// The number of the latest change: wait for [`Store::durable`] of it before acknowledging.
+    #[must_use]
+    pub fn commit_seq(&self) -> u64 {
+        self.inner.committer.committed()
+    }
+
+    /// Resolves once change `seq` is on disk; concurrent requests share one flush.
+    ///
+    /// # Errors
+    /// `ServiceFailure` when the disk write fails.
+    pub async fn durable(&self, seq: u64) -> Result<(), AwsError> {
+        self.inner.committer.durable(seq).await
+    }
+
+    /// Makes every change so far durable (async callers).
     ///
     /// # Errors
     /// `ServiceFailure` when the disk write fails.
     pub async fn flush(&self) -> Result<(), AwsError> {
-        self.db.flush_async().await.map(|_| ()).map_err(|e| AwsError::internal(&e))
+        self.durable(self.commit_seq()).await
     }
 
-    /// Synchronous flush for shutdown paths.
+    /// Synchronous flush for start-up and shutdown paths.
     ///
     /// # Errors
     /// `ServiceFailure` when the disk write fails.
     pub fn flush_blocking(&self) -> Result<(), AwsError> {
-        self.db.flush().map(|_| ()).map_err(|e| AwsError::internal(&e))
+        self.inner.committer.durable_blocking(self.commit_seq())
+    }
+
+    /// Flush latencies so far.
+    #[must_use]
+    pub fn flush_histogram(&self) -> &crate::metrics::Histogram {
+        &self.inner.committer.flushes
+    }
+
+    /// Hit and miss counts of each cache of the read view.
+    #[must_use]
+    pub fn view_stats(&self) -> Vec<ViewStats> {
+        fn stats<K: Eq + std::hash::Hash + Clone, T>(kind: &'static str, c: &RecordCache<K, T>) -> ViewStats {
+            ViewStats { kind, hits: c.hits.get(), misses: c.misses.get(), entries: c.len() }
+        }
+        let v = &self.inner.view;
+        vec![
+            stats("access_key", &v.keys),
+            stats("account", &v.accounts),
+            stats("user", &v.users),
+            stats("group", &v.groups),
+            stats("role", &v.roles),
+            stats("policy", &v.policies),
+        ]
     }
 
     #[must_use]
     pub fn sealer(&self) -> &Sealer {
-        &self.sealer
+        &self.inner.sealer
     }
 
     /// One user by name (names are unique regardless of case, as in IAM).
@@ -149,7 +301,27 @@ impl Store {
     /// # Errors
     /// `ServiceFailure` on engine or decoding failure.
     pub fn user(&self, account: &str, name: &str) -> Result<Option<UserRecord>, AwsError> {
-        get(&self.trees.users, &records::entity_key(account, name))
+        Ok(self.user_arc(account, name)?.map(|u| (*u).clone()))
+    }
+
+    /// One user, shared with the read view (no copy).
+    ///
+    /// # Errors
+    /// `ServiceFailure` on engine or decoding failure.
+    pub fn user_arc(&self, account: &str, name: &str) -> Result<Option<Arc<UserRecord>>, AwsError> {
+        self.entity(account, name, &self.inner.view.users, &self.trees().users)
+    }
+
+    fn entity<T: serde::de::DeserializeOwned>(
+        &self,
+        account: &str,
+        name: &str,
+        cache: &RecordCache<Vec<u8>, T>,
+        tree: &sled::Tree,
+    ) -> Result<Option<Arc<T>>, AwsError> {
+        let generation = self.inner.generations.current(account);
+        let key = records::entity_key(account, name);
+        cache.get_or_load(generation, &key, || get(tree, &key))
     }
 
     /// One access key by id, from any account (ids are globally unique).
@@ -157,7 +329,22 @@ impl Store {
     /// # Errors
     /// `ServiceFailure` on engine or decoding failure.
     pub fn access_key(&self, id: &str) -> Result<Option<AccessKeyRecord>, AwsError> {
-        get(&self.trees.access_keys, id.as_bytes())
+        Ok(self.stored_key(id)?.map(|k| k.record.clone()))
+    }
+
+    /// One access key with its secret opened, from the read view.
+    ///
+    /// # Errors
+    /// `ServiceFailure` on engine or decoding failure, or when the secret cannot be opened.
+    pub fn stored_key(&self, id: &str) -> Result<Option<Arc<StoredKey>>, AwsError> {
+        let generation = self.inner.key_generation.load(Ordering::Acquire);
+        self.inner.view.keys.get_or_load(generation, &id.to_owned(), || {
+            let Some(record) = get::<AccessKeyRecord>(&self.trees().access_keys, id.as_bytes())? else {
+                return Ok(None);
+            };
+            let secret = self.inner.sealer.open(id, &record.secret)?;
+            Ok(Some(StoredKey { record, secret }))
+        })
     }
 
     /// An account's record, if it has been created.
@@ -165,7 +352,13 @@ impl Store {
     /// # Errors
     /// `ServiceFailure` on engine or decoding failure.
     pub fn account(&self, id: &str) -> Result<Option<AccountRecord>, AwsError> {
-        get(&self.trees.accounts, id.as_bytes())
+        let generation = self.inner.generations.current(id);
+        let record = self
+            .inner
+            .view
+            .accounts
+            .get_or_load(generation, &id.to_owned(), || get(&self.trees().accounts, id.as_bytes()))?;
+        Ok(record.map(|a| (*a).clone()))
     }
 
     /// Users of `account` in name order; see [`list`].
@@ -179,7 +372,7 @@ impl Store {
         limit: usize,
         keep: impl Fn(&UserRecord) -> bool,
     ) -> Result<Vec<UserRecord>, AwsError> {
-        list(&self.trees.users, account, from, limit, keep)
+        list(&self.trees().users, account, from, limit, keep)
     }
 
     /// Groups of `account` in name order; see [`list`].
@@ -193,7 +386,7 @@ impl Store {
         limit: usize,
         keep: impl Fn(&GroupRecord) -> bool,
     ) -> Result<Vec<GroupRecord>, AwsError> {
-        list(&self.trees.groups, account, from, limit, keep)
+        list(&self.trees().groups, account, from, limit, keep)
     }
 
     /// Managed policies of `account` in name order; see [`list`].
@@ -207,7 +400,7 @@ impl Store {
         limit: usize,
         keep: impl Fn(&ManagedPolicyRecord) -> bool,
     ) -> Result<Vec<ManagedPolicyRecord>, AwsError> {
-        list(&self.trees.policies, account, from, limit, keep)
+        list(&self.trees().policies, account, from, limit, keep)
     }
 
     /// Roles of `account` in name order; see [`list`].
@@ -221,7 +414,7 @@ impl Store {
         limit: usize,
         keep: impl Fn(&RoleRecord) -> bool,
     ) -> Result<Vec<RoleRecord>, AwsError> {
-        list(&self.trees.roles, account, from, limit, keep)
+        list(&self.trees().roles, account, from, limit, keep)
     }
 
     /// One role by name.
@@ -229,7 +422,15 @@ impl Store {
     /// # Errors
     /// `ServiceFailure` on engine or decoding failure.
     pub fn role(&self, account: &str, name: &str) -> Result<Option<RoleRecord>, AwsError> {
-        get(&self.trees.roles, &records::entity_key(account, name))
+        Ok(self.role_arc(account, name)?.map(|r| (*r).clone()))
+    }
+
+    /// One role, shared with the read view.
+    ///
+    /// # Errors
+    /// `ServiceFailure` on engine or decoding failure.
+    pub fn role_arc(&self, account: &str, name: &str) -> Result<Option<Arc<RoleRecord>>, AwsError> {
+        self.entity(account, name, &self.inner.view.roles, &self.trees().roles)
     }
 
     /// The key that seals session tokens, created on first use and kept (sealed under the master
@@ -241,23 +442,27 @@ impl Store {
         const ID: &str = "1";
         let record_key = format!("token_key/{ID}");
         let aad = format!("token-key/{ID}");
-        if let Some(v) = self.trees.meta.get(&record_key).map_err(|e| AwsError::internal(&e))? {
+        let meta = &self.trees().meta;
+        if let Some(v) = meta.get(&record_key).map_err(|e| AwsError::internal(&e))? {
             let sealed: SealedSecret = decode(&v)?;
-            return Ok((ID.to_owned(), self.sealer.open(&aad, &sealed)?));
+            return Ok((ID.to_owned(), self.sealer().open(&aad, &sealed)?));
         }
         let fresh = SecretKey::new(crate::ids::new_secret() + &crate::ids::new_secret());
-        let sealed = self.sealer.seal(&aad, &fresh)?;
-        // Another thread may have raced us: keep whichever landed first.
-        let won = self
-            .trees
-            .meta
-            .compare_and_swap(&record_key, None as Option<&[u8]>, Some(encode(&sealed)?))
-            .map_err(|e| AwsError::internal(&e))?
-            .is_ok();
+        let sealed = self.sealer().seal(&aad, &fresh)?;
+        let won = {
+            let mut guard = self.inner.committer.write();
+            // Another store on this directory may have raced us: keep whichever landed first.
+            let won = meta
+                .compare_and_swap(&record_key, None as Option<&[u8]>, Some(encode(&sealed)?))
+                .map_err(|e| AwsError::internal(&e))?
+                .is_ok();
+            guard.wrote();
+            won
+        };
         if !won {
             return self.token_key();
         }
-        self.db.flush().map_err(|e| AwsError::internal(&e))?;
+        self.flush_blocking()?;
         Ok((ID.to_owned(), fresh))
     }
 
@@ -266,7 +471,15 @@ impl Store {
     /// # Errors
     /// `ServiceFailure` on engine or decoding failure.
     pub fn group(&self, account: &str, name: &str) -> Result<Option<GroupRecord>, AwsError> {
-        get(&self.trees.groups, &records::entity_key(account, name))
+        Ok(self.group_arc(account, name)?.map(|g| (*g).clone()))
+    }
+
+    /// One group, shared with the read view.
+    ///
+    /// # Errors
+    /// `ServiceFailure` on engine or decoding failure.
+    pub fn group_arc(&self, account: &str, name: &str) -> Result<Option<Arc<GroupRecord>>, AwsError> {
+        self.entity(account, name, &self.inner.view.groups, &self.trees().groups)
     }
 
     /// One managed policy by name.
@@ -274,7 +487,15 @@ impl Store {
     /// # Errors
     /// `ServiceFailure` on engine or decoding failure.
     pub fn policy(&self, account: &str, name: &str) -> Result<Option<ManagedPolicyRecord>, AwsError> {
-        get(&self.trees.policies, &records::entity_key(account, name))
+        Ok(self.policy_arc(account, name)?.map(|p| (*p).clone()))
+    }
+
+    /// One managed policy, shared with the read view.
+    ///
+    /// # Errors
+    /// `ServiceFailure` on engine or decoding failure.
+    pub fn policy_arc(&self, account: &str, name: &str) -> Result<Option<Arc<ManagedPolicyRecord>>, AwsError> {
+        self.entity(account, name, &self.inner.view.policies, &self.trees().policies)
     }
 
     /// Last-use records persisted so far.
@@ -282,7 +503,7 @@ impl Store {
     /// # Errors
     /// `ServiceFailure` on engine or decoding failure.
     pub fn key_last_used(&self, id: &str) -> Result<Option<KeyLastUsed>, AwsError> {
-        get(&self.trees.last_used, id.as_bytes())
+        get(&self.trees().last_used, id.as_bytes())
     }
 
     /// Persists a batch of last-use records (from memory, not on the request path).
@@ -294,7 +515,9 @@ impl Store {
         for (id, used) in batch {
             b.insert(id.as_bytes(), encode(used)?);
         }
-        self.trees.last_used.apply_batch(b).map_err(|e| AwsError::internal(&e))
+        let mut guard = self.inner.committer.write();
+        guard.wrote();
+        self.trees().last_used.apply_batch(b).map_err(|e| AwsError::internal(&e))
     }
 
     /// Drops last-use data of keys that no longer exist.
@@ -302,7 +525,29 @@ impl Store {
     /// # Errors
     /// `ServiceFailure` on engine failure.
     pub fn forget_last_used(&self, id: &str) -> Result<(), AwsError> {
-        self.trees.last_used.remove(id.as_bytes()).map(|_| ()).map_err(|e| AwsError::internal(&e))
+        let mut guard = self.inner.committer.write();
+        guard.wrote();
+        self.trees().last_used.remove(id.as_bytes()).map(|_| ()).map_err(|e| AwsError::internal(&e))
+    }
+}
+
+fn check_format(db: &sled::Db, meta: &sled::Tree) -> Result<(), OpenError> {
+    match meta.get("format_version").map_err(|e| OpenError(e.to_string()))? {
+        None => {
+            meta.insert("format_version", FORMAT_VERSION.to_string().as_bytes())
+                .map_err(|e| OpenError(e.to_string()))?;
+            db.flush().map_err(|e| OpenError(e.to_string()))?;
+            Ok(())
+        }
+        Some(v) => {
+            let found: u32 = std::str::from_utf8(&v).ok().and_then(|s| s.parse().ok()).unwrap_or(u32::MAX);
+            if found > FORMAT_VERSION {
+                return Err(OpenError(format!(
+                    "data format {found} is newer than this build understands ({FORMAT_VERSION})"
+                )));
+            }
+            Ok(())
+        }
     }
 }
 
@@ -397,7 +642,7 @@ mod tests {
         }
         let store = Store::open(dir.path(), &MasterKey::from_bytes([1; 32])).unwrap();
         assert!(store.user("111111111111", "ALICE").unwrap().is_some(), "names compare without case");
-        store.trees.meta.insert("format_version", b"99").unwrap();
+        store.trees().meta.insert("format_version", b"99").unwrap();
         drop(store);
         assert!(Store::open(dir.path(), &MasterKey::from_bytes([1; 32])).is_err());
     }

@@ -1,5 +1,7 @@
 //! Typed reads and writes inside one transaction.
 
+use std::cell::RefCell;
+
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
 use super::crypto::Sealer;
@@ -35,6 +37,23 @@ pub struct Tx<'a> {
     pub(super) policies: &'a TransactionalTree,
     pub(super) roles: &'a TransactionalTree,
     pub(super) sealer: &'a Sealer,
+    pub(super) touched: &'a RefCell<Touched>,
+}
+
+/// What a transaction changed, so the read view can drop what it no longer matches.
+#[derive(Default)]
+pub(super) struct Touched {
+    pub accounts: Vec<String>,
+    /// Whether any access key changed.
+    pub keys: bool,
+}
+
+impl Touched {
+    fn account(&mut self, account: &str) {
+        if !self.accounts.iter().any(|a| a == account) {
+            self.accounts.push(account.to_owned());
+        }
+    }
 }
 
 impl Tx<'_> {
@@ -43,11 +62,16 @@ impl Tx<'_> {
         self.sealer
     }
 
+    fn touch(&self, account: &str) {
+        self.touched.borrow_mut().account(account);
+    }
+
     pub fn account(&self, id: &str) -> TxResult<Option<AccountRecord>> {
         read(self.accounts, id.as_bytes())
     }
 
     pub fn put_account(&self, account: &AccountRecord) -> TxResult<()> {
+        self.touch(&account.id);
         self.accounts.insert(account.id.as_bytes(), encode(account)?)?;
         Ok(())
     }
@@ -57,11 +81,13 @@ impl Tx<'_> {
     }
 
     pub fn put_user(&self, user: &UserRecord) -> TxResult<()> {
+        self.touch(&user.account);
         self.users.insert(entity_key(&user.account, &user.name), encode(user)?)?;
         Ok(())
     }
 
     pub fn remove_user(&self, account: &str, name: &str) -> TxResult<()> {
+        self.touch(account);
         self.users.remove(entity_key(account, name))?;
         Ok(())
     }
@@ -70,12 +96,29 @@ impl Tx<'_> {
         read(self.access_keys, id.as_bytes())
     }
 
+    /// Replaces an existing key's record (status changes, renames of its user).
     pub fn put_access_key(&self, key: &AccessKeyRecord) -> TxResult<()> {
+        self.touch(&key.account);
+        self.touched.borrow_mut().keys = true;
         self.access_keys.insert(key.id.as_bytes(), encode(key)?)?;
         Ok(())
     }
 
+    /// Stores a new key; `false` (and nothing written) when its id is already taken, so a
+    /// random id that collides never overwrites another key.
+    pub fn insert_access_key(&self, key: &AccessKeyRecord) -> TxResult<bool> {
+        if self.access_keys.get(key.id.as_bytes())?.is_some() {
+            return Ok(false);
+        }
+        self.put_access_key(key)?;
+        Ok(true)
+    }
+
     pub fn remove_access_key(&self, id: &str) -> TxResult<()> {
+        if let Some(old) = self.access_key(id)? {
+            self.touch(&old.account);
+        }
+        self.touched.borrow_mut().keys = true;
         self.access_keys.remove(id.as_bytes())?;
         Ok(())
     }
@@ -85,11 +128,13 @@ impl Tx<'_> {
     }
 
     pub fn put_group(&self, group: &GroupRecord) -> TxResult<()> {
+        self.touch(&group.account);
         self.groups.insert(entity_key(&group.account, &group.name), encode(group)?)?;
         Ok(())
     }
 
     pub fn remove_group(&self, account: &str, name: &str) -> TxResult<()> {
+        self.touch(account);
         self.groups.remove(entity_key(account, name))?;
         Ok(())
     }
@@ -99,6 +144,7 @@ impl Tx<'_> {
     }
 
     pub fn put_policy(&self, policy: &ManagedPolicyRecord) -> TxResult<()> {
+        self.touch(&policy.account);
         self.policies.insert(entity_key(&policy.account, &policy.name), encode(policy)?)?;
         Ok(())
     }
@@ -108,16 +154,19 @@ impl Tx<'_> {
     }
 
     pub fn put_role(&self, role: &RoleRecord) -> TxResult<()> {
+        self.touch(&role.account);
         self.roles.insert(entity_key(&role.account, &role.name), encode(role)?)?;
         Ok(())
     }
 
     pub fn remove_role(&self, account: &str, name: &str) -> TxResult<()> {
+        self.touch(account);
         self.roles.remove(entity_key(account, name))?;
         Ok(())
     }
 
     pub fn remove_policy(&self, account: &str, name: &str) -> TxResult<()> {
+        self.touch(account);
         self.policies.remove(entity_key(account, name))?;
         Ok(())
     }

@@ -7,9 +7,9 @@ use time::Duration;
 use super::credentials::{self, Issued, SessionExtras};
 use super::token::SessionIdentity;
 use crate::authz::{self, PrincipalPolicies, RequestFacts};
-use crate::dispatch::{Ctx, Operation, Service};
 use crate::error::AwsError;
 use crate::iam::tags;
+use crate::operation::{Ctx, Operation, Service};
 use crate::policy::{
     ContextValue, Decision, PolicyDocument, PolicyKind, PolicyRef, RequestContext, ResourcePolicyMode,
     ResourcePolicyRef, evaluate,

@@ -1,7 +1,7 @@
 //! GetCallerIdentity: who signed this request. Needs no permission, as in AWS.
 
-use crate::dispatch::{Ctx, Operation, Service};
 use crate::error::AwsError;
+use crate::operation::{Ctx, Operation, Service};
 use crate::protocol::{Params, WriteXml, XmlOut};
 
 pub struct GetCallerIdentity;

@@ -4,10 +4,10 @@
 use time::{Duration, OffsetDateTime};
 
 use super::token::{SessionClaims, SessionIdentity};
-use crate::app::App;
 use crate::error::AwsError;
 use crate::ids::{IdKind, new_key_id, new_secret};
 use crate::protocol::{Tag, XmlOut};
+use crate::state::State;
 
 /// What a new session may carry besides its identity.
 #[derive(Default)]
@@ -30,7 +30,7 @@ pub struct Issued {
 /// Issues credentials for `identity` in `account`, valid for `duration` from `now`.
 #[must_use]
 pub fn issue(
-    app: &App,
+    app: &State,
     account: &str,
     identity: SessionIdentity,
     now: OffsetDateTime,

@@ -4,8 +4,8 @@ use time::Duration;
 
 use super::credentials::{self, Issued, SessionExtras};
 use super::token::SessionIdentity;
-use crate::dispatch::{Ctx, Operation, Service};
 use crate::error::AwsError;
+use crate::operation::{Ctx, Operation, Service};
 use crate::principal::Principal;
 use crate::protocol::rules::{ACCESS_KEY_ID, SESSION_DURATION};
 use crate::protocol::{Params, WriteXml, XmlOut};

@@ -70,7 +70,13 @@ pub struct InvalidToken;
 pub struct TokenSealer {
     key_id: String,
     cipher: Aes256Gcm,
+    /// Tokens already opened: a token never changes, so its claims can be reused (expiry is
+    /// still checked on every request against the claims).
+    opened: quick_cache::sync::Cache<String, std::sync::Arc<SessionClaims>>,
 }
+
+/// Opened tokens kept in memory.
+const OPENED_CAPACITY: usize = 10_000;
 
 const PREFIX: &str = "iamd";
 
@@ -79,7 +85,11 @@ impl TokenSealer {
     #[must_use]
     pub fn new(key_id: &str, material: &SecretKey) -> Self {
         let key: Zeroizing<[u8; 32]> = Zeroizing::new(Sha256::digest(material.expose().as_bytes()).into());
-        Self { key_id: key_id.to_owned(), cipher: Aes256Gcm::new(key.as_ref().into()) }
+        Self {
+            key_id: key_id.to_owned(),
+            cipher: Aes256Gcm::new(key.as_ref().into()),
+            opened: quick_cache::sync::Cache::new(OPENED_CAPACITY),
+        }
     }
 
     /// `iamd{key id}.{base64url(nonce ‖ ciphertext)}`.
@@ -103,6 +113,19 @@ impl TokenSealer {
     ///
     /// # Errors
     /// [`InvalidToken`] for anything not sealed by this key, or altered since.
+    pub fn open_cached(&self, token: &str) -> Result<std::sync::Arc<SessionClaims>, InvalidToken> {
+        if let Some(claims) = self.opened.get(token) {
+            return Ok(claims);
+        }
+        let claims = std::sync::Arc::new(self.open(token)?);
+        self.opened.insert(token.to_owned(), claims.clone());
+        Ok(claims)
+    }
+
+    /// Opens a token sealed by [`TokenSealer::seal`] under this sealer's key.
+    ///
+    /// # Errors
+    /// [`InvalidToken`] for anything else.
     pub fn open(&self, token: &str) -> Result<SessionClaims, InvalidToken> {
         let (header, body) = token.split_once('.').ok_or(InvalidToken)?;
         if header.strip_prefix(PREFIX) != Some(self.key_id.as_str()) {

@@ -8,11 +8,11 @@ use aws_credential_types::Credentials;
 use aws_sdk_iam::config::{BehaviorVersion, Region};
 use aws_smithy_http_client::Builder as HttpBuilder;
 use aws_smithy_types::retry::RetryConfig;
-use iamd::app::App;
 use iamd::clock::Clock;
 use iamd::config::{RootCredentials, Settings};
 use iamd::server::{self, RunningServer};
 use iamd::sigv4::SecretKey;
+use iamd::state::State;
 
 pub const ROOT_KEY_ID: &str = "AKIAIOSFODNN7EXAMPLE";
 pub const ROOT_SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
@@ -21,7 +21,7 @@ pub const ACCOUNT: &str = "000000000000";
 /// A running daemon with its own data dir; dropped at the end of the test.
 pub struct Daemon {
     pub server: RunningServer,
-    pub app: Arc<App>,
+    pub app: Arc<State>,
     pub dir: Arc<tempfile::TempDir>,
 }
 
@@ -40,7 +40,7 @@ impl Daemon {
         let mut settings = Settings::for_data_dir(dir.path());
         settings.root =
             Some(RootCredentials { access_key_id: ROOT_KEY_ID.into(), secret: SecretKey::new(ROOT_SECRET.into()) });
-        let (app, generated) = App::open(settings, clock).unwrap();
+        let (app, generated) = State::open(settings, clock).unwrap();
         assert!(generated.is_none(), "configured root credentials must not generate a key");
         let app = Arc::new(app);
         let server = server::spawn(app.clone(), "127.0.0.1:0".parse().unwrap()).await.unwrap();

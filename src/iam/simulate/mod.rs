@@ -14,8 +14,8 @@ pub use output::{ContextKeyNames, SimulationResult, SimulationResults};
 
 use super::{no_such_group, no_such_role, no_such_user};
 use crate::authz::{self, LoadedPolicy, PrincipalPolicies};
-use crate::dispatch::{Ctx, Operation, Service};
 use crate::error::AwsError;
+use crate::operation::{Ctx, Operation, Service};
 use crate::policy::{
     PolicyRef, PrincipalRef, PrincipalType, RequestContext, ResourcePolicyMode, ResourcePolicyRef, context_keys,
     evaluate,

@@ -1,4 +1,5 @@
-//! The only file that touches hyper: accept loop, limits, `/healthz`, graceful shutdown.
+//! The only file that touches hyper: accept loop, limits and deadlines, `/healthz`,
+//! `/metrics`, graceful shutdown.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -17,16 +18,37 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 
-use crate::app::{App, HttpRequest};
+use crate::app::{self, HttpRequest};
 use crate::error::AwsError;
+use crate::operation::Service;
 use crate::protocol::xml;
+use crate::state::State;
 
 /// Largest request body accepted; IAM's largest documents fit well inside.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
-/// Connections served at once; more wait in the kernel's backlog.
-pub const MAX_CONNECTIONS: usize = 1024;
-/// How long a client may take to send its headers.
-const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Bounds on what one client may hold.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Connections served at once; more wait in the kernel's backlog.
+    pub max_connections: usize,
+    /// How long a client may take to send a request's headers (and how long an idle
+    /// keep-alive connection is kept).
+    pub header_timeout: Duration,
+    /// How long a client may take to send a whole request body: a client that trickles its
+    /// body is cut off here and its slot freed.
+    pub request_deadline: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_connections: 1024,
+            header_timeout: Duration::from_secs(30),
+            request_deadline: Duration::from_secs(30),
+        }
+    }
+}
 /// How long shutdown waits for in-flight requests.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 /// How often last-used data reaches disk.
@@ -62,12 +84,20 @@ impl RunningServer {
 ///
 /// # Errors
 /// When the address cannot be bound.
-pub async fn spawn(app: Arc<App>, addr: SocketAddr) -> std::io::Result<RunningServer> {
+pub async fn spawn(app: Arc<State>, addr: SocketAddr) -> std::io::Result<RunningServer> {
+    spawn_with(app, addr, Limits::default()).await
+}
+
+/// [`spawn`] with explicit limits.
+///
+/// # Errors
+/// When the address cannot be bound.
+pub async fn spawn_with(app: Arc<State>, addr: SocketAddr, limits: Limits) -> std::io::Result<RunningServer> {
     let listener = TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     let (stop, mut stopped) = watch::channel(false);
     let task = tokio::spawn(async move {
-        serve(listener, app, async move {
+        serve(listener, app, limits, async move {
             let _ = stopped.wait_for(|s| *s).await;
         })
         .await;
@@ -76,19 +106,26 @@ pub async fn spawn(app: Arc<App>, addr: SocketAddr) -> std::io::Result<RunningSe
 }
 
 /// Serves until `shutdown` completes, then drains connections and persists state.
-pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Output = ()>) {
+pub async fn serve(listener: TcpListener, app: Arc<State>, limits: Limits, shutdown: impl Future<Output = ()>) {
     let graceful = GracefulShutdown::new();
-    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
     let mut persist_tick = tokio::time::interval(PERSIST_EVERY);
     tokio::pin!(shutdown);
     loop {
+        // A free slot first, then a connection: while every slot is taken, new clients wait in
+        // the backlog, and shutdown and the persist tick still get through.
+        let next = async {
+            let permit = slots.clone().acquire_owned().await;
+            (permit, listener.accept().await)
+        };
         tokio::select! {
             () = &mut shutdown => break,
             _ = persist_tick.tick() => {
                 let app = app.clone();
                 let _ = tokio::task::spawn_blocking(move || app.last_used.persist(&app.store)).await;
             }
-            accepted = listener.accept() => {
+            (permit, accepted) = next => {
+                let Ok(permit) = permit else { break };
                 let (stream, peer) = match accepted {
                     Ok(c) => c,
                     Err(e) => {
@@ -97,12 +134,11 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
                         continue;
                     }
                 };
-                let Ok(permit) = slots.clone().acquire_owned().await else { break };
                 let app = app.clone();
-                let service = service_fn(move |req| handle(app.clone(), req, peer));
+                let service = service_fn(move |req| handle(app.clone(), req, peer, limits.request_deadline));
                 let conn = http1::Builder::new()
                     .timer(TokioTimer::new())
-                    .header_read_timeout(HEADER_TIMEOUT)
+                    .header_read_timeout(limits.header_timeout)
                     .max_buf_size(64 * 1024)
                     .serve_connection(TokioIo::new(stream), service);
                 let conn = graceful.watch(conn);
@@ -127,20 +163,38 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
     tracing::info!("stopped");
 }
 
-async fn handle(app: Arc<App>, req: Request<Incoming>, peer: SocketAddr) -> Result<Response<Full<Bytes>>, Infallible> {
-    if req.uri().path() == "/healthz" && req.method() == hyper::Method::GET {
-        return Ok(plain(StatusCode::OK, "ok\n"));
+async fn handle(
+    app: Arc<State>,
+    req: Request<Incoming>,
+    peer: SocketAddr,
+    deadline: Duration,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    if req.method() == hyper::Method::GET {
+        match req.uri().path() {
+            "/healthz" => return Ok(plain(StatusCode::OK, Bytes::from_static(b"ok\n"))),
+            "/metrics" => return Ok(plain(StatusCode::OK, Bytes::from(app.render_metrics()))),
+            _ => {}
+        }
     }
     let (parts, body) = req.into_parts();
-    let body = match Limited::new(body, MAX_BODY_BYTES).collect().await {
-        Ok(b) => b.to_bytes(),
-        Err(e) => {
+    let body = match tokio::time::timeout(deadline, Limited::new(body, MAX_BODY_BYTES).collect()).await {
+        Ok(Ok(b)) => b.to_bytes(),
+        Ok(Err(e)) => {
             let err = if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
                 AwsError::RequestEntityTooLarge(format!("Request body must be at most {MAX_BODY_BYTES} bytes."))
             } else {
                 AwsError::InvalidHttpRequest("The request body could not be read.".into())
             };
             return Ok(error_only(&err));
+        }
+        Err(_) => {
+            let mut r = error_only(&AwsError::RequestTimeout(
+                "Your socket connection to the server was not read from or written to within the timeout period."
+                    .into(),
+            ));
+            // The rest of the body will not be read: the connection cannot carry another request.
+            r.headers_mut().insert(hyper::header::CONNECTION, hyper::header::HeaderValue::from_static("close"));
+            return Ok(r);
         }
     };
     let headers = parts
@@ -156,7 +210,7 @@ async fn handle(app: Arc<App>, req: Request<Incoming>, peer: SocketAddr) -> Resu
         body,
         peer: Some(peer),
     };
-    let out = app.handle(request).await;
+    let out = app::handle(&app, request).await;
     let mut resp = Response::new(Full::new(Bytes::from(out.body)));
     *resp.status_mut() = StatusCode::from_u16(out.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let h = resp.headers_mut();
@@ -167,8 +221,8 @@ async fn handle(app: Arc<App>, req: Request<Incoming>, peer: SocketAddr) -> Resu
     Ok(resp)
 }
 
-fn plain(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
-    let mut r = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
+fn plain(status: StatusCode, text: Bytes) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(text));
     *r.status_mut() = status;
     r.headers_mut().insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static("text/plain"));
     r
@@ -176,8 +230,7 @@ fn plain(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
 
 /// An error answered before the request reached the app (body too large or unreadable).
 fn error_only(err: &AwsError) -> Response<Full<Bytes>> {
-    let body =
-        xml::error_response(err, crate::dispatch::Service::Iam.namespace(), "00000000-0000-0000-0000-000000000000");
+    let body = xml::error_response(err, Service::Iam.namespace(), "00000000-0000-0000-0000-000000000000");
     let mut r = Response::new(Full::new(Bytes::from(body)));
     *r.status_mut() = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::BAD_REQUEST);
     r.headers_mut().insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static("text/xml"));

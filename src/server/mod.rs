@@ -1,0 +1,114 @@
+//! The daemon's life: open the state, bind, tell the caller where it serves, serve until a
+//! signal, stop. `http` holds the hyper side.
+
+pub mod http;
+
+use std::io::Write;
+use std::sync::Arc;
+
+pub use http::{Limits, RunningServer, serve, spawn, spawn_with};
+
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::state::State;
+
+/// Why the daemon could not run.
+#[derive(Debug)]
+pub struct RunError(pub String);
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Runs the daemon until SIGTERM or SIGINT: opens the data dir (a temporary one with
+/// `--ephemeral`, removed at exit), binds, prints generated root credentials or, with
+/// `print_env`, the client environment, then serves and drains.
+///
+/// # Errors
+/// When the data dir, the runtime or the listener cannot be set up.
+pub fn run(mut settings: Settings, print_env: bool) -> Result<(), RunError> {
+    // Held until exit: dropping it removes the ephemeral data dir.
+    let ephemeral_dir = if settings.ephemeral {
+        let d = tempfile::Builder::new()
+            .prefix("iamd-")
+            .tempdir()
+            .map_err(|e| RunError(format!("cannot create a temporary data dir: {e}")))?;
+        settings.data_dir = d.path().to_path_buf();
+        Some(d)
+    } else {
+        None
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| RunError(format!("cannot start the runtime: {e}")))?;
+    let result = runtime.block_on(serve_until_signal(settings, print_env));
+    // The state (and sled) is gone once the runtime has stopped; only then remove the dir.
+    drop(runtime);
+    drop(ephemeral_dir);
+    result
+}
+
+async fn serve_until_signal(settings: Settings, print_env: bool) -> Result<(), RunError> {
+    let listen = settings.listen;
+    let region = settings.region.clone();
+    let configured_root = settings.root.clone();
+    let (state, generated) = State::open(settings, Clock::system()).map_err(RunError)?;
+    let listener =
+        tokio::net::TcpListener::bind(listen).await.map_err(|e| RunError(format!("cannot listen on {listen}: {e}")))?;
+    let addr = listener.local_addr().map_or(listen, |a| a);
+    tracing::info!(%addr, data_dir = %state.settings.data_dir.display(), account = %state.settings.account_id, "serving IAM and STS");
+    let mut out = std::io::stdout().lock();
+    if let Some(g) = generated.as_ref().filter(|_| !print_env) {
+        eprintln!(
+            "iamd: generated root credentials for account {} (shown once, keep them):",
+            state.settings.account_id
+        );
+        let _ = writeln!(out, "AWS_ACCESS_KEY_ID={}\nAWS_SECRET_ACCESS_KEY={}", g.access_key_id, g.secret.expose());
+    }
+    if print_env {
+        let _ = writeln!(out, "AWS_ENDPOINT_URL=http://{addr}");
+        let creds = generated
+            .as_ref()
+            .map(|g| (g.access_key_id.clone(), g.secret.clone()))
+            .or_else(|| configured_root.as_ref().map(|r| (r.access_key_id.clone(), r.secret.clone())));
+        match creds {
+            Some((id, secret)) => {
+                let _ = writeln!(out, "AWS_ACCESS_KEY_ID={id}\nAWS_SECRET_ACCESS_KEY={}", secret.expose());
+            }
+            None => {
+                eprintln!("iamd: root credentials were shown when this data dir was created and are not shown again");
+            }
+        }
+        let _ = writeln!(out, "AWS_REGION={region}");
+    }
+    let _ = out.flush();
+    drop(out);
+    serve(listener, Arc::new(state), Limits::default(), shutdown_signal()).await;
+    Ok(())
+}
+
+/// Resolves on SIGTERM or SIGINT.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+    tracing::info!("signal received");
+}

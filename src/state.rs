@@ -1,0 +1,143 @@
+//! The state every front end's handlers share: the store (with its read view), the token
+//! sealer, the last-used tracker, settings, the clock and the metrics. Low in the module graph:
+//! it knows nothing of HTTP, dispatch or handlers.
+
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::error::AwsError;
+use crate::ids::{IdKind, new_key_id, new_secret};
+use crate::metrics::Registry;
+use crate::sigv4::{SecretKey, SigningKeyCache};
+use crate::store::{AccessKeyRecord, AccountRecord, KeyStatus, LastUsedTracker, MasterKey, Store};
+use crate::sts::token::TokenSealer;
+
+/// The daemon's state, shared by every request.
+pub struct State {
+    pub settings: Settings,
+    pub store: Store,
+    pub clock: Clock,
+    pub signing_keys: SigningKeyCache,
+    pub last_used: LastUsedTracker,
+    /// Seals and opens session tokens.
+    pub tokens: TokenSealer,
+    pub metrics: Registry,
+}
+
+/// A root key generated on the first start of a data dir, to be shown once.
+pub struct GeneratedRoot {
+    pub access_key_id: String,
+    pub secret: SecretKey,
+}
+
+impl State {
+    /// Opens the data dir and prepares the default account, generating its root key on first
+    /// start when configuration gives none.
+    ///
+    /// # Errors
+    /// A message naming what could not be opened or written.
+    pub fn open(settings: Settings, clock: Clock) -> Result<(Self, Option<GeneratedRoot>), String> {
+        std::fs::create_dir_all(&settings.data_dir)
+            .map_err(|e| format!("cannot create data dir {}: {e}", settings.data_dir.display()))?;
+        let (master_path, create) = match &settings.master_key_file {
+            Some(p) => (p.clone(), false),
+            None => (settings.data_dir.join("master.key"), true),
+        };
+        let master = MasterKey::load_or_create(&master_path, create)?;
+        let store = Store::open(&settings.data_dir, &master).map_err(|e| e.to_string())?;
+        let (token_key_id, token_key) = store.token_key().map_err(|e| format!("cannot prepare the token key: {e}"))?;
+        let app = Self {
+            settings,
+            store,
+            clock,
+            signing_keys: SigningKeyCache::new(),
+            last_used: LastUsedTracker::default(),
+            tokens: TokenSealer::new(&token_key_id, &token_key),
+            metrics: Registry::default(),
+        };
+        let generated = app.bootstrap_root().map_err(|e| format!("cannot prepare the root account: {e}"))?;
+        Ok((app, generated))
+    }
+
+    /// Makes sure the default account exists and has a root key: the configured one, else one
+    /// generated now (returned so it can be shown once).
+    fn bootstrap_root(&self) -> Result<Option<GeneratedRoot>, AwsError> {
+        let account = self.settings.account_id.clone();
+        let now = self.clock.now().replace_millisecond(0).unwrap_or_else(|_| self.clock.now());
+        let existing = self.store.account(&account)?;
+        let needs_key = self.settings.root.is_none() && existing.as_ref().is_none_or(|a| a.root_access_keys.is_empty());
+        if existing.is_some() && !needs_key {
+            return Ok(None);
+        }
+        let secret = needs_key.then(|| SecretKey::new(new_secret()));
+        let generated = self.store.transact_with_new_key(
+            || new_key_id(IdKind::AccessKey, &account),
+            |tx, id| {
+                let mut a = tx.account(&account)?.unwrap_or_else(|| AccountRecord {
+                    id: account.clone(),
+                    create_date: Some(now),
+                    ..AccountRecord::default()
+                });
+                let generated = match &secret {
+                    None => None,
+                    Some(secret) => {
+                        let key = AccessKeyRecord {
+                            id: id.to_owned(),
+                            account: account.clone(),
+                            user: None,
+                            status: KeyStatus::Active,
+                            create_date: now,
+                            secret: tx.sealer().seal(id, secret)?,
+                        };
+                        if !tx.insert_access_key(&key)? {
+                            return Ok(None);
+                        }
+                        a.root_access_keys.push(id.to_owned());
+                        Some(GeneratedRoot { access_key_id: id.to_owned(), secret: secret.clone() })
+                    }
+                };
+                tx.put_account(&a)?;
+                Ok(Some(generated))
+            },
+        )?;
+        self.store.flush_blocking()?;
+        Ok(generated)
+    }
+
+    /// Writes in-memory state (last-used data) and flushes; for periodic ticks and shutdown.
+    ///
+    /// # Errors
+    /// `ServiceFailure` when the store cannot be written.
+    pub fn persist(&self) -> Result<(), AwsError> {
+        self.last_used.persist(&self.store)?;
+        self.store.flush_blocking()
+    }
+
+    /// Everything `/metrics` shows, in Prometheus's text format.
+    #[must_use]
+    pub fn render_metrics(&self) -> String {
+        use std::fmt::Write as _;
+        let mut out = String::new();
+        self.metrics.render(&mut out);
+        crate::metrics::header(&mut out, "iamd_store_flush_duration_seconds", "histogram", "Group-commit flushes.");
+        self.store.flush_histogram().render(&mut out, "iamd_store_flush_duration_seconds", "");
+        crate::metrics::header(&mut out, "iamd_cache_hits_total", "counter", "Read-view lookups answered from memory.");
+        let stats = self.store.view_stats();
+        for s in &stats {
+            let _ = writeln!(out, "iamd_cache_hits_total{{cache=\"{}\"}} {}", s.kind, s.hits);
+        }
+        crate::metrics::header(
+            &mut out,
+            "iamd_cache_misses_total",
+            "counter",
+            "Read-view lookups that read the store.",
+        );
+        for s in &stats {
+            let _ = writeln!(out, "iamd_cache_misses_total{{cache=\"{}\"}} {}", s.kind, s.misses);
+        }
+        crate::metrics::header(&mut out, "iamd_cache_entries", "gauge", "Records held by the read view.");
+        for s in &stats {
+            let _ = writeln!(out, "iamd_cache_entries{{cache=\"{}\"}} {}", s.kind, s.entries);
+        }
+        out
+    }
+}

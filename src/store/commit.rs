@@ -1,0 +1,203 @@
+//! Group commit: every sled write happens under one commit lock, and one flusher thread makes
+//! batches of them durable with a single `flush` each.
+//!
+//! sled 0.34 deadlocks when transactions run concurrently with each other or with a flush
+//! (spacejam/sled#1308, #1412, #1301: a flush holds its concurrency-control read lock while
+//! transactions queue for the write lock). Here no two sled writes ever overlap, and no write
+//! overlaps a flush, because all of them hold [`Committer::lock`]; sled's own periodic flusher is
+//! switched off so the flusher below is the only one.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+
+use crate::error::AwsError;
+
+/// How long the flusher lets writers that are already queued for the lock commit before it
+/// flushes, so they share the flush.
+const GATHER_LIMIT: Duration = Duration::from_millis(2);
+
+/// What the flusher reports: the highest commit number known durable, or that a flush failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Durable {
+    pub seq: u64,
+    pub failed_at: Option<u64>,
+}
+
+/// Shared between writers and the flusher thread.
+pub struct Committer {
+    lock: Mutex<()>,
+    /// Commits applied to sled so far (each successful write bumps it).
+    committed: AtomicU64,
+    /// Writers waiting for (or holding) the lock: the flusher waits for them to commit first.
+    queued: AtomicUsize,
+    wake: Condvar,
+    wake_lock: Mutex<()>,
+    durable_tx: watch::Sender<Durable>,
+    durable_rx: watch::Receiver<Durable>,
+    stop: AtomicBool,
+    /// Flush latencies, for `/metrics`.
+    pub flushes: crate::metrics::Histogram,
+}
+
+/// The exclusive right to write to sled, held for one write.
+pub struct WriteGuard<'a> {
+    committer: &'a Committer,
+    _guard: MutexGuard<'a, ()>,
+    wrote: bool,
+}
+
+impl WriteGuard<'_> {
+    /// Marks that this guard's write changed the database (so a flush is owed).
+    pub fn wrote(&mut self) {
+        self.wrote = true;
+    }
+}
+
+impl Drop for WriteGuard<'_> {
+    fn drop(&mut self) {
+        if self.wrote {
+            self.committer.committed.fetch_add(1, Ordering::AcqRel);
+        }
+        self.committer.queued.fetch_sub(1, Ordering::AcqRel);
+        if self.wrote {
+            let _g = self.committer.wake_lock.lock().unwrap_or_else(PoisonError::into_inner);
+            self.committer.wake.notify_one();
+        }
+    }
+}
+
+impl Committer {
+    #[must_use]
+    pub fn new() -> Arc<Self> {
+        let (durable_tx, durable_rx) = watch::channel(Durable { seq: 0, failed_at: None });
+        Arc::new(Self {
+            lock: Mutex::new(()),
+            committed: AtomicU64::new(0),
+            queued: AtomicUsize::new(0),
+            wake: Condvar::new(),
+            wake_lock: Mutex::new(()),
+            durable_tx,
+            durable_rx,
+            stop: AtomicBool::new(false),
+            flushes: crate::metrics::Histogram::default(),
+        })
+    }
+
+    /// Waits for the commit lock. Blocking: call from a blocking context.
+    pub fn write(&self) -> WriteGuard<'_> {
+        self.queued.fetch_add(1, Ordering::AcqRel);
+        let guard = self.lock.lock().unwrap_or_else(PoisonError::into_inner);
+        WriteGuard { committer: self, _guard: guard, wrote: false }
+    }
+
+    /// The number of the latest commit: a request that wrote is durable once this is.
+    #[must_use]
+    pub fn committed(&self) -> u64 {
+        self.committed.load(Ordering::Acquire)
+    }
+
+    /// Resolves once commit `seq` is on disk.
+    ///
+    /// # Errors
+    /// `ServiceFailure` when the flush covering it failed.
+    pub async fn durable(&self, seq: u64) -> Result<(), AwsError> {
+        let mut rx = self.durable_rx.clone();
+        let state = rx
+            .wait_for(|d| d.seq >= seq || d.failed_at.is_some_and(|f| f >= seq))
+            .await
+            .map_err(|e| AwsError::internal(&e))?;
+        if state.seq >= seq { Ok(()) } else { Err(AwsError::internal(&"the flush of this change failed")) }
+    }
+
+    /// Blocks until commit `seq` is on disk (start-up and shutdown paths).
+    ///
+    /// # Errors
+    /// `ServiceFailure` when the flush covering it failed.
+    pub fn durable_blocking(&self, seq: u64) -> Result<(), AwsError> {
+        let mut rx = self.durable_rx.clone();
+        loop {
+            let d = *rx.borrow_and_update();
+            if d.seq >= seq {
+                return Ok(());
+            }
+            if d.failed_at.is_some_and(|f| f >= seq) {
+                return Err(AwsError::internal(&"the flush of this change failed"));
+            }
+            self.nudge();
+            // The flusher only notifies async waiters; poll at a short interval meanwhile.
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    fn nudge(&self) {
+        let _g = self.wake_lock.lock().unwrap_or_else(PoisonError::into_inner);
+        self.wake.notify_one();
+    }
+
+    /// Starts the flusher thread: it flushes whenever commits are ahead of the disk.
+    pub fn start_flusher(self: &Arc<Self>, flush: impl Fn() -> Result<(), String> + Send + 'static) -> Flusher {
+        let me = self.clone();
+        let thread = std::thread::Builder::new()
+            .name("iamd-flusher".into())
+            .spawn(move || me.flush_loop(&flush))
+            .expect("spawn the flusher thread");
+        Flusher { committer: self.clone(), thread: Some(thread) }
+    }
+
+    fn flush_loop(&self, flush: &dyn Fn() -> Result<(), String>) {
+        let mut flushed = 0;
+        loop {
+            {
+                let mut g = self.wake_lock.lock().unwrap_or_else(PoisonError::into_inner);
+                while self.committed() <= flushed && !self.stop.load(Ordering::Acquire) {
+                    g = self.wake.wait_timeout(g, Duration::from_millis(100)).unwrap_or_else(PoisonError::into_inner).0;
+                }
+            }
+            if self.committed() <= flushed && self.stop.load(Ordering::Acquire) {
+                return;
+            }
+            // Let writers already queued for the lock commit first, so they share this flush.
+            let gather = Instant::now();
+            while self.queued.load(Ordering::Acquire) > 0 && gather.elapsed() < GATHER_LIMIT {
+                std::thread::yield_now();
+            }
+            let started = Instant::now();
+            let guard = self.lock.lock().unwrap_or_else(PoisonError::into_inner);
+            let target = self.committed();
+            let result = flush();
+            drop(guard);
+            self.flushes.observe(started.elapsed());
+            match result {
+                Ok(()) => {
+                    flushed = target;
+                    self.durable_tx.send_modify(|d| d.seq = target);
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "flush failed; the changes it covers are not acknowledged");
+                    self.durable_tx.send_modify(|d| d.failed_at = Some(target));
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            }
+        }
+    }
+}
+
+/// The running flusher; dropping it flushes what is left and joins the thread.
+pub struct Flusher {
+    committer: Arc<Committer>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Drop for Flusher {
+    fn drop(&mut self) {
+        self.committer.stop.store(true, Ordering::Release);
+        self.committer.nudge();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! The in-memory read view: decoded records (and opened secrets) cached in memory, each tagged
+//! with the change generation of its account at the time it was read.
+//!
+//! Invalidation rule: every commit bumps the generation of each account it touched *after* the
+//! change is in sled and *before* the request that made it is acknowledged; a reader takes the
+//! generation *before* it reads sled. A cached entry is used only while its generation is still
+//! current, so no entry can outlive a change that was acknowledged, and a reader racing a
+//! writer at worst caches a value that is already stale-tagged. A shared database backend can
+//! keep the same view by bumping generations when it learns of another replica's change.
+
+use std::hash::{BuildHasher, Hash};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::error::AwsError;
+use crate::metrics::Counter;
+
+/// Generation slots; accounts hash onto them, so two accounts sharing a slot only invalidate
+/// each other's entries more often than needed.
+const SLOTS: usize = 64;
+
+/// Per-account change generations.
+pub struct Generations {
+    slots: [AtomicU64; SLOTS],
+    hasher: std::hash::BuildHasherDefault<std::collections::hash_map::DefaultHasher>,
+}
+
+impl Default for Generations {
+    fn default() -> Self {
+        Self { slots: std::array::from_fn(|_| AtomicU64::new(0)), hasher: std::hash::BuildHasherDefault::default() }
+    }
+}
+
+impl Generations {
+    fn slot(&self, account: &str) -> &AtomicU64 {
+        let h = usize::try_from(self.hasher.hash_one(account) % SLOTS as u64).unwrap_or(0);
+        &self.slots[h]
+    }
+
+    /// The account's current generation; read it before reading the records it guards.
+    #[must_use]
+    pub fn current(&self, account: &str) -> u64 {
+        self.slot(account).load(Ordering::Acquire)
+    }
+
+    /// Marks every cached record of `account` stale.
+    pub fn bump(&self, account: &str) {
+        self.slot(account).fetch_add(1, Ordering::AcqRel);
+    }
+}
+
+/// A bounded cache of one record kind.
+pub struct RecordCache<K, T> {
+    entries: quick_cache::sync::Cache<K, (u64, Option<Arc<T>>)>,
+    pub hits: Counter,
+    pub misses: Counter,
+}
+
+impl<K: Eq + Hash + Clone, T> RecordCache<K, T> {
+    #[must_use]
+    pub fn new(capacity: usize) -> Self {
+        Self { entries: quick_cache::sync::Cache::new(capacity), hits: Counter::default(), misses: Counter::default() }
+    }
+
+    /// The record under `key` as of generation `generation`, from memory when it is current,
+    /// else from `load` (an absent record is cached as well).
+    ///
+    /// # Errors
+    /// What `load` fails with.
+    pub fn get_or_load(
+        &self,
+        generation: u64,
+        key: &K,
+        load: impl FnOnce() -> Result<Option<T>, AwsError>,
+    ) -> Result<Option<Arc<T>>, AwsError> {
+        if let Some((g, v)) = self.entries.get(key)
+            && g == generation
+        {
+            self.hits.inc();
+            return Ok(v);
+        }
+        self.misses.inc();
+        let v = load()?.map(Arc::new);
+        self.entries.insert(key.clone(), (generation, v.clone()));
+        Ok(v)
+    }
+
+    /// How many entries are held.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_entry_is_used_only_while_its_generation_is_current() {
+        let gens = Generations::default();
+        let cache: RecordCache<String, u32> = RecordCache::new(16);
+        let k = "a".to_owned();
+        let g = gens.current("111111111111");
+        assert_eq!(cache.get_or_load(g, &k, || Ok(Some(1))).unwrap().as_deref(), Some(&1));
+        assert_eq!(cache.get_or_load(g, &k, || Ok(Some(2))).unwrap().as_deref(), Some(&1), "cached");
+        gens.bump("111111111111");
+        let g2 = gens.current("111111111111");
+        assert_ne!(g, g2);
+        assert_eq!(cache.get_or_load(g2, &k, || Ok(Some(3))).unwrap().as_deref(), Some(&3), "reloaded");
+        assert_eq!(cache.get_or_load(g2, &k, || Ok(None)).unwrap().as_deref(), Some(&3));
+        assert_eq!((cache.hits.get(), cache.misses.get()), (2, 2));
+    }
+
+    #[test]
+    fn a_reader_racing_a_writer_never_keeps_the_old_value() {
+        // Reader takes the generation, writer commits and bumps, reader caches what it read.
+        let gens = Generations::default();
+        let cache: RecordCache<String, u32> = RecordCache::new(16);
+        let k = "a".to_owned();
+        let g = gens.current("x");
+        gens.bump("x");
+        cache.get_or_load(g, &k, || Ok(Some(1))).unwrap();
+        let now = gens.current("x");
+        assert_eq!(cache.get_or_load(now, &k, || Ok(Some(2))).unwrap().as_deref(), Some(&2));
+    }
+}
