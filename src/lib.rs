@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod app;
+pub mod arn;
 pub mod authn;
 pub mod authz;
 pub mod clock;
@@ -12,6 +13,7 @@ pub mod error;
 pub mod fill;
 pub mod iam;
 pub mod ids;
+pub mod last_used;
 pub mod metrics;
 pub mod operation;
 pub mod policy;

@@ -2,13 +2,15 @@
 //! sealer, the last-used tracker, settings, the clock and the metrics. Low in the module graph:
 //! it knows nothing of HTTP, dispatch or handlers.
 
+use crate::authz::documents::DocumentCache;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::error::AwsError;
 use crate::ids::{IdKind, new_key_id, new_secret};
+use crate::last_used::LastUsedTracker;
 use crate::metrics::Registry;
 use crate::sigv4::{SecretKey, SigningKeyCache};
-use crate::store::{AccessKeyRecord, AccountRecord, KeyStatus, LastUsedTracker, MasterKey, Store};
+use crate::store::{AccessKeyRecord, AccountRecord, KeyStatus, MasterKey, Store};
 use crate::sts::token::TokenSealer;
 
 /// The daemon's state, shared by every request.
@@ -21,6 +23,8 @@ pub struct State {
     /// Seals and opens session tokens.
     pub tokens: TokenSealer,
     pub metrics: Registry,
+    /// Stored policy documents, parsed.
+    pub documents: DocumentCache,
 }
 
 /// A root key generated on the first start of a data dir, to be shown once.
@@ -53,6 +57,7 @@ impl State {
             last_used: LastUsedTracker::default(),
             tokens: TokenSealer::new(&token_key_id, &token_key),
             metrics: Registry::default(),
+            documents: DocumentCache::default(),
         };
         let generated = app.bootstrap_root().map_err(|e| format!("cannot prepare the root account: {e}"))?;
         Ok((app, generated))

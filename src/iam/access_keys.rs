@@ -3,7 +3,7 @@
 //! Every request looks its key up afresh, so deleting or deactivating a key revokes it at once.
 
 use super::holders::{Holder, Users};
-use super::no_such_user;
+use super::not_found::no_such_user;
 use super::pagination::{Page, PageRequest};
 use crate::error::AwsError;
 use crate::ids::{IdKind, new_key_id, new_secret};

@@ -5,8 +5,8 @@ use std::marker::PhantomData;
 
 use super::holders::{Holder, Roles, Users};
 use super::managed_policies::find_policy;
+use super::not_found::{no_such_role, no_such_user};
 use super::policy_docs::{PolicyArn, not_attachable};
-use super::{no_such_role, no_such_user};
 use crate::error::AwsError;
 use crate::operation::{Ctx, Operation, Service};
 use crate::protocol::rules::ARN;

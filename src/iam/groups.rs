@@ -4,8 +4,9 @@
 
 use super::holders::{Groups, Holder, Users};
 use super::listing::{EntityList, GroupList};
+use super::not_found::{no_such_group, no_such_user};
 use super::pagination::{Page, PageRequest};
-use super::{no_such_group, no_such_user, write_user};
+use super::shapes::{write_group, write_user};
 use crate::error::AwsError;
 use crate::ids::{IdKind, new_id};
 use crate::operation::{Ctx, Operation, Service};
@@ -15,14 +16,6 @@ use crate::store::{EntityKind, GroupRecord, UserRecord, abort};
 
 /// Groups one user may belong to.
 pub const MAX_GROUPS_PER_USER: usize = 10;
-
-pub(super) fn write_group(w: &mut XmlOut, g: &GroupRecord) {
-    w.text("Path", &g.path);
-    w.text("GroupName", &g.name);
-    w.text("GroupId", &g.id);
-    w.text("Arn", &g.arn());
-    w.time("CreateDate", g.create_date);
-}
 
 fn read_name(p: &Params) -> Result<String, AwsError> {
     let mut f = p.fields();

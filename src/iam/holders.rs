@@ -1,7 +1,7 @@
 //! Identities that hold policies (users and groups now, roles later). The inline-policy and
 //! attachment actions are written once, generic over [`Holder`].
 
-use super::{no_such_group, no_such_role, no_such_user};
+use super::not_found::{no_such_group, no_such_role, no_such_user};
 use crate::error::AwsError;
 use crate::policy::PolicySizeQuota;
 use crate::protocol::rules::{GROUP_NAME, ROLE_NAME, StrRule, USER_NAME};

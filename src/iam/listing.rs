@@ -60,7 +60,7 @@ impl Listable for UserList {
     }
 
     fn write(w: &mut XmlOut, record: &UserRecord) {
-        super::write_user(w, record, false);
+        super::shapes::write_user(w, record, false);
     }
 }
 
@@ -87,7 +87,7 @@ impl Listable for GroupList {
     }
 
     fn write(w: &mut XmlOut, record: &GroupRecord) {
-        super::groups::write_group(w, record);
+        super::shapes::write_group(w, record);
     }
 }
 

@@ -30,14 +30,7 @@ pub fn find_policy(tx: &Tx<'_>, account: &str, arn: &str) -> TxResult<Option<Man
 /// # Errors
 /// `ValidationError` for a malformed ARN, `NoSuchEntity`, store failures.
 pub fn load_policy(app: &State, account: &str, arn: &str) -> Result<ManagedPolicyRecord, AwsError> {
-    let parsed = PolicyArn::parse(arn)?;
-    if parsed.account != account {
-        return Err(policy_not_found(arn));
-    }
-    app.store
-        .policy(account, &parsed.name)?
-        .filter(|p| p.path == parsed.path && p.name == parsed.name)
-        .ok_or_else(|| policy_not_found(arn))
+    Ok((*crate::authz::policy_set::managed_policy(app, account, arn)?).clone())
 }
 
 /// Follows a renamed identity in the attachment lists of the policies it uses.

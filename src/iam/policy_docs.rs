@@ -3,6 +3,7 @@
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
+use crate::arn::Arn;
 use crate::error::AwsError;
 use crate::policy::{ParseOptions, PolicyDocument, PolicyError, PolicyKind, PolicySizeQuota, policy_size};
 
@@ -63,20 +64,14 @@ impl PolicyArn {
     /// `ValidationError` worded as IAM's for a string that is no ARN at all.
     pub fn parse(arn: &str) -> Result<Self, AwsError> {
         let invalid = || AwsError::ValidationError("Invalid ARN:  Could not be parsed!".into());
-        let mut parts = arn.splitn(6, ':');
-        let (Some("arn"), Some(_partition), Some(service), Some(_region), Some(account), Some(resource)) =
-            (parts.next(), parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(invalid());
+        let parsed = Arn::parse(arn).ok_or_else(invalid)?;
+        let Some((path, name)) = parsed.iam_entity("policy") else {
+            return Err(if parsed.service == "iam" { not_attachable(arn) } else { invalid() });
         };
-        let Some(rest) = resource.strip_prefix("policy/") else {
-            return Err(if service == "iam" { not_attachable(arn) } else { invalid() });
-        };
-        let (path, name) = super::split_path_name(rest);
         if name.is_empty() {
             return Err(invalid());
         }
-        Ok(Self { account: account.to_owned(), path, name: name.to_owned() })
+        Ok(Self { account: parsed.account.to_owned(), path, name: name.to_owned() })
     }
 }
 

@@ -3,7 +3,8 @@
 //! `inline_policies`, `attached_policies`, `tagging` and `boundaries`.
 
 use super::holders::{Holder, Roles};
-use super::{boundaries, no_such_role, policy_docs, tags};
+use super::not_found::no_such_role;
+use super::{boundaries, policy_docs, tags};
 use crate::error::AwsError;
 use crate::ids::{IdKind, new_id};
 use crate::operation::{Ctx, Operation, Service};

@@ -4,9 +4,10 @@ use std::marker::PhantomData;
 
 use super::holders::{Holder, Roles, Users};
 use super::managed_policies::{find_policy, load_policy};
+use super::not_found::{no_such_role, no_such_user};
 use super::pagination::{Page, PageRequest};
 use super::policy_docs::{PolicyArn, policy_not_found};
-use super::{no_such_role, no_such_user, tags};
+use super::tags;
 use crate::error::AwsError;
 use crate::operation::{Ctx, Operation, Service};
 use crate::protocol::rules::{ARN, EXISTING_USER_NAME, MAX_TAGS, ROLE_NAME, StrRule, TAG_KEY};

@@ -2,7 +2,10 @@
 
 use super::access_keys::must_name_user;
 use super::holders::{Holder, Users};
-use super::{boundaries, managed_policies, no_such_user, tags, user_arn, write_user};
+use super::not_found::no_such_user;
+use super::shapes::write_user;
+use super::{boundaries, managed_policies, tags};
+use crate::arn::user_arn;
 use crate::error::AwsError;
 use crate::ids::{IdKind, new_id};
 use crate::operation::{Ctx, Operation, Service};

@@ -245,7 +245,7 @@ impl Statement {
         let Some((block, not_principal)) = &self.principal else {
             return PrincipalOutcome::Unspecified;
         };
-        let anonymous = PrincipalRef::new(super::PrincipalType::Anonymous, "", "");
+        let anonymous = PrincipalRef::new(super::context::PrincipalType::Anonymous, "", "");
         let caller = caller.unwrap_or(&anonymous);
         if *not_principal {
             if block.not_principal_applies(caller) {

@@ -9,8 +9,9 @@ use std::fmt;
 use sha2::{Digest, Sha256};
 
 use super::encoding::{decode_query_component, encode_unsafe, remove_dot_segments, uri_encode, uri_encode_path};
+use super::error::AuthError;
 use super::error::CONTENT_SHA256_MISMATCH;
-use super::{AuthError, RequestParts, SignatureLocation, UriEncoding, header};
+use super::request::{RequestParts, SignatureLocation, UriEncoding, header};
 
 /// The payload hash a client may declare instead of hashing the body.
 pub(crate) const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";

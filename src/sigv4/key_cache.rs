@@ -4,19 +4,16 @@
 //! service), so one key serves every request a client signs in a day; caching
 //! it saves four HMACs per request.
 
-use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
-
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
-use super::SecretKey;
+use super::secret::SecretKey;
 use super::string_to_sign::{Scope, TERMINATOR};
 
-/// Past this many entries the cache starts over, so a stream of made-up
-/// access key ids cannot grow it without bound.
+/// At most this many keys are kept, so a stream of made-up access key ids
+/// cannot grow the cache without bound.
 const MAX_ENTRIES: usize = 10_000;
 
 /// HMAC-SHA256 of `msg` under `key`.
@@ -49,84 +46,60 @@ fn fingerprint(secret: &SecretKey) -> [u8; 32] {
     h.finalize().into()
 }
 
-#[derive(Hash, PartialEq, Eq)]
-struct CacheKey {
-    access_key_id: String,
-    date: String,
-    region: String,
-    service: String,
-}
-
+#[derive(Clone)]
 struct CachedKey {
     fingerprint: [u8; 32],
     key: Zeroizing<[u8; 32]>,
 }
 
 /// A thread-safe, bounded cache of derived signing keys, keyed by (access key
-/// id, date, region, service).
+/// id, date, region, service). Sharded, so concurrent requests do not queue
+/// on one lock.
 ///
 /// Each entry remembers a fingerprint of the secret it was derived from, so a
 /// rotated or wrong secret never gets a key derived from another one.
 pub struct SigningKeyCache {
-    entries: Mutex<HashMap<CacheKey, CachedKey>>,
+    entries: quick_cache::sync::Cache<String, CachedKey>,
 }
 
 impl SigningKeyCache {
     /// An empty cache.
     #[must_use]
     pub fn new() -> Self {
-        Self { entries: Mutex::new(HashMap::new()) }
+        Self { entries: quick_cache::sync::Cache::new(MAX_ENTRIES) }
     }
 
     /// The signing key for `scope` under `secret`, derived now or reused.
     #[must_use]
     pub fn get(&self, access_key_id: &str, scope: &Scope, secret: &SecretKey) -> Zeroizing<[u8; 32]> {
         let print = fingerprint(secret);
-        let id = CacheKey {
-            access_key_id: access_key_id.to_owned(),
-            date: scope.date.clone(),
-            region: scope.region.clone(),
-            service: scope.service.clone(),
-        };
+        // `/` appears in none of the parts, so the joined key is unambiguous.
+        let id = format!("{access_key_id}/{}/{}/{}", scope.date, scope.region, scope.service);
+        if let Some(hit) = self.entries.get(&id)
+            && bool::from(hit.fingerprint.ct_eq(&print))
         {
-            let entries = self.lock();
-            if let Some(hit) = entries.get(&id)
-                && bool::from(hit.fingerprint.ct_eq(&print))
-            {
-                return hit.key.clone();
-            }
+            return hit.key;
         }
-        // Derived outside the lock: four HMACs need not hold up other requests.
         let key = Zeroizing::new(signing_key(secret, &scope.date, &scope.region, &scope.service));
-        let mut entries = self.lock();
-        if entries.len() >= MAX_ENTRIES && !entries.contains_key(&id) {
-            entries.clear();
-        }
-        entries.insert(id, CachedKey { fingerprint: print, key: key.clone() });
+        self.entries.insert(id, CachedKey { fingerprint: print, key: key.clone() });
         key
     }
 
     /// How many keys are cached.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.lock().len()
+        self.entries.len()
     }
 
     /// Whether the cache is empty.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.lock().is_empty()
+        self.entries.is_empty()
     }
 
     /// Drops every cached key (e.g. after an access key is deleted).
     pub fn clear(&self) {
-        self.lock().clear();
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<CacheKey, CachedKey>> {
-        // A panic elsewhere while holding the lock leaves the map consistent
-        // (every mutation is a single insert or clear), so keep using it.
-        self.entries.lock().unwrap_or_else(PoisonError::into_inner)
+        self.entries.clear();
     }
 }
 

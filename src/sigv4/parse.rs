@@ -12,12 +12,14 @@ use time::{Duration, OffsetDateTime};
 
 use super::dates::{format_amz_date, parse_amz_date, parse_http_date};
 use super::encoding::decode_query_component;
+use super::error::AuthError;
 use super::error::{
     EXPIRES_NEGATIVE, EXPIRES_NOT_A_NUMBER, EXPIRES_TOO_LONG, FOUND_BOTH, HOST_NOT_SIGNED, MISSING_TOKEN,
     REQUEST_EXPIRED,
 };
+use super::request::{RequestParts, Settings, SignatureLocation, UriEncoding, header};
+use super::string_to_sign::Scope;
 use super::string_to_sign::{ALGORITHM, TERMINATOR};
-use super::{AuthError, RequestParts, Scope, Settings, SignatureLocation, UriEncoding, header};
 
 /// The longest validity a presigned URL may claim: seven days, in seconds.
 const MAX_EXPIRES: i64 = 604_800;

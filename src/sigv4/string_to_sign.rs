@@ -4,7 +4,7 @@ use std::fmt;
 
 use time::OffsetDateTime;
 
-use super::CanonicalRequest;
+use super::canonical::CanonicalRequest;
 use super::dates::format_amz_date;
 
 /// The only algorithm SigV4 (as opposed to SigV4a) defines.

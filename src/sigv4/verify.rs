@@ -2,10 +2,14 @@
 
 use subtle::ConstantTimeEq;
 
+use super::canonical::CanonicalRequest;
+use super::error::AuthError;
+use super::key_cache::SigningKeyCache;
 use super::key_cache::hmac_sha256;
-use super::{
-    AuthError, CanonicalRequest, ParsedAuth, RequestParts, Scope, SecretKey, Settings, SigningKeyCache, StringToSign,
-};
+use super::parse::ParsedAuth;
+use super::request::{RequestParts, Settings};
+use super::secret::SecretKey;
+use super::string_to_sign::{Scope, StringToSign};
 
 /// Rebuilds the canonical request and string to sign for `req`, signs it with
 /// the key derived from `secret` (via `cache`) and compares the result with

@@ -6,9 +6,9 @@
 //! request that changed anything waits for [`Store::durable`] before it is acknowledged. Reads
 //! come from the in-memory view (`view`), which every commit invalidates for what it touched.
 
+mod codec;
 mod commit;
 mod crypto;
-mod last_used;
 pub mod records;
 mod tx;
 pub mod view;
@@ -19,9 +19,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use codec::{decode, encode};
 pub use commit::Committer;
 pub use crypto::{MasterKey, SealedSecret, Sealer};
-pub use last_used::LastUsedTracker;
 pub use records::{
     AccessKeyRecord, AccountRecord, Attachment, EntityKind, GroupRecord, InlinePolicy, KeyLastUsed, KeyStatus,
     ManagedPolicyRecord, PolicyHolding, PolicyVersionRecord, RoleRecord, UserRecord,
@@ -584,14 +584,6 @@ fn get<T: serde::de::DeserializeOwned>(tree: &sled::Tree, key: &[u8]) -> Result<
         Some(v) => decode(&v).map(Some),
         None => Ok(None),
     }
-}
-
-pub(crate) fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, AwsError> {
-    serde_json::from_slice(bytes).map_err(|e| AwsError::internal(&format!("corrupt record: {e}")))
-}
-
-pub(crate) fn encode<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, AwsError> {
-    serde_json::to_vec(value).map_err(|e| AwsError::internal(&e))
 }
 
 #[cfg(test)]

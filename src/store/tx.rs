@@ -4,11 +4,11 @@ use std::cell::RefCell;
 
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
+use super::codec::{decode, encode};
 use super::crypto::Sealer;
 use super::records::{
     AccessKeyRecord, AccountRecord, GroupRecord, ManagedPolicyRecord, RoleRecord, UserRecord, entity_key,
 };
-use super::{decode, encode};
 use crate::error::AwsError;
 
 /// What a transaction step returns; `?` on an [`AwsError`] aborts the transaction with it.

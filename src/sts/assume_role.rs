@@ -6,6 +6,7 @@ use time::Duration;
 
 use super::credentials::{self, Issued, SessionExtras};
 use super::token::SessionIdentity;
+use crate::arn::Arn;
 use crate::authz::{self, PrincipalPolicies, RequestFacts};
 use crate::error::AwsError;
 use crate::iam::tags;
@@ -41,17 +42,15 @@ impl RoleArn {
     /// Parses `arn:aws:iam::ACCOUNT:role/PATH/NAME`; anything else is AWS's "… is invalid".
     fn parse(arn: &str) -> Result<Self, AwsError> {
         let invalid = || AwsError::ValidationError(format!("{arn} is invalid"));
-        let parts: Vec<&str> = arn.splitn(6, ':').collect();
-        let [arn_word, partition, service, _region, account, resource] = parts[..] else { return Err(invalid()) };
-        if arn_word != "arn" || partition.is_empty() || service.is_empty() || account.is_empty() {
+        let parsed = Arn::parse(arn).ok_or_else(invalid)?;
+        if parsed.partition.is_empty() || parsed.service.is_empty() || parsed.account.is_empty() {
             return Err(invalid());
         }
-        let rest = resource.strip_prefix("role/").ok_or_else(invalid)?;
-        let (path, name) = crate::iam::split_path_name(rest);
+        let (path, name) = parsed.iam_entity("role").ok_or_else(invalid)?;
         if name.is_empty() {
             return Err(invalid());
         }
-        Ok(Self { account: account.to_owned(), path, name: name.to_owned() })
+        Ok(Self { account: parsed.account.to_owned(), path, name: name.to_owned() })
     }
 }
 

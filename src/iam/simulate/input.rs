@@ -10,6 +10,7 @@ use time::format_description::well_known::Rfc3339;
 
 use super::super::pagination::PageRequest;
 use super::super::policy_docs;
+use crate::arn::Arn;
 use crate::authz::LoadedPolicy;
 use crate::error::AwsError;
 use crate::policy::{ContextValue, PolicyDocument, PolicyKind};
@@ -62,26 +63,21 @@ impl EntityArn {
     /// Takes an identity ARN apart; `None` for anything that is not a user, group or role ARN.
     #[must_use]
     pub fn parse(arn: &str) -> Option<Self> {
-        let mut parts = arn.splitn(6, ':');
-        let (Some("arn"), Some(partition), Some("iam"), Some(""), Some(account), Some(resource)) =
-            (parts.next(), parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return None;
-        };
-        if partition.is_empty() || account.is_empty() {
+        let parsed = Arn::parse(arn).filter(|a| a.service == "iam" && a.region.is_empty())?;
+        if parsed.partition.is_empty() || parsed.account.is_empty() {
             return None;
         }
-        let (word, rest) = resource.split_once('/')?;
+        let (word, path, name) = parsed.iam_typed()?;
         let kind = match word {
             "user" => EntityKind::User,
             "group" => EntityKind::Group,
             "role" => EntityKind::Role,
             _ => return None,
         };
-        let (path, name) = super::super::split_path_name(rest);
         if name.is_empty() || path.contains("//") {
             return None;
         }
+        let account = parsed.account;
         Some(Self { kind, account: account.to_owned(), path, name: name.to_owned() })
     }
 
@@ -117,7 +113,7 @@ pub(super) fn parse_inputs(member: &str, documents: &[String]) -> Result<Vec<Loa
             Ok(LoadedPolicy {
                 source_id: format!("{member}.{}", i + 1),
                 source_type: INPUT_POLICY_TYPE.to_owned(),
-                document: policy_docs::parse_identity(text, false)?,
+                document: policy_docs::parse_identity(text, false)?.into(),
             })
         })
         .collect()
@@ -246,7 +242,7 @@ impl SimulationRequest {
                 Ok(LoadedPolicy {
                     source_id: RESOURCE_POLICY_ID.to_owned(),
                     source_type: RESOURCE_POLICY_TYPE.to_owned(),
-                    document: PolicyDocument::parse(text, PolicyKind::ResourceScoped)?,
+                    document: PolicyDocument::parse(text, PolicyKind::ResourceScoped)?.into(),
                 })
             })
             .transpose()?;

@@ -12,7 +12,7 @@ pub use input::EntityArn;
 use input::{ContextEntry, Simulation, SimulationRequest, parse_inputs, read_policy_inputs};
 pub use output::{ContextKeyNames, SimulationResult, SimulationResults};
 
-use super::{no_such_group, no_such_role, no_such_user};
+use super::not_found::{no_such_group, no_such_role, no_such_user};
 use crate::authz::{self, LoadedPolicy, PrincipalPolicies};
 use crate::error::AwsError;
 use crate::operation::{Ctx, Operation, Service};
@@ -73,7 +73,7 @@ impl SimCaller {
         Ok(match user.filter(|u| u.path == arn.path) {
             Some(u) => Self::of_user(&u),
             None => Self {
-                arn: super::user_arn(&arn.account, &arn.path, &arn.name),
+                arn: crate::arn::user_arn(&arn.account, &arn.path, &arn.name),
                 account: arn.account.clone(),
                 name: arn.name.clone(),
                 id: None,
@@ -261,7 +261,7 @@ impl Operation for GetContextKeysForPrincipalPolicy {
 
     fn run(self, ctx: &Ctx<'_>) -> Result<ContextKeyNames, AwsError> {
         let Source { policies, .. } = load_source(ctx, &self.source)?;
-        let documents = policies.identity.iter().chain(&policies.boundary).chain(&self.inputs).map(|p| &p.document);
+        let documents = policies.identity.iter().chain(&policies.boundary).chain(&self.inputs).map(|p| &*p.document);
         Ok(ContextKeyNames(context_keys(documents)))
     }
 }
@@ -291,6 +291,6 @@ impl Operation for GetContextKeysForCustomPolicy {
     }
 
     fn run(self, _: &Ctx<'_>) -> Result<ContextKeyNames, AwsError> {
-        Ok(ContextKeyNames(context_keys(self.inputs.iter().map(|p| &p.document))))
+        Ok(ContextKeyNames(context_keys(self.inputs.iter().map(|p| &*p.document))))
     }
 }

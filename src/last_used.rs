@@ -4,9 +4,8 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use super::Store;
-use super::records::KeyLastUsed;
 use crate::error::AwsError;
+use crate::store::{KeyLastUsed, Store};
 
 /// Recent uses not yet persisted.
 #[derive(Default)]

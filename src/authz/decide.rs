@@ -1,0 +1,174 @@
+//! The decision: a pure function from what was loaded (the caller's policy set, the target's
+//! tags and boundary) and the request's facts to Allow or AWS's AccessDenied. The root of an
+//! account may do everything in it, as in AWS.
+
+use std::net::IpAddr;
+
+use time::OffsetDateTime;
+
+use super::policy_set::{PrincipalPolicies, Target};
+use crate::arn::Arn;
+use crate::error::AwsError;
+use crate::policy::{ContextValue, Decision, PrincipalRef, PrincipalType, RequestContext, evaluate};
+use crate::principal::{Caller, Principal};
+use crate::protocol::Tag;
+use crate::store::UserRecord;
+use crate::sts::token::SessionClaims;
+
+/// What a request context is built from, besides the principal.
+pub struct RequestFacts<'a> {
+    pub action: &'a str,
+    pub resource: &'a str,
+    pub now: OffsetDateTime,
+    pub source_ip: Option<IpAddr>,
+    pub region: &'a str,
+    pub request_tags: Option<&'a [Tag]>,
+    pub tag_keys: Option<&'a [String]>,
+    /// Service-specific keys the action supplies (`iam:PolicyARN`, `iam:PermissionsBoundary`).
+    pub extra_keys: Vec<(&'static str, String)>,
+}
+
+/// The request context with AWS's global condition keys, for a principal outside a session.
+#[must_use]
+pub fn request_context(principal: &Principal, user: Option<&UserRecord>, facts: &RequestFacts<'_>) -> RequestContext {
+    request_context_with(principal, user.map(|u| u.tags.as_slice()).unwrap_or_default(), None, facts)
+}
+
+/// The request context with AWS's global condition keys: `principal_tags` are the identity's
+/// tags (a role session's already merged with its session tags), `session` the claims of the
+/// temporary credentials the request was signed with.
+#[must_use]
+pub fn request_context_with(
+    principal: &Principal,
+    principal_tags: &[Tag],
+    session: Option<&SessionClaims>,
+    facts: &RequestFacts<'_>,
+) -> RequestContext {
+    let principal_ref = match principal {
+        Principal::Root { .. } => PrincipalRef::new(PrincipalType::Root, principal.arn(), principal.account()),
+        Principal::User { .. } => PrincipalRef::new(PrincipalType::User, principal.arn(), principal.account()),
+        Principal::AssumedRole { .. } => PrincipalRef::session(
+            PrincipalType::AssumedRole,
+            principal.arn(),
+            principal.account(),
+            principal.principal_arn(),
+        ),
+    };
+    let kind = principal_ref.kind;
+    let mut b = RequestContext::builder(facts.action, facts.resource)
+        .principal(principal_ref)
+        .value("aws:PrincipalArn", principal.principal_arn())
+        .value("aws:PrincipalAccount", principal.account())
+        .value("aws:userid", principal.user_id())
+        .value("aws:CurrentTime", facts.now)
+        .value("aws:EpochTime", facts.now.unix_timestamp())
+        .value("aws:SecureTransport", false)
+        .value("aws:RequestedRegion", facts.region)
+        .value("aws:ViaAWSService", false);
+    if let Some(t) = kind.condition_value() {
+        b = b.value("aws:PrincipalType", t);
+    }
+    if let Some(name) = principal.user_name() {
+        b = b.value("aws:username", name);
+    }
+    if let Some(ip) = facts.source_ip {
+        b = b.value("aws:SourceIp", ip);
+    }
+    if let Some(claims) = session {
+        if let Ok(issued) = OffsetDateTime::from_unix_timestamp(claims.issued_at) {
+            b = b.value("aws:TokenIssueTime", issued);
+        }
+        if let Some(source) = &claims.source_identity {
+            b = b.value("aws:SourceIdentity", source.as_str());
+        }
+        if let Principal::AssumedRole { session_name, .. } = principal {
+            b = b.value("aws:RoleSessionName", session_name.as_str());
+        }
+    }
+    for tag in principal_tags {
+        b = b.value(&format!("aws:PrincipalTag/{}", tag.key), tag.value.as_str());
+    }
+    let mut keys: Vec<String> = Vec::new();
+    for tag in facts.request_tags.unwrap_or_default() {
+        b = b.value(&format!("aws:RequestTag/{}", tag.key), tag.value.as_str());
+        keys.push(tag.key.clone());
+    }
+    keys.extend(facts.tag_keys.unwrap_or_default().iter().cloned());
+    if facts.request_tags.is_some() || facts.tag_keys.is_some() {
+        b = b.values("aws:TagKeys", keys.into_iter().map(ContextValue::String));
+    }
+    b.build()
+}
+
+/// Whether the root of `account` may act on `resource`: everything in its own account.
+///
+/// # Errors
+/// `AccessDenied` for a resource of another account.
+pub fn decide_root(principal: &Principal, facts: &RequestFacts<'_>) -> Result<(), AwsError> {
+    let own = facts.resource == "*" || Arn::parse(facts.resource).map(|a| a.account) == Some(principal.account());
+    if own { Ok(()) } else { Err(denied(principal, facts, None)) }
+}
+
+/// Decides, from what was loaded, whether `caller` may perform the request `facts` describes.
+/// Pure: no store, no clock.
+///
+/// # Errors
+/// `AccessDenied`, worded as AWS words the denial.
+pub fn decide(
+    caller: &Caller,
+    policies: &PrincipalPolicies,
+    principal_tags: &[Tag],
+    target: Option<&Target>,
+    facts: &RequestFacts<'_>,
+) -> Result<(), AwsError> {
+    let principal = &caller.principal;
+    if let Principal::Root { .. } = principal {
+        return decide_root(principal, facts);
+    }
+    let mut context = request_context_with(principal, principal_tags, caller.session.as_deref(), facts);
+    add_target_keys(target, facts, &mut context);
+    let evaluation = evaluate(&policies.input(&context));
+    match evaluation.decision {
+        Decision::Allowed => Ok(()),
+        Decision::ExplicitDeny => Err(denied(principal, facts, Some((true, evaluation.denied_by)))),
+        Decision::ImplicitDeny => Err(denied(principal, facts, Some((false, evaluation.denied_by)))),
+    }
+}
+
+/// The target's keys, then the keys the action itself supplies, which take precedence.
+fn add_target_keys(target: Option<&Target>, facts: &RequestFacts<'_>, context: &mut RequestContext) {
+    if let Some(t) = target {
+        for tag in &t.tags {
+            let value = vec![ContextValue::String(tag.value.clone())];
+            context.set(&format!("aws:ResourceTag/{}", tag.key), value.clone());
+            context.set(&format!("iam:ResourceTag/{}", tag.key), value);
+        }
+        if let Some(b) = &t.boundary {
+            context.set("iam:PermissionsBoundary", vec![ContextValue::String(b.clone())]);
+        }
+    }
+    for (key, value) in &facts.extra_keys {
+        context.set(key, vec![ContextValue::String(value.clone())]);
+    }
+}
+
+/// AWS's AccessDenied message: who, what, on which resource, and why.
+fn denied(
+    principal: &Principal,
+    facts: &RequestFacts<'_>,
+    why: Option<(bool, Option<crate::policy::PolicyType>)>,
+) -> AwsError {
+    let action = facts.action;
+    let head =
+        format!("User: {} is not authorized to perform: {action} on resource: {}", principal.arn(), facts.resource);
+    let phrase = |t: Option<crate::policy::PolicyType>| t.map_or("identity-based policy", |t| t.phrase());
+    AwsError::AccessDenied(match why {
+        Some((true, by)) => format!("{head} with an explicit deny in {} {}", article(phrase(by)), phrase(by)),
+        Some((false, by)) => format!("{head} because no {} allows the {action} action", phrase(by)),
+        None => format!("{head} because no identity-based policy allows the {action} action"),
+    })
+}
+
+fn article(phrase: &str) -> &'static str {
+    if phrase.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" }
+}

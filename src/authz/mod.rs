@@ -1,0 +1,30 @@
+//! Authorization, in two steps: load what the decision needs (`policy_set`, from the store's
+//! read view) and decide (`decide`, a pure function of what was loaded).
+
+pub mod decide;
+pub mod documents;
+pub mod policy_set;
+
+pub use decide::{RequestFacts, decide, request_context, request_context_with};
+pub use policy_set::{
+    IAM_POLICY, LoadedPolicy, PrincipalPolicies, Target, caller_policies, group_policies, role_policies,
+    session_policies, session_tags, user_policies,
+};
+
+use crate::error::AwsError;
+use crate::principal::{Caller, Principal};
+use crate::state::State;
+
+/// Loads what deciding needs and decides whether `caller` may perform the request `facts`
+/// describes.
+///
+/// # Errors
+/// `AccessDenied`, worded as AWS words the denial; store failures.
+pub fn authorize(app: &State, caller: &Caller, facts: &RequestFacts<'_>) -> Result<(), AwsError> {
+    if let Principal::Root { .. } = &caller.principal {
+        return decide::decide_root(&caller.principal, facts);
+    }
+    let (policies, tags) = caller_policies(app, caller)?;
+    let target = policy_set::load_target(app, caller.principal.account(), facts.resource)?;
+    decide(caller, &policies, &tags, target.as_ref(), facts)
+}

@@ -1,0 +1,252 @@
+//! Loading what a decision needs: a principal's policy set (user inline + attached + each
+//! group's, or the role's, plus boundary and session policies) and the request's target, from
+//! the store's read view. Records come from the view, which every change invalidates, so a
+//! policy change takes effect on the very next request; documents are parsed once per text.
+
+use std::sync::Arc;
+
+use crate::arn::Arn;
+use crate::error::AwsError;
+use crate::iam::policy_docs::{PolicyArn, policy_not_found};
+use crate::policy::{EvaluationInput, PolicyDocument, PolicyRef, RequestContext};
+use crate::principal::{Caller, Principal};
+use crate::protocol::Tag;
+use crate::state::State;
+use crate::store::{GroupRecord, ManagedPolicyRecord, RoleRecord, UserRecord};
+use crate::sts::token::SessionClaims;
+
+/// The `SourcePolicyType` real AWS simulations report for identity policies, inline or managed.
+pub const IAM_POLICY: &str = "IAM Policy";
+
+/// What the request is about, when it is an IAM user or role: its tags (`aws:ResourceTag/…`,
+/// `iam:ResourceTag/…`) and its permissions boundary (`iam:PermissionsBoundary`).
+#[derive(Debug, Default, Clone)]
+pub struct Target {
+    pub tags: Vec<Tag>,
+    pub boundary: Option<String>,
+}
+
+/// A parsed policy with the names Simulate* reports for it: managed policies by name, inline
+/// ones as `{user|group|role}_{entity}_{policy}`, as AWS's simulator names them.
+pub struct LoadedPolicy {
+    pub source_id: String,
+    pub source_type: String,
+    pub document: Arc<PolicyDocument>,
+}
+
+impl LoadedPolicy {
+    fn as_ref(&self) -> PolicyRef<'_> {
+        PolicyRef { source_id: &self.source_id, source_type: &self.source_type, document: &self.document }
+    }
+}
+
+/// The identity policies, permissions boundary and session policies that apply to a principal.
+#[derive(Default)]
+pub struct PrincipalPolicies {
+    pub identity: Vec<LoadedPolicy>,
+    pub boundary: Option<LoadedPolicy>,
+    /// `Some` for a session whose token carries session policies.
+    pub session: Option<Vec<LoadedPolicy>>,
+}
+
+impl PrincipalPolicies {
+    /// An engine input for `context` using these policies.
+    #[must_use]
+    pub fn input<'a>(&'a self, context: &'a RequestContext) -> EvaluationInput<'a> {
+        let mut input = EvaluationInput::new(context);
+        input.identity_policies = self.identity.iter().map(LoadedPolicy::as_ref).collect();
+        input.permissions_boundary = self.boundary.as_ref().map(LoadedPolicy::as_ref);
+        input.session_policies = self.session.as_ref().map(|s| s.iter().map(LoadedPolicy::as_ref).collect());
+        input
+    }
+}
+
+/// Parses a stored document, once per distinct text; stored documents were validated on the
+/// way in, so a failure means corruption and is reported as such.
+fn parse_stored(app: &State, text: &str) -> Result<Arc<PolicyDocument>, AwsError> {
+    app.documents.parse(text, || {
+        crate::iam::policy_docs::parse_identity(text, false)
+            .map_err(|e| AwsError::internal(&format!("stored policy no longer parses: {e}")))
+    })
+}
+
+/// The account's managed policy named exactly by `arn`.
+///
+/// # Errors
+/// `ValidationError` for a malformed ARN, `NoSuchEntity`, store failures.
+pub fn managed_policy(app: &State, account: &str, arn: &str) -> Result<Arc<ManagedPolicyRecord>, AwsError> {
+    let parsed = PolicyArn::parse(arn)?;
+    if parsed.account != account {
+        return Err(policy_not_found(arn));
+    }
+    app.store
+        .policy_arc(account, &parsed.name)?
+        .filter(|p| p.path == parsed.path && p.name == parsed.name)
+        .ok_or_else(|| policy_not_found(arn))
+}
+
+fn load_managed(app: &State, account: &str, arn: &str) -> Result<Option<LoadedPolicy>, AwsError> {
+    let p = match managed_policy(app, account, arn) {
+        Ok(p) => p,
+        Err(AwsError::NoSuchEntity(_)) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    Ok(Some(LoadedPolicy {
+        source_id: p.name.clone(),
+        source_type: IAM_POLICY.into(),
+        document: parse_stored(app, p.default_document())?,
+    }))
+}
+
+/// The policies of a user: its inline and attached ones, its groups' inline and attached ones,
+/// and its permissions boundary.
+///
+/// # Errors
+/// Store failures.
+pub fn user_policies(app: &State, user: &UserRecord) -> Result<PrincipalPolicies, AwsError> {
+    let account = user.account.as_str();
+    let mut out = PrincipalPolicies::default();
+    for p in &user.policies.inline {
+        out.identity.push(LoadedPolicy {
+            source_id: format!("user_{}_{}", user.name, p.name),
+            source_type: IAM_POLICY.into(),
+            document: parse_stored(app, &p.document)?,
+        });
+    }
+    for arn in &user.policies.attached {
+        out.identity.extend(load_managed(app, account, arn)?);
+    }
+    for group_name in &user.groups {
+        if let Some(group) = app.store.group_arc(account, group_name)? {
+            out.identity.extend(group_policies(app, &group)?.identity);
+        }
+    }
+    if let Some(arn) = &user.permissions_boundary {
+        out.boundary = load_managed(app, account, arn)?;
+    }
+    Ok(out)
+}
+
+/// A group's inline and attached policies (groups have no permissions boundary).
+///
+/// # Errors
+/// Store failures.
+pub fn group_policies(app: &State, group: &GroupRecord) -> Result<PrincipalPolicies, AwsError> {
+    let mut out = PrincipalPolicies::default();
+    for p in &group.policies.inline {
+        out.identity.push(LoadedPolicy {
+            source_id: format!("group_{}_{}", group.name, p.name),
+            source_type: IAM_POLICY.into(),
+            document: parse_stored(app, &p.document)?,
+        });
+    }
+    for arn in &group.policies.attached {
+        out.identity.extend(load_managed(app, &group.account, arn)?);
+    }
+    Ok(out)
+}
+
+/// The policies of a role: inline, attached, and its permissions boundary.
+///
+/// # Errors
+/// Store failures.
+pub fn role_policies(app: &State, role: &RoleRecord) -> Result<PrincipalPolicies, AwsError> {
+    let mut out = PrincipalPolicies::default();
+    for p in &role.policies.inline {
+        out.identity.push(LoadedPolicy {
+            source_id: format!("role_{}_{}", role.name, p.name),
+            source_type: IAM_POLICY.into(),
+            document: parse_stored(app, &p.document)?,
+        });
+    }
+    for arn in &role.policies.attached {
+        out.identity.extend(load_managed(app, &role.account, arn)?);
+    }
+    if let Some(arn) = &role.permissions_boundary {
+        out.boundary = load_managed(app, &role.account, arn)?;
+    }
+    Ok(out)
+}
+
+/// The session policies a token carries (inline policy and managed policy ARNs), or `None` when
+/// it carries none, so the session has the full permissions of its identity.
+///
+/// # Errors
+/// Store failures.
+pub fn session_policies(app: &State, claims: &SessionClaims) -> Result<Option<Vec<LoadedPolicy>>, AwsError> {
+    if claims.policy.is_none() && claims.policy_arns.is_empty() {
+        return Ok(None);
+    }
+    let mut out = Vec::new();
+    if let Some(text) = &claims.policy {
+        out.push(LoadedPolicy {
+            source_id: "session".into(),
+            source_type: "session".into(),
+            document: parse_stored(app, text)?,
+        });
+    }
+    for arn in &claims.policy_arns {
+        out.extend(load_managed(app, &claims.account, arn)?);
+    }
+    Ok(Some(out))
+}
+
+/// Tags of a role session: the role's, overridden by the session's (keys compare without case).
+#[must_use]
+pub fn session_tags(role_tags: &[Tag], session: &[Tag]) -> Vec<Tag> {
+    let mut out: Vec<Tag> =
+        role_tags.iter().filter(|t| !session.iter().any(|s| s.key.eq_ignore_ascii_case(&t.key))).cloned().collect();
+    out.extend(session.iter().cloned());
+    out
+}
+
+/// Everything the engine needs about a caller: its policies and the tags it carries.
+///
+/// # Errors
+/// `InvalidClientTokenId` when the caller's user no longer exists; store failures.
+pub fn caller_policies(app: &State, caller: &Caller) -> Result<(PrincipalPolicies, Vec<Tag>), AwsError> {
+    let session = caller.session.as_deref();
+    match &caller.principal {
+        Principal::Root { .. } => Ok((PrincipalPolicies::default(), Vec::new())),
+        Principal::User { account, name, .. } => {
+            let user = app.store.user_arc(account, name)?.ok_or_else(AwsError::invalid_token)?;
+            Ok((user_policies(app, &user)?, user.tags.clone()))
+        }
+        Principal::AssumedRole { account, role_name, role_id, .. } => {
+            // A role deleted (or recreated under the same name) since the session began leaves the
+            // session with no permissions, as in AWS.
+            let role = app.store.role_arc(account, role_name)?.filter(|r| r.id == *role_id);
+            let (mut policies, role_tags) = match &role {
+                Some(r) => (role_policies(app, r)?, r.tags.clone()),
+                None => (PrincipalPolicies::default(), Vec::new()),
+            };
+            let tags = session_tags(&role_tags, session.map(|s| s.tags.as_slice()).unwrap_or_default());
+            if let Some(claims) = session {
+                policies.session = session_policies(app, claims)?;
+            }
+            Ok((policies, tags))
+        }
+    }
+}
+
+/// The IAM user or role `resource` names in `account`, if it exists: what its tags and boundary
+/// add to the request context.
+///
+/// # Errors
+/// Store failures.
+pub fn load_target(app: &State, account: &str, resource: &str) -> Result<Option<Target>, AwsError> {
+    let Some(arn) = Arn::parse(resource).filter(|a| a.service == "iam" && a.account == account) else {
+        return Ok(None);
+    };
+    Ok(match arn.iam_typed() {
+        Some(("user", _, name)) => app
+            .store
+            .user_arc(account, name)?
+            .map(|u| Target { tags: u.tags.clone(), boundary: u.permissions_boundary.clone() }),
+        Some(("role", _, name)) => app
+            .store
+            .role_arc(account, name)?
+            .map(|r| Target { tags: r.tags.clone(), boundary: r.permissions_boundary.clone() }),
+        _ => None,
+    })
+}
