@@ -638,4 +638,66 @@ mod tests {
         drop(store);
         assert!(Store::open(dir.path(), &MasterKey::from_bytes([1; 32])).is_err());
     }
+
+    fn key(id: &str, user: &str) -> AccessKeyRecord {
+        AccessKeyRecord {
+            id: id.into(),
+            account: "111111111111".into(),
+            user: Some(user.into()),
+            status: KeyStatus::Active,
+            create_date: time::OffsetDateTime::UNIX_EPOCH,
+            secret: Sealer::new(&MasterKey::from_bytes([1; 32])).seal(id, &SecretKey::new("s".repeat(40))).unwrap(),
+        }
+    }
+
+    #[test]
+    fn a_colliding_key_id_is_refused_and_another_drawn() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), &MasterKey::from_bytes([1; 32])).unwrap();
+        store.transact(|tx| tx.insert_access_key(&key("AKIATAKEN", "alice"))).unwrap();
+        assert!(!store.transact(|tx| tx.insert_access_key(&key("AKIATAKEN", "mallory"))).unwrap());
+        let mut draws = vec!["AKIAFRESH".to_owned(), "AKIATAKEN".to_owned()];
+        let drawn = store
+            .transact_with_new_key(
+                || draws.pop().unwrap(),
+                |tx, id| Ok(tx.insert_access_key(&key(id, "bob"))?.then(|| id.to_owned())),
+            )
+            .unwrap();
+        assert_eq!(drawn, "AKIAFRESH");
+        assert_eq!(store.access_key("AKIATAKEN").unwrap().unwrap().user.as_deref(), Some("alice"), "not overwritten");
+        assert_eq!(store.access_key("AKIAFRESH").unwrap().unwrap().user.as_deref(), Some("bob"));
+        let always_taken = store.transact_with_new_key(
+            || "AKIATAKEN".to_owned(),
+            |tx, id| Ok(tx.insert_access_key(&key(id, "x"))?.then_some(())),
+        );
+        assert!(matches!(always_taken, Err(AwsError::ServiceFailure(_))));
+    }
+
+    #[test]
+    fn a_store_reopens_at_once_after_the_previous_handle_is_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        for i in 0..20 {
+            let store = Store::open(dir.path(), &MasterKey::from_bytes([1; 32])).unwrap();
+            store.transact(|tx| tx.put_user(&user("111111111111", &format!("u{i}")))).unwrap();
+            store.flush_blocking().unwrap();
+            assert_eq!(store.users("111111111111", None, 100, |_| true).unwrap().len(), i + 1);
+        }
+    }
+
+    #[test]
+    fn writes_are_durable_only_after_their_flush_and_the_view_follows_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), &MasterKey::from_bytes([1; 32])).unwrap();
+        let before = store.commit_seq();
+        store.transact(|tx| tx.put_user(&user("111111111111", "alice"))).unwrap();
+        assert!(store.commit_seq() > before);
+        assert!(store.user("111111111111", "alice").unwrap().is_some());
+        store.transact(|tx| tx.remove_user("111111111111", "alice")).unwrap();
+        assert!(store.user("111111111111", "alice").unwrap().is_none(), "the cached user went with the change");
+        // A transaction that aborts owes no flush.
+        let seq = store.commit_seq();
+        let _ = store.transact(|_| abort::<()>(AwsError::NoSuchEntity("x".into())));
+        assert_eq!(store.commit_seq(), seq);
+        store.flush_blocking().unwrap();
+    }
 }
