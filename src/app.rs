@@ -16,7 +16,7 @@ use crate::principal::Caller;
 use crate::protocol::{Params, xml};
 use crate::sigv4::{self, RequestParts, UriEncoding};
 use crate::state::State;
-use crate::store::KeyLastUsed;
+use crate::store::take_thread_commit;
 use crate::sts::token::SessionIdentity;
 
 /// How far a request's clock may differ from ours, as in AWS.
@@ -129,10 +129,7 @@ async fn run(
     outcome.principal = caller.principal.arn();
     // Temporary keys live only in their tokens; their uses are not tracked (nor asked about).
     if caller.session.is_none() {
-        state.last_used.record(
-            &caller.access_key_id,
-            KeyLastUsed { date: now, service: entry.service.name().into(), region: caller.region.clone() },
-        );
+        state.last_used.record(&caller.access_key_id, now, entry.service.name(), &caller.region);
     }
     let source_ip = req.peer.map(|p| p.ip());
     let permission = dispatch::permission(index);
@@ -143,15 +140,20 @@ async fn run(
     // Writes wait for the commit lock and sled's I/O: keep them off the async workers.
     let state2 = state.clone();
     let request_id = request_id.to_owned();
-    let body = tokio::task::spawn_blocking(move || {
+    let (body, committed) = tokio::task::spawn_blocking(move || {
+        // A pooled thread: forget any commit number an earlier task left behind.
+        let _ = take_thread_commit();
         let ctx = Ctx { app: &state2, caller: &caller, now, region: &caller.region, source_ip, permission };
-        (entry.execute)(&ctx, &params, &request_id)
+        ((entry.execute)(&ctx, &params, &request_id), take_thread_commit())
     })
     .await
-    .map_err(|e| AwsError::internal(&e))??;
-    // Never acknowledged before the flush that covers it; concurrent writers share that flush.
-    state.store.durable(state.store.commit_seq()).await?;
-    Ok(body)
+    .map_err(|e| AwsError::internal(&e))?;
+    // Never answered before the flush that covers its last commit (even when a later step
+    // failed); concurrent writers share that flush.
+    if let Some(seq) = committed {
+        state.store.durable(seq).await?;
+    }
+    body
 }
 
 /// Parses and verifies the signature and names the caller.
@@ -180,8 +182,10 @@ fn authenticate(
 
 /// A request id in AWS's UUID form.
 fn new_request_id() -> String {
+    // Ids need to be unique, not secret: the thread's userspace generator (seeded by the OS)
+    // saves a system call per request.
     let mut b = [0u8; 16];
-    rand::rngs::OsRng.fill_bytes(&mut b);
+    rand::thread_rng().fill_bytes(&mut b);
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let h = hex::encode(b);

@@ -5,6 +5,10 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 use iamd::config::{Overrides, Settings};
 
+// glibc's allocator serialises threads on its arena locks under this many small allocations.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[derive(Parser)]
 #[command(name = "iamd", version, about = "An AWS-compatible IAM/STS daemon")]
 struct Cli {

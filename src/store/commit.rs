@@ -20,6 +20,18 @@ use crate::error::AwsError;
 /// flushes, so they share the flush.
 const GATHER_LIMIT: Duration = Duration::from_millis(2);
 
+thread_local! {
+    /// The number of the last commit made on this thread: what a request that wrote waits for.
+    static LAST_COMMIT: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// The number of the last commit this thread made since the previous call, if any; a request
+/// waits for exactly that one to be durable before it is acknowledged.
+#[must_use]
+pub fn take_thread_commit() -> Option<u64> {
+    Some(LAST_COMMIT.replace(0)).filter(|s| *s > 0)
+}
+
 /// What the flusher reports: the highest commit number known durable, or that a flush failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Durable {
@@ -60,7 +72,8 @@ impl WriteGuard<'_> {
 impl Drop for WriteGuard<'_> {
     fn drop(&mut self) {
         if self.wrote {
-            self.committer.committed.fetch_add(1, Ordering::AcqRel);
+            let seq = self.committer.committed.fetch_add(1, Ordering::AcqRel) + 1;
+            LAST_COMMIT.set(seq);
         }
         self.committer.queued.fetch_sub(1, Ordering::AcqRel);
         if self.wrote {
@@ -113,24 +126,19 @@ impl Committer {
         if state.seq >= seq { Ok(()) } else { Err(AwsError::internal(&"the flush of this change failed")) }
     }
 
-    /// Blocks until commit `seq` is on disk (start-up and shutdown paths).
+    /// Flushes now, on this thread, everything committed so far (start-up and shutdown paths,
+    /// which have no request to share a flush with). Blocking.
     ///
     /// # Errors
-    /// `ServiceFailure` when the flush covering it failed.
-    pub fn durable_blocking(&self, seq: u64) -> Result<(), AwsError> {
-        let mut rx = self.durable_rx.clone();
-        loop {
-            let d = *rx.borrow_and_update();
-            if d.seq >= seq {
-                return Ok(());
-            }
-            if d.failed_at.is_some_and(|f| f >= seq) {
-                return Err(AwsError::internal(&"the flush of this change failed"));
-            }
-            self.nudge();
-            // The flusher only notifies async waiters; poll at a short interval meanwhile.
-            std::thread::sleep(Duration::from_millis(1));
-        }
+    /// `ServiceFailure` when the flush fails.
+    pub fn flush_now(&self, flush: impl FnOnce() -> Result<(), String>) -> Result<(), AwsError> {
+        let guard = self.lock.lock().unwrap_or_else(PoisonError::into_inner);
+        let target = self.committed();
+        let result = flush();
+        drop(guard);
+        result.map_err(|e| AwsError::internal(&e))?;
+        self.durable_tx.send_modify(|d| d.seq = d.seq.max(target));
+        Ok(())
     }
 
     fn nudge(&self) {

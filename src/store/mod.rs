@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use codec::{decode, encode};
-pub use commit::Committer;
+pub use commit::{Committer, take_thread_commit};
 pub use crypto::{MasterKey, SealedSecret, Sealer};
 pub use records::{
     AccessKeyRecord, AccountRecord, Attachment, EntityKind, GroupRecord, InlinePolicy, KeyLastUsed, KeyStatus,
@@ -265,7 +265,8 @@ impl Store {
     /// # Errors
     /// `ServiceFailure` when the disk write fails.
     pub fn flush_blocking(&self) -> Result<(), AwsError> {
-        self.inner.committer.durable_blocking(self.commit_seq())
+        let meta = &self.trees().meta;
+        self.inner.committer.flush_now(|| meta.flush().map(|_| ()).map_err(|e| e.to_string()))
     }
 
     /// Flush latencies so far.
