@@ -126,7 +126,10 @@ async fn run(
     };
     let sig_settings = sigv4::Settings { now, max_skew: MAX_CLOCK_SKEW, uri_encoding: UriEncoding::Double };
     let caller = authenticate(state, &parts, &sig_settings, entry).inspect_err(|_| outcome.auth_failed = true)?;
-    outcome.principal = caller.principal.arn();
+    // Only the log line names the principal: build its ARN only when that line is written.
+    if tracing::enabled!(tracing::Level::INFO) {
+        outcome.principal = caller.principal.arn();
+    }
     // Temporary keys live only in their tokens; their uses are not tracked (nor asked about).
     if caller.session.is_none() {
         state.last_used.record(&caller.access_key_id, now, entry.service.name(), &caller.region);

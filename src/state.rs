@@ -2,7 +2,7 @@
 //! sealer, the last-used tracker, settings, the clock and the metrics. Low in the module graph:
 //! it knows nothing of HTTP, dispatch or handlers.
 
-use crate::authz::documents::DocumentCache;
+use crate::authz::policy_set::{AuthzCache, Loader};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::error::AwsError;
@@ -23,8 +23,8 @@ pub struct State {
     /// Seals and opens session tokens.
     pub tokens: TokenSealer,
     pub metrics: Registry,
-    /// Stored policy documents, parsed.
-    pub documents: DocumentCache,
+    /// Loaded policy sets and parsed documents.
+    pub authz: AuthzCache,
 }
 
 /// A root key generated on the first start of a data dir, to be shown once.
@@ -57,7 +57,7 @@ impl State {
             last_used: LastUsedTracker::default(),
             tokens: TokenSealer::new(&token_key_id, &token_key),
             metrics: Registry::default(),
-            documents: DocumentCache::default(),
+            authz: AuthzCache::default(),
         };
         let generated = app.bootstrap_root().map_err(|e| format!("cannot prepare the root account: {e}"))?;
         Ok((app, generated))
@@ -115,6 +115,12 @@ impl State {
     pub fn persist(&self) -> Result<(), AwsError> {
         self.last_used.persist(&self.store)?;
         self.store.flush_blocking()
+    }
+
+    /// Where authorization loads policies from.
+    #[must_use]
+    pub fn loader(&self) -> Loader<'_> {
+        self.authz.loader(&self.store)
     }
 
     /// Everything `/metrics` shows, in Prometheus's text format.

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use time::OffsetDateTime;
 
-use super::policy_set::{PrincipalPolicies, Target};
+use super::policy_set::{CallerPolicies, Target};
 use crate::arn::Arn;
 use crate::error::AwsError;
 use crate::policy::{ContextValue, Decision, PrincipalRef, PrincipalType, RequestContext, evaluate};
@@ -116,8 +116,7 @@ pub fn decide_root(principal: &Principal, facts: &RequestFacts<'_>) -> Result<()
 /// `AccessDenied`, worded as AWS words the denial.
 pub fn decide(
     caller: &Caller,
-    policies: &PrincipalPolicies,
-    principal_tags: &[Tag],
+    policies: &CallerPolicies,
     target: Option<&Target>,
     facts: &RequestFacts<'_>,
 ) -> Result<(), AwsError> {
@@ -125,7 +124,7 @@ pub fn decide(
     if let Principal::Root { .. } = principal {
         return decide_root(principal, facts);
     }
-    let mut context = request_context_with(principal, principal_tags, caller.session.as_deref(), facts);
+    let mut context = request_context_with(principal, policies.tags(), caller.session.as_deref(), facts);
     add_target_keys(target, facts, &mut context);
     let evaluation = evaluate(&policies.input(&context));
     match evaluation.decision {

@@ -7,8 +7,8 @@ pub mod policy_set;
 
 pub use decide::{RequestFacts, decide, request_context, request_context_with};
 pub use policy_set::{
-    IAM_POLICY, LoadedPolicy, PrincipalPolicies, Target, caller_policies, group_policies, role_policies,
-    session_policies, session_tags, user_policies,
+    AuthzCache, CallerPolicies, IAM_POLICY, LoadedPolicy, Loader, PrincipalPolicies, Target, caller_policies,
+    group_policies, role_policies, session_policies, session_tags, user_policies,
 };
 
 use crate::error::AwsError;
@@ -24,7 +24,8 @@ pub fn authorize(app: &State, caller: &Caller, facts: &RequestFacts<'_>) -> Resu
     if let Principal::Root { .. } = &caller.principal {
         return decide::decide_root(&caller.principal, facts);
     }
-    let (policies, tags) = caller_policies(app, caller)?;
-    let target = policy_set::load_target(app, caller.principal.account(), facts.resource)?;
-    decide(caller, &policies, &tags, target.as_ref(), facts)
+    let loader = app.loader();
+    let policies = caller_policies(&loader, caller)?;
+    let target = policy_set::load_target(&loader, caller.principal.account(), facts.resource)?;
+    decide(caller, &policies, target.as_ref(), facts)
 }

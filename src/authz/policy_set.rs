@@ -5,13 +5,15 @@
 
 use std::sync::Arc;
 
+use super::documents::DocumentCache;
 use crate::arn::Arn;
 use crate::error::AwsError;
 use crate::iam::policy_docs::{PolicyArn, policy_not_found};
 use crate::policy::{EvaluationInput, PolicyDocument, PolicyRef, RequestContext};
 use crate::principal::{Caller, Principal};
 use crate::protocol::Tag;
-use crate::state::State;
+use crate::store::Store;
+use crate::store::view::RecordCache;
 use crate::store::{GroupRecord, ManagedPolicyRecord, RoleRecord, UserRecord};
 use crate::sts::token::SessionClaims;
 
@@ -24,6 +26,77 @@ pub const IAM_POLICY: &str = "IAM Policy";
 pub struct Target {
     pub tags: Vec<Tag>,
     pub boundary: Option<String>,
+}
+
+/// Distinct identities whose policy sets are kept loaded.
+const IDENTITY_CAPACITY: usize = 10_000;
+
+/// Loaded policy sets of users and roles, and parsed documents. Each set is tagged with its
+/// account's change generation, so any change in the account (to the identity, a group, a
+/// managed policy) makes the next request load it again.
+pub struct AuthzCache {
+    documents: DocumentCache,
+    identities: RecordCache<String, IdentityPolicies>,
+}
+
+impl Default for AuthzCache {
+    fn default() -> Self {
+        Self { documents: DocumentCache::default(), identities: RecordCache::new(IDENTITY_CAPACITY) }
+    }
+}
+
+/// Where loading reads from: the store's view and the caches above it.
+pub struct Loader<'a> {
+    pub store: &'a Store,
+    documents: &'a DocumentCache,
+    identities: &'a RecordCache<String, IdentityPolicies>,
+}
+
+impl AuthzCache {
+    #[must_use]
+    pub fn loader<'a>(&'a self, store: &'a Store) -> Loader<'a> {
+        Loader { store, documents: &self.documents, identities: &self.identities }
+    }
+}
+
+/// A user's or role's own policies and tags, as loaded once and shared by its requests.
+pub struct IdentityPolicies {
+    pub policies: PrincipalPolicies,
+    pub tags: Vec<Tag>,
+}
+
+/// What a caller's requests are decided by: its identity's policies (shared), its session's
+/// policies, and the tags it carries.
+pub struct CallerPolicies {
+    identity: Option<Arc<IdentityPolicies>>,
+    session: Option<Vec<LoadedPolicy>>,
+    /// A role session's tags (the role's merged with the session's); else the identity's.
+    session_tags: Option<Vec<Tag>>,
+}
+
+impl CallerPolicies {
+    /// The tags the caller carries (`aws:PrincipalTag/…`).
+    #[must_use]
+    pub fn tags(&self) -> &[Tag] {
+        match (&self.session_tags, &self.identity) {
+            (Some(t), _) => t,
+            (None, Some(i)) => &i.tags,
+            (None, None) => &[],
+        }
+    }
+
+    /// An engine input for `context` using these policies.
+    #[must_use]
+    pub fn input<'a>(&'a self, context: &'a RequestContext) -> EvaluationInput<'a> {
+        let mut input = match &self.identity {
+            Some(i) => i.policies.input(context),
+            None => EvaluationInput::new(context),
+        };
+        if let Some(s) = &self.session {
+            input.session_policies = Some(s.iter().map(LoadedPolicy::as_ref).collect());
+        }
+        input
+    }
 }
 
 /// A parsed policy with the names Simulate* reports for it: managed policies by name, inline
@@ -63,7 +136,7 @@ impl PrincipalPolicies {
 
 /// Parses a stored document, once per distinct text; stored documents were validated on the
 /// way in, so a failure means corruption and is reported as such.
-fn parse_stored(app: &State, text: &str) -> Result<Arc<PolicyDocument>, AwsError> {
+fn parse_stored(app: &Loader<'_>, text: &str) -> Result<Arc<PolicyDocument>, AwsError> {
     app.documents.parse(text, || {
         crate::iam::policy_docs::parse_identity(text, false)
             .map_err(|e| AwsError::internal(&format!("stored policy no longer parses: {e}")))
@@ -74,7 +147,7 @@ fn parse_stored(app: &State, text: &str) -> Result<Arc<PolicyDocument>, AwsError
 ///
 /// # Errors
 /// `ValidationError` for a malformed ARN, `NoSuchEntity`, store failures.
-pub fn managed_policy(app: &State, account: &str, arn: &str) -> Result<Arc<ManagedPolicyRecord>, AwsError> {
+pub fn managed_policy(app: &Loader<'_>, account: &str, arn: &str) -> Result<Arc<ManagedPolicyRecord>, AwsError> {
     let parsed = PolicyArn::parse(arn)?;
     if parsed.account != account {
         return Err(policy_not_found(arn));
@@ -85,7 +158,7 @@ pub fn managed_policy(app: &State, account: &str, arn: &str) -> Result<Arc<Manag
         .ok_or_else(|| policy_not_found(arn))
 }
 
-fn load_managed(app: &State, account: &str, arn: &str) -> Result<Option<LoadedPolicy>, AwsError> {
+fn load_managed(app: &Loader<'_>, account: &str, arn: &str) -> Result<Option<LoadedPolicy>, AwsError> {
     let p = match managed_policy(app, account, arn) {
         Ok(p) => p,
         Err(AwsError::NoSuchEntity(_)) => return Ok(None),
@@ -103,7 +176,7 @@ fn load_managed(app: &State, account: &str, arn: &str) -> Result<Option<LoadedPo
 ///
 /// # Errors
 /// Store failures.
-pub fn user_policies(app: &State, user: &UserRecord) -> Result<PrincipalPolicies, AwsError> {
+pub fn user_policies(app: &Loader<'_>, user: &UserRecord) -> Result<PrincipalPolicies, AwsError> {
     let account = user.account.as_str();
     let mut out = PrincipalPolicies::default();
     for p in &user.policies.inline {
@@ -131,7 +204,7 @@ pub fn user_policies(app: &State, user: &UserRecord) -> Result<PrincipalPolicies
 ///
 /// # Errors
 /// Store failures.
-pub fn group_policies(app: &State, group: &GroupRecord) -> Result<PrincipalPolicies, AwsError> {
+pub fn group_policies(app: &Loader<'_>, group: &GroupRecord) -> Result<PrincipalPolicies, AwsError> {
     let mut out = PrincipalPolicies::default();
     for p in &group.policies.inline {
         out.identity.push(LoadedPolicy {
@@ -150,7 +223,7 @@ pub fn group_policies(app: &State, group: &GroupRecord) -> Result<PrincipalPolic
 ///
 /// # Errors
 /// Store failures.
-pub fn role_policies(app: &State, role: &RoleRecord) -> Result<PrincipalPolicies, AwsError> {
+pub fn role_policies(app: &Loader<'_>, role: &RoleRecord) -> Result<PrincipalPolicies, AwsError> {
     let mut out = PrincipalPolicies::default();
     for p in &role.policies.inline {
         out.identity.push(LoadedPolicy {
@@ -173,7 +246,7 @@ pub fn role_policies(app: &State, role: &RoleRecord) -> Result<PrincipalPolicies
 ///
 /// # Errors
 /// Store failures.
-pub fn session_policies(app: &State, claims: &SessionClaims) -> Result<Option<Vec<LoadedPolicy>>, AwsError> {
+pub fn session_policies(app: &Loader<'_>, claims: &SessionClaims) -> Result<Option<Vec<LoadedPolicy>>, AwsError> {
     if claims.policy.is_none() && claims.policy_arns.is_empty() {
         return Ok(None);
     }
@@ -204,27 +277,36 @@ pub fn session_tags(role_tags: &[Tag], session: &[Tag]) -> Vec<Tag> {
 ///
 /// # Errors
 /// `InvalidClientTokenId` when the caller's user no longer exists; store failures.
-pub fn caller_policies(app: &State, caller: &Caller) -> Result<(PrincipalPolicies, Vec<Tag>), AwsError> {
+pub fn caller_policies(app: &Loader<'_>, caller: &Caller) -> Result<CallerPolicies, AwsError> {
     let session = caller.session.as_deref();
     match &caller.principal {
-        Principal::Root { .. } => Ok((PrincipalPolicies::default(), Vec::new())),
+        Principal::Root { .. } => Ok(CallerPolicies { identity: None, session: None, session_tags: None }),
         Principal::User { account, name, .. } => {
-            let user = app.store.user_arc(account, name)?.ok_or_else(AwsError::invalid_token)?;
-            Ok((user_policies(app, &user)?, user.tags.clone()))
+            let key = format!("user/{account}/{}", name.to_lowercase());
+            let identity = app.identities.get_or_load(app.store.generation(account), key.as_str(), || {
+                let user = app.store.user_arc(account, name)?.ok_or_else(AwsError::invalid_token)?;
+                Ok(Some(IdentityPolicies { policies: user_policies(app, &user)?, tags: user.tags.clone() }))
+            })?;
+            Ok(CallerPolicies { identity, session: None, session_tags: None })
         }
         Principal::AssumedRole { account, role_name, role_id, .. } => {
             // A role deleted (or recreated under the same name) since the session began leaves the
             // session with no permissions, as in AWS.
-            let role = app.store.role_arc(account, role_name)?.filter(|r| r.id == *role_id);
-            let (mut policies, role_tags) = match &role {
-                Some(r) => (role_policies(app, r)?, r.tags.clone()),
-                None => (PrincipalPolicies::default(), Vec::new()),
+            let key = format!("role/{account}/{}/{role_id}", role_name.to_lowercase());
+            let identity = app.identities.get_or_load(app.store.generation(account), key.as_str(), || {
+                let role = app.store.role_arc(account, role_name)?.filter(|r| r.id == *role_id);
+                Ok(match &role {
+                    Some(r) => Some(IdentityPolicies { policies: role_policies(app, r)?, tags: r.tags.clone() }),
+                    None => None,
+                })
+            })?;
+            let role_tags = identity.as_ref().map(|i| i.tags.as_slice()).unwrap_or_default();
+            let tags = session_tags(role_tags, session.map(|s| s.tags.as_slice()).unwrap_or_default());
+            let session = match session {
+                Some(claims) => session_policies(app, claims)?,
+                None => None,
             };
-            let tags = session_tags(&role_tags, session.map(|s| s.tags.as_slice()).unwrap_or_default());
-            if let Some(claims) = session {
-                policies.session = session_policies(app, claims)?;
-            }
-            Ok((policies, tags))
+            Ok(CallerPolicies { identity, session, session_tags: Some(tags) })
         }
     }
 }
@@ -234,7 +316,7 @@ pub fn caller_policies(app: &State, caller: &Caller) -> Result<(PrincipalPolicie
 ///
 /// # Errors
 /// Store failures.
-pub fn load_target(app: &State, account: &str, resource: &str) -> Result<Option<Target>, AwsError> {
+pub fn load_target(app: &Loader<'_>, account: &str, resource: &str) -> Result<Option<Target>, AwsError> {
     let Some(arn) = Arn::parse(resource).filter(|a| a.service == "iam" && a.account == account) else {
         return Ok(None);
     };

@@ -48,12 +48,15 @@ pub trait Holder {
     /// # Errors
     /// When the store fails.
     fn resource(app: &State, account: &str, name: &str) -> Result<String, AwsError> {
-        match Self::read(app, account, name) {
-            Ok(held) => Ok(held.arn),
-            Err(AwsError::NoSuchEntity(_)) => Ok(format!("arn:aws:iam::{account}:{}/{name}", Self::NOUN)),
-            Err(e) => Err(e),
-        }
+        Ok(Self::stored_arn(app, account, name)?
+            .unwrap_or_else(|| format!("arn:aws:iam::{account}:{}/{name}", Self::NOUN)))
     }
+
+    /// The stored identity's ARN, if it exists (read from the view, nothing copied but the ARN).
+    ///
+    /// # Errors
+    /// When the store fails.
+    fn stored_arn(app: &State, account: &str, name: &str) -> Result<Option<String>, AwsError>;
 }
 
 /// An identity's policies as read outside a transaction.
@@ -88,6 +91,10 @@ impl Holder for Users {
     fn read(app: &State, account: &str, name: &str) -> Result<Held, AwsError> {
         let u = app.store.user(account, name)?.ok_or_else(|| no_such_user(name))?;
         Ok(Held { arn: u.arn(), name: u.name, policies: u.policies })
+    }
+
+    fn stored_arn(app: &State, account: &str, name: &str) -> Result<Option<String>, AwsError> {
+        Ok(app.store.user_arc(account, name)?.map(|r| r.arn()))
     }
 
     fn update<T>(
@@ -130,6 +137,10 @@ impl Holder for Groups {
         Ok(Held { arn: g.arn(), name: g.name, policies: g.policies })
     }
 
+    fn stored_arn(app: &State, account: &str, name: &str) -> Result<Option<String>, AwsError> {
+        Ok(app.store.group_arc(account, name)?.map(|r| r.arn()))
+    }
+
     fn update<T>(
         tx: &Tx<'_>,
         account: &str,
@@ -168,6 +179,10 @@ impl Holder for Roles {
     fn read(app: &State, account: &str, name: &str) -> Result<Held, AwsError> {
         let r = app.store.role(account, name)?.ok_or_else(|| no_such_role(name))?;
         Ok(Held { arn: r.arn(), name: r.name, policies: r.policies })
+    }
+
+    fn stored_arn(app: &State, account: &str, name: &str) -> Result<Option<String>, AwsError> {
+        Ok(app.store.role_arc(account, name)?.map(|r| r.arn()))
     }
 
     fn update<T>(

@@ -30,7 +30,7 @@ pub fn find_policy(tx: &Tx<'_>, account: &str, arn: &str) -> TxResult<Option<Man
 /// # Errors
 /// `ValidationError` for a malformed ARN, `NoSuchEntity`, store failures.
 pub fn load_policy(app: &State, account: &str, arn: &str) -> Result<ManagedPolicyRecord, AwsError> {
-    Ok((*crate::authz::policy_set::managed_policy(app, account, arn)?).clone())
+    Ok((*crate::authz::policy_set::managed_policy(&app.loader(), account, arn)?).clone())
 }
 
 /// Follows a renamed identity in the attachment lists of the policies it uses.

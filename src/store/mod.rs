@@ -238,6 +238,13 @@ impl Store {
         Err(AwsError::internal(&"new access key ids keep colliding"))
     }
 
+    /// The change generation of `account`: caches built on the store's records tag what they
+    /// load with it (read it before reading the records) and use them only while it is current.
+    #[must_use]
+    pub fn generation(&self, account: &str) -> u64 {
+        self.inner.generations.current(account)
+    }
+
     /// The number of the latest change: wait for [`Store::durable`] of it before acknowledging.
     #[must_use]
     pub fn commit_seq(&self) -> u64 {
@@ -322,7 +329,7 @@ impl Store {
     ) -> Result<Option<Arc<T>>, AwsError> {
         let generation = self.inner.generations.current(account);
         let key = records::entity_key(account, name);
-        cache.get_or_load(generation, &key, || get(tree, &key))
+        cache.get_or_load(generation, key.as_slice(), || get(tree, &key))
     }
 
     /// One access key by id, from any account (ids are globally unique).
@@ -339,7 +346,7 @@ impl Store {
     /// `ServiceFailure` on engine or decoding failure, or when the secret cannot be opened.
     pub fn stored_key(&self, id: &str) -> Result<Option<Arc<StoredKey>>, AwsError> {
         let generation = self.inner.key_generation.load(Ordering::Acquire);
-        self.inner.view.keys.get_or_load(generation, &id.to_owned(), || {
+        self.inner.view.keys.get_or_load(generation, id, || {
             let Some(record) = get::<AccessKeyRecord>(&self.trees().access_keys, id.as_bytes())? else {
                 return Ok(None);
             };
@@ -354,11 +361,8 @@ impl Store {
     /// `ServiceFailure` on engine or decoding failure.
     pub fn account(&self, id: &str) -> Result<Option<AccountRecord>, AwsError> {
         let generation = self.inner.generations.current(id);
-        let record = self
-            .inner
-            .view
-            .accounts
-            .get_or_load(generation, &id.to_owned(), || get(&self.trees().accounts, id.as_bytes()))?;
+        let record =
+            self.inner.view.accounts.get_or_load(generation, id, || get(&self.trees().accounts, id.as_bytes()))?;
         Ok(record.map(|a| (*a).clone()))
     }
 

@@ -67,12 +67,15 @@ impl<K: Eq + Hash + Clone, T> RecordCache<K, T> {
     ///
     /// # Errors
     /// What `load` fails with.
-    pub fn get_or_load(
+    pub fn get_or_load<Q>(
         &self,
         generation: u64,
-        key: &K,
+        key: &Q,
         load: impl FnOnce() -> Result<Option<T>, AwsError>,
-    ) -> Result<Option<Arc<T>>, AwsError> {
+    ) -> Result<Option<Arc<T>>, AwsError>
+    where
+        Q: Hash + quick_cache::Equivalent<K> + ToOwned<Owned = K> + ?Sized,
+    {
         if let Some((g, v)) = self.entries.get(key)
             && g == generation
         {
@@ -81,7 +84,7 @@ impl<K: Eq + Hash + Clone, T> RecordCache<K, T> {
         }
         self.misses.inc();
         let v = load()?.map(Arc::new);
-        self.entries.insert(key.clone(), (generation, v.clone()));
+        self.entries.insert(key.to_owned(), (generation, v.clone()));
         Ok(v)
     }
 

@@ -7,7 +7,7 @@ use time::Duration;
 use super::credentials::{self, Issued, SessionExtras};
 use super::token::SessionIdentity;
 use crate::arn::Arn;
-use crate::authz::{self, PrincipalPolicies, RequestFacts};
+use crate::authz::{self, CallerPolicies, RequestFacts};
 use crate::error::AwsError;
 use crate::iam::tags;
 use crate::operation::{Ctx, Operation, Service};
@@ -282,7 +282,7 @@ impl AssumeRole {
     /// evaluation logic says.
     fn trust_check(&self, ctx: &Ctx<'_>, role: &RoleRecord) -> Result<TrustCheck, AwsError> {
         let caller = ctx.caller;
-        let (policies, principal_tags) = authz::caller_policies(ctx.app, caller)?;
+        let policies = authz::caller_policies(&ctx.app.loader(), caller)?;
         let facts = RequestFacts {
             action: "sts:AssumeRole",
             resource: &self.role_arn,
@@ -294,7 +294,7 @@ impl AssumeRole {
             extra_keys: Vec::new(),
         };
         let mut context =
-            authz::request_context_with(&caller.principal, &principal_tags, caller.session.as_deref(), &facts);
+            authz::request_context_with(&caller.principal, policies.tags(), caller.session.as_deref(), &facts);
         context.set("sts:RoleSessionName", vec![ContextValue::String(self.session_name.clone())]);
         if let Some(id) = &self.external_id {
             context.set("sts:ExternalId", vec![ContextValue::String(id.clone())]);
@@ -323,7 +323,7 @@ impl AssumeRole {
 
 /// The inputs of AssumeRole's trust decisions, loaded once.
 struct TrustCheck {
-    policies: PrincipalPolicies,
+    policies: CallerPolicies,
     context: RequestContext,
     trust: PolicyDocument,
     account: String,

@@ -39,17 +39,17 @@ fn load_source(ctx: &Ctx<'_>, arn: &EntityArn) -> Result<Source, AwsError> {
         EntityKind::User => {
             let user = if here { app.store.user(&arn.account, &arn.name)? } else { None };
             let user = user.filter(|u| u.path == arn.path).ok_or_else(|| no_such_user(&arn.name))?;
-            Ok(Source { policies: authz::user_policies(app, &user)?, user: Some(user) })
+            Ok(Source { policies: authz::user_policies(&app.loader(), &user)?, user: Some(user) })
         }
         EntityKind::Group => {
             let group = if here { app.store.group(&arn.account, &arn.name)? } else { None };
             let group = group.filter(|g| g.path == arn.path).ok_or_else(|| no_such_group(&arn.name))?;
-            Ok(Source { policies: authz::group_policies(app, &group)?, user: None })
+            Ok(Source { policies: authz::group_policies(&app.loader(), &group)?, user: None })
         }
         EntityKind::Role => {
             let role = if here { app.store.role(&arn.account, &arn.name)? } else { None };
             let role = role.filter(|r| r.path == arn.path).ok_or_else(|| no_such_role(&arn.name))?;
-            Ok(Source { policies: authz::role_policies(app, &role)?, user: None })
+            Ok(Source { policies: authz::role_policies(&app.loader(), &role)?, user: None })
         }
     }
 }
