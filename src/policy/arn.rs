@@ -13,7 +13,7 @@
 //!   the last character of a resource ARN segment, it can expand to match beyond the colon
 //!   boundaries" (`reference_policies_elements_resource`, "Using wildcards in resource ARNs").
 
-use super::glob::{Pattern, Token, match_tokens};
+use super::glob::{Pattern, Token, match_str, match_tokens};
 
 /// The six components of an ARN.
 pub(crate) const ARN_SEGMENTS: usize = 6;
@@ -64,6 +64,14 @@ fn split_pattern(tokens: &[Token]) -> Option<Vec<&[Token]>> {
 /// (after the fifth colon) wildcards match anything.
 pub(crate) fn resource_matches(pattern: &Pattern, value: &str) -> bool {
     let tokens = pattern.tokens();
+    if !needs_segment_wildcards(tokens) {
+        return match_str(tokens, value, false);
+    }
+    segment_aware_matches(tokens, value)
+}
+
+/// The general resource match: wildcards in the first five segments stop at `:`.
+fn segment_aware_matches(tokens: &[Token], value: &str) -> bool {
     let mut adjusted = Vec::with_capacity(tokens.len());
     let mut separators = 0;
     for (i, t) in tokens.iter().enumerate() {
@@ -80,4 +88,61 @@ pub(crate) fn resource_matches(pattern: &Pattern, value: &str) -> bool {
         });
     }
     match_tokens(&adjusted, &value.chars().collect::<Vec<_>>(), false)
+}
+
+/// Whether a wildcard sits in one of the first five ARN segments (other than a `*` filling a
+/// whole segment), where it must not match `:`; most patterns have none.
+fn needs_segment_wildcards(tokens: &[Token]) -> bool {
+    let mut separators = 0;
+    for (i, t) in tokens.iter().enumerate() {
+        if separators >= ARN_SEGMENTS - 1 {
+            return false;
+        }
+        match t {
+            Token::Char(':') => separators += 1,
+            Token::One => return true,
+            Token::Any if !matches!(tokens.get(i + 1), None | Some(Token::Char(':'))) => return true,
+            _ => {}
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shortcut_agrees_with_segment_aware_matching() {
+        let patterns = [
+            "*",
+            "arn:aws:iam::123456789012:user/*",
+            "arn:aws:iam::*:user/alice",
+            "arn:aws:iam::12345678901?:user/*",
+            "arn:aws:s3:::bucket/*",
+            "arn:*:s3:::bucket/a:b*",
+            "arn:aws:iam::123456789012:*",
+            "arn:aws:*",
+            "arn:aws:iam::123456789012:user/a*b?c",
+        ];
+        let values = [
+            "arn:aws:iam::123456789012:user/alice",
+            "arn:aws:iam::123456789012:user/a:x:b1c",
+            "arn:aws:iam::999:user/alice",
+            "arn:aws:s3:::bucket/a:b/c",
+            "arn:aws:iam::123456789012:role/r",
+            "arn:aws:iam::1234:5678:user/alice",
+            "*",
+        ];
+        for p in patterns {
+            let pattern = Pattern::wildcard(p);
+            for v in values {
+                assert_eq!(
+                    resource_matches(&pattern, v),
+                    segment_aware_matches(pattern.tokens(), v),
+                    "{p} against {v}"
+                );
+            }
+        }
+    }
 }

@@ -68,25 +68,56 @@ impl Pattern {
 
     /// Case-sensitive match of the whole of `s`.
     pub(crate) fn matches(&self, s: &str) -> bool {
-        let chars: Vec<char> = s.chars().collect();
-        match_tokens(&self.tokens, &chars, false)
+        match_str(&self.tokens, s, false)
     }
 
     /// Case-insensitive match of the whole of `s` (Unicode simple lowercase on both sides).
     pub(crate) fn matches_ignore_case(&self, s: &str) -> bool {
-        let chars: Vec<char> = s.chars().flat_map(char::to_lowercase).collect();
-        match_tokens(&self.tokens, &chars, true)
+        match_str(&self.tokens, s, true)
+    }
+}
+
+/// Matches `tokens` against the whole of `s`; ASCII text (action names, ARNs) is matched in
+/// place, without building a character buffer.
+pub(crate) fn match_str(tokens: &[Token], s: &str, fold_case: bool) -> bool {
+    let plain = !tokens.iter().any(|t| matches!(t, Token::AnyInSegment | Token::OneInSegment));
+    if plain && s.is_ascii() {
+        let b = s.as_bytes();
+        let at = |i: usize| {
+            let c = char::from(b[i]);
+            if fold_case { c.to_ascii_lowercase() } else { c }
+        };
+        return match_greedy(tokens, b.len(), at, pattern_eq(fold_case));
+    }
+    let chars: Vec<char> =
+        if fold_case { s.chars().flat_map(char::to_lowercase).collect() } else { s.chars().collect() };
+    match_tokens(tokens, &chars, fold_case)
+}
+
+/// How a pattern character compares with a text character (the text already lowercased when
+/// folding case).
+fn pattern_eq(fold_case: bool) -> impl Fn(char, char) -> bool {
+    move |p: char, c: char| {
+        if fold_case {
+            // Lowercase the pattern side character by character. A character whose lowercase is
+            // several characters cannot match one input character, which only matters for
+            // exotic letters.
+            let mut lower = p.to_lowercase();
+            lower.next() == Some(c) && lower.next().is_none()
+        } else {
+            p == c
+        }
     }
 }
 
 /// The classic wildcard match for patterns of `*`, `?` and literals: advance both sides, and on a
 /// mismatch retry from the last `*` one character further. Linear for the patterns policies use
 /// (`iam:List*`, `arn:…:user/${aws:username}`), at worst `len(tokens) * len(s)` steps.
-fn match_greedy(tokens: &[Token], s: &[char], eq: impl Fn(char, char) -> bool) -> bool {
+fn match_greedy(tokens: &[Token], len: usize, at: impl Fn(usize) -> char, eq: impl Fn(char, char) -> bool) -> bool {
     let (mut p, mut i) = (0, 0);
     // (position of the last `*`, text position it is currently taken to end at)
     let mut star: Option<(usize, usize)> = None;
-    while i < s.len() {
+    while i < len {
         match tokens.get(p) {
             Some(Token::Any) => {
                 star = Some((p, i));
@@ -98,7 +129,7 @@ fn match_greedy(tokens: &[Token], s: &[char], eq: impl Fn(char, char) -> bool) -
                 i += 1;
                 continue;
             }
-            Some(Token::Char(c) | Token::Quoted(c)) if eq(*c, s[i]) => {
+            Some(Token::Char(c) | Token::Quoted(c)) if eq(*c, at(i)) => {
                 p += 1;
                 i += 1;
                 continue;
@@ -120,19 +151,9 @@ fn match_greedy(tokens: &[Token], s: &[char], eq: impl Fn(char, char) -> bool) -
 /// Matches `tokens` against `s` by dynamic programming over (pattern prefix, text prefix): cost
 /// `len(tokens) * len(s)` steps and one row of memory, no recursion, whatever the pattern.
 pub(crate) fn match_tokens(tokens: &[Token], s: &[char], fold_case: bool) -> bool {
-    let eq = |p: char, c: char| {
-        if fold_case {
-            // `s` is already lowercased; lowercase the pattern side character by character. A
-            // character whose lowercase is several characters cannot match one input character,
-            // which only matters for exotic letters.
-            let mut lower = p.to_lowercase();
-            lower.next() == Some(c) && lower.next().is_none()
-        } else {
-            p == c
-        }
-    };
+    let eq = pattern_eq(fold_case);
     if !tokens.iter().any(|t| matches!(t, Token::AnyInSegment | Token::OneInSegment)) {
-        return match_greedy(tokens, s, eq);
+        return match_greedy(tokens, s.len(), |i| s[i], eq);
     }
     match_dp(tokens, s, eq)
 }
@@ -206,7 +227,9 @@ mod tests {
         let mut checked = 0;
         for p in &patterns {
             for t in &texts {
-                assert_eq!(match_greedy(p, t, eq), match_dp(p, t, eq), "{p:?} vs {t:?}");
+                assert_eq!(match_greedy(p, t.len(), |i| t[i], eq), match_dp(p, t, eq), "{p:?} vs {t:?}");
+                let text: String = t.iter().collect();
+                assert_eq!(match_str(p, &text, false), match_dp(p, t, eq), "{p:?} vs {t:?}");
                 checked += 1;
             }
         }
