@@ -2,7 +2,7 @@
 //! 16 for access key ids (`AKIAIOSFODNN7EXAMPLE`, 20 in all), 17 for unique ids of users, roles,
 //! groups and policies (`AIDACKCEVSQ6C2EXAMPLE`, 21 in all) — and 40-character secret keys.
 
-use rand::Rng;
+use rand::RngCore;
 use rand::rngs::OsRng;
 
 /// The kind of entity an identifier names; the prefix is what AWS uses for it.
@@ -42,15 +42,22 @@ impl IdKind {
 const BASE32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 const SECRET_ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
+/// `n` characters of `alphabet` (32 or 64 long, so masking a random byte picks each character
+/// with equal chance), from one read of the OS's CSPRNG.
+fn random_chars(out: &mut String, n: usize, alphabet: &[u8]) {
+    debug_assert!(alphabet.len().is_power_of_two() && alphabet.len() <= 256);
+    let mut bytes = [0u8; 64];
+    let bytes = &mut bytes[..n];
+    OsRng.fill_bytes(bytes);
+    out.extend(bytes.iter().map(|b| char::from(alphabet[usize::from(*b) & (alphabet.len() - 1)])));
+}
+
 /// A new random identifier of the given kind, e.g. `AKIA` + 16 base32 characters.
 #[must_use]
 pub fn new_id(kind: IdKind) -> String {
-    let mut rng = OsRng;
     let mut id = String::with_capacity(4 + kind.body_len());
     id.push_str(kind.prefix());
-    for _ in 0..kind.body_len() {
-        id.push(char::from(BASE32[rng.gen_range(0..BASE32.len())]));
-    }
+    random_chars(&mut id, kind.body_len(), BASE32);
     id
 }
 
@@ -65,10 +72,7 @@ pub fn new_key_id(kind: IdKind, account: &str) -> String {
     for i in (0..8).rev() {
         id.push(char::from(BASE32[usize::try_from((number >> (5 * i)) & 31).unwrap_or(0)]));
     }
-    let mut rng = OsRng;
-    for _ in 0..8 {
-        id.push(char::from(BASE32[rng.gen_range(0..BASE32.len())]));
-    }
+    random_chars(&mut id, 8, BASE32);
     id
 }
 
@@ -89,8 +93,9 @@ pub fn account_of_key(id: &str) -> Option<String> {
 /// A new 40-character secret access key from the OS's CSPRNG.
 #[must_use]
 pub fn new_secret() -> String {
-    let mut rng = OsRng;
-    (0..40).map(|_| char::from(SECRET_ALPHABET[rng.gen_range(0..SECRET_ALPHABET.len())])).collect()
+    let mut secret = String::with_capacity(40);
+    random_chars(&mut secret, 40, SECRET_ALPHABET);
+    secret
 }
 
 /// Whether `id` has the shape of an identifier of `kind`.
