@@ -8,7 +8,9 @@ use std::fmt;
 
 use sha2::{Digest, Sha256};
 
-use super::encoding::{decode_query_component, encode_unsafe, remove_dot_segments, uri_encode, uri_encode_path};
+use super::encoding::{
+    HashWriter, decode_query_component, encode_unsafe, hex32, remove_dot_segments, uri_encode, uri_encode_path,
+};
 use super::error::AuthError;
 use super::error::CONTENT_SHA256_MISMATCH;
 use super::request::{RequestParts, SignatureLocation, UriEncoding, header};
@@ -60,7 +62,10 @@ impl CanonicalRequest {
     /// Hex SHA-256 of the canonical text.
     #[must_use]
     pub fn hash(&self) -> String {
-        hex::encode(Sha256::digest(self.to_string().as_bytes()))
+        let mut w = HashWriter(Sha256::new());
+        // Writing into a hasher cannot fail.
+        let _ = fmt::Write::write_fmt(&mut w, format_args!("{self}"));
+        hex32(&w.0.finalize().into())
     }
 }
 
@@ -147,11 +152,15 @@ pub fn canonical_headers(headers: &[(String, String)], signed_headers: &[String]
 /// Python's `str.split()` breaks on Unicode whitespace plus the four
 /// information separators U+001C..U+001F, hence the extra range.
 fn trim_all(value: &str) -> String {
-    value
-        .split(|c: char| c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c))
-        .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
+    let blank = |c: char| c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c);
+    let mut out = String::with_capacity(value.len());
+    for word in value.split(blank).filter(|s| !s.is_empty()) {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
 }
 
 /// The payload hash that goes last in the canonical request.
@@ -169,7 +178,7 @@ pub fn payload_hash(
     location: SignatureLocation,
     encoding: UriEncoding,
 ) -> Result<String, AuthError> {
-    let body_hash = || hex::encode(Sha256::digest(req.body));
+    let body_hash = || hex32(&Sha256::digest(req.body).into());
     match header(req.headers, "x-amz-content-sha256") {
         Some(declared) if declared == UNSIGNED_PAYLOAD => Ok(declared.to_owned()),
         Some(declared) if declared.eq_ignore_ascii_case(&body_hash()) => Ok(declared.to_owned()),

@@ -58,3 +58,21 @@ pub(crate) fn remove_dot_segments(path: &str) -> String {
     let last = if path.ends_with('/') && !out.is_empty() { "/" } else { "" };
     format!("{first}{}{last}", out.join("/"))
 }
+
+/// Lowercase hex of a SHA-256 digest or HMAC, as SigV4 writes them.
+pub(crate) fn hex32(bytes: &[u8; 32]) -> String {
+    let mut out = [0u8; 64];
+    // 64 bytes of room for 32 bytes of input: encoding cannot fail.
+    let _ = hex::encode_to_slice(bytes, &mut out);
+    out.iter().map(|b| char::from(*b)).collect()
+}
+
+/// Feeds formatted text straight into a SHA-256, so hashing a canonical request needs no copy.
+pub(crate) struct HashWriter(pub sha2::Sha256);
+
+impl std::fmt::Write for HashWriter {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        sha2::Digest::update(&mut self.0, s.as_bytes());
+        Ok(())
+    }
+}

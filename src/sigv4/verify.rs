@@ -3,6 +3,7 @@
 use subtle::ConstantTimeEq;
 
 use super::canonical::CanonicalRequest;
+use super::encoding::hex32;
 use super::error::AuthError;
 use super::key_cache::SigningKeyCache;
 use super::key_cache::hmac_sha256;
@@ -56,7 +57,7 @@ pub fn verify_string_to_sign(
 /// The hex signature of `string_to_sign` under a signing key.
 #[must_use]
 pub fn signature_hex(signing_key: &[u8; 32], string_to_sign: &str) -> String {
-    hex::encode(hmac_sha256(signing_key, string_to_sign.as_bytes()))
+    hex32(&hmac_sha256(signing_key, string_to_sign.as_bytes()))
 }
 
 fn compare(signing_key: &[u8; 32], string_to_sign: &str, sent_hex: &str) -> Result<(), AuthError> {
