@@ -49,6 +49,9 @@ impl Generations {
     }
 }
 
+/// Entries a cache reserves room for up front.
+const INITIAL_ENTRIES: usize = 256;
+
 /// A bounded cache of one record kind.
 pub struct RecordCache<K, T> {
     entries: quick_cache::sync::Cache<K, (u64, Option<Arc<T>>)>,
@@ -59,7 +62,16 @@ pub struct RecordCache<K, T> {
 impl<K: Eq + Hash + Clone, T> RecordCache<K, T> {
     #[must_use]
     pub fn new(capacity: usize) -> Self {
-        Self { entries: quick_cache::sync::Cache::new(capacity), hits: Counter::default(), misses: Counter::default() }
+        // Room is reserved for a few entries only: the table grows as records are read, so a
+        // small data dir starts (and stays) small.
+        let entries = quick_cache::sync::Cache::with(
+            capacity.min(INITIAL_ENTRIES),
+            u64::try_from(capacity).unwrap_or(u64::MAX),
+            quick_cache::UnitWeighter,
+            quick_cache::DefaultHashBuilder::default(),
+            quick_cache::sync::DefaultLifecycle::default(),
+        );
+        Self { entries, hits: Counter::default(), misses: Counter::default() }
     }
 
     /// The record under `key` as of generation `generation`, from memory when it is current,
@@ -131,5 +143,18 @@ mod tests {
         cache.get_or_load(g, &k, || Ok(Some(1))).unwrap();
         let now = gens.current("x");
         assert_eq!(cache.get_or_load(now, &k, || Ok(Some(2))).unwrap().as_deref(), Some(&2));
+    }
+
+    #[test]
+    fn a_cache_grows_past_its_initial_room_up_to_its_capacity() {
+        let cache: RecordCache<String, usize> = RecordCache::new(10_000);
+        for i in 0..5_000 {
+            cache.get_or_load(0, &i.to_string(), || Ok(Some(i))).unwrap();
+        }
+        assert!(cache.len() >= 4_900, "{} entries kept", cache.len());
+        for i in 5_000..30_000 {
+            cache.get_or_load(0, &i.to_string(), || Ok(Some(i))).unwrap();
+        }
+        assert!(cache.len() <= 10_000, "{} entries: the bound holds", cache.len());
     }
 }
