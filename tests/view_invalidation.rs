@@ -99,21 +99,16 @@ const ALLOW_LIST_USERS: &str =
 const DENY_LIST_USERS: &str =
     r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"iam:ListUsers","Resource":"*"}]}"#;
 
+async fn create_policy(iam: &aws_sdk_iam::Client, name: &str, document: &str) -> String {
+    let created = iam.create_policy().policy_name(name).policy_document(document).send().await.unwrap();
+    created.policy.unwrap().arn.unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_changed_policy_applies_to_every_later_request() {
     let d = Daemon::start().await;
     let iam = d.root_iam();
-    let arn = iam
-        .create_policy()
-        .policy_name("lister")
-        .policy_document(ALLOW_LIST_USERS)
-        .send()
-        .await
-        .unwrap()
-        .policy
-        .unwrap()
-        .arn
-        .unwrap();
+    let arn = create_policy(&iam, "lister", ALLOW_LIST_USERS).await;
     iam.create_group().group_name("listers").send().await.unwrap();
     iam.attach_group_policy().group_name("listers").policy_arn(&arn).send().await.unwrap();
 
@@ -160,17 +155,7 @@ async fn a_changed_policy_applies_to_every_later_request() {
             }
             _ => {
                 // A boundary that allows nothing the user does.
-                let none = iam
-                    .create_policy()
-                    .policy_name("nothing")
-                    .policy_document(DENY_LIST_USERS)
-                    .send()
-                    .await
-                    .unwrap()
-                    .policy
-                    .unwrap()
-                    .arn
-                    .unwrap();
+                let none = create_policy(&iam, "nothing", DENY_LIST_USERS).await;
                 iam.put_user_permissions_boundary().user_name(&user).permissions_boundary(none).send().await.unwrap();
             }
         }
