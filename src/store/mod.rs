@@ -259,14 +259,6 @@ impl Store {
         self.inner.committer.durable(seq).await
     }
 
-    /// Makes every change so far durable (async callers).
-    ///
-    /// # Errors
-    /// `ServiceFailure` when the disk write fails.
-    pub async fn flush(&self) -> Result<(), AwsError> {
-        self.durable(self.commit_seq()).await
-    }
-
     /// Synchronous flush for start-up and shutdown paths.
     ///
     /// # Errors
