@@ -64,11 +64,14 @@ pub fn fill_keys(settings: Settings, count: usize) -> Result<(), String> {
             .store
             .transact(|tx| {
                 for (user, keys) in &batch {
+                    let mut user = user.clone();
                     for k in keys {
-                        // Random ids that collide are skipped, never overwritten.
-                        tx.insert_access_key(k)?;
+                        // A random id that collides is dropped, never overwritten.
+                        if !tx.insert_access_key(k)? {
+                            user.access_keys.retain(|id| *id != k.id);
+                        }
                     }
-                    tx.put_user(user)?;
+                    tx.put_user(&user)?;
                 }
                 Ok(())
             })
