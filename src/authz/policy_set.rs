@@ -14,7 +14,7 @@ use crate::principal::{Caller, Principal};
 use crate::protocol::Tag;
 use crate::store::Store;
 use crate::store::view::RecordCache;
-use crate::store::{GroupRecord, ManagedPolicyRecord, RoleRecord, UserRecord};
+use crate::store::{GroupRecord, ManagedPolicyRecord, PolicyHolding, RoleRecord, UserRecord};
 use crate::sts::token::SessionClaims;
 
 /// The `SourcePolicyType` real AWS simulations report for identity policies, inline or managed.
@@ -171,6 +171,33 @@ fn load_managed(app: &Loader<'_>, account: &str, arn: &str) -> Result<Option<Loa
     }))
 }
 
+/// An identity's own inline and attached policies and its boundary; inline ones are named
+/// `{word}_{name}_{policy}`, as AWS's simulator names them.
+fn held_policies(
+    app: &Loader<'_>,
+    word: &str,
+    name: &str,
+    account: &str,
+    held: &PolicyHolding,
+    boundary: Option<&str>,
+) -> Result<PrincipalPolicies, AwsError> {
+    let mut out = PrincipalPolicies::default();
+    for p in &held.inline {
+        out.identity.push(LoadedPolicy {
+            source_id: format!("{word}_{name}_{}", p.name),
+            source_type: IAM_POLICY.into(),
+            document: parse_stored(app, &p.document)?,
+        });
+    }
+    for arn in &held.attached {
+        out.identity.extend(load_managed(app, account, arn)?);
+    }
+    if let Some(arn) = boundary {
+        out.boundary = load_managed(app, account, arn)?;
+    }
+    Ok(out)
+}
+
 /// The policies of a user: its inline and attached ones, its groups' inline and attached ones,
 /// and its permissions boundary.
 ///
@@ -178,24 +205,12 @@ fn load_managed(app: &Loader<'_>, account: &str, arn: &str) -> Result<Option<Loa
 /// Store failures.
 pub fn user_policies(app: &Loader<'_>, user: &UserRecord) -> Result<PrincipalPolicies, AwsError> {
     let account = user.account.as_str();
-    let mut out = PrincipalPolicies::default();
-    for p in &user.policies.inline {
-        out.identity.push(LoadedPolicy {
-            source_id: format!("user_{}_{}", user.name, p.name),
-            source_type: IAM_POLICY.into(),
-            document: parse_stored(app, &p.document)?,
-        });
-    }
-    for arn in &user.policies.attached {
-        out.identity.extend(load_managed(app, account, arn)?);
-    }
+    let mut out =
+        held_policies(app, "user", &user.name, account, &user.policies, user.permissions_boundary.as_deref())?;
     for group_name in &user.groups {
         if let Some(group) = app.store.group_arc(account, group_name)? {
             out.identity.extend(group_policies(app, &group)?.identity);
         }
-    }
-    if let Some(arn) = &user.permissions_boundary {
-        out.boundary = load_managed(app, account, arn)?;
     }
     Ok(out)
 }
@@ -205,18 +220,7 @@ pub fn user_policies(app: &Loader<'_>, user: &UserRecord) -> Result<PrincipalPol
 /// # Errors
 /// Store failures.
 pub fn group_policies(app: &Loader<'_>, group: &GroupRecord) -> Result<PrincipalPolicies, AwsError> {
-    let mut out = PrincipalPolicies::default();
-    for p in &group.policies.inline {
-        out.identity.push(LoadedPolicy {
-            source_id: format!("group_{}_{}", group.name, p.name),
-            source_type: IAM_POLICY.into(),
-            document: parse_stored(app, &p.document)?,
-        });
-    }
-    for arn in &group.policies.attached {
-        out.identity.extend(load_managed(app, &group.account, arn)?);
-    }
-    Ok(out)
+    held_policies(app, "group", &group.name, &group.account, &group.policies, None)
 }
 
 /// The policies of a role: inline, attached, and its permissions boundary.
@@ -224,21 +228,7 @@ pub fn group_policies(app: &Loader<'_>, group: &GroupRecord) -> Result<Principal
 /// # Errors
 /// Store failures.
 pub fn role_policies(app: &Loader<'_>, role: &RoleRecord) -> Result<PrincipalPolicies, AwsError> {
-    let mut out = PrincipalPolicies::default();
-    for p in &role.policies.inline {
-        out.identity.push(LoadedPolicy {
-            source_id: format!("role_{}_{}", role.name, p.name),
-            source_type: IAM_POLICY.into(),
-            document: parse_stored(app, &p.document)?,
-        });
-    }
-    for arn in &role.policies.attached {
-        out.identity.extend(load_managed(app, &role.account, arn)?);
-    }
-    if let Some(arn) = &role.permissions_boundary {
-        out.boundary = load_managed(app, &role.account, arn)?;
-    }
-    Ok(out)
+    held_policies(app, "role", &role.name, &role.account, &role.policies, role.permissions_boundary.as_deref())
 }
 
 /// The session policies a token carries (inline policy and managed policy ARNs), or `None` when

@@ -109,7 +109,7 @@ impl TokenSealer {
         format!("{header}.{}", B64.encode(body))
     }
 
-    /// Opens a token sealed by this key.
+    /// [`TokenSealer::open`], reusing the claims of a token opened before.
     ///
     /// # Errors
     /// [`InvalidToken`] for anything not sealed by this key, or altered since.
@@ -122,10 +122,10 @@ impl TokenSealer {
         Ok(claims)
     }
 
-    /// Opens a token sealed by [`TokenSealer::seal`] under this sealer's key.
+    /// Opens a token sealed by this key.
     ///
     /// # Errors
-    /// [`InvalidToken`] for anything else.
+    /// [`InvalidToken`] for anything not sealed by this key, or altered since.
     pub fn open(&self, token: &str) -> Result<SessionClaims, InvalidToken> {
         let (header, body) = token.split_once('.').ok_or(InvalidToken)?;
         if header.strip_prefix(PREFIX) != Some(self.key_id.as_str()) {
