@@ -39,8 +39,14 @@ def _die_with_parent():
 
 
 class Daemon:
-    def __init__(self, data_dir=None, ephemeral=False, fixed_root=True):
+    def __init__(self, data_dir=None, ephemeral=False, fixed_root=True, config=None):
+        """`config`: the text of a TOML config file (`--config`), e.g. a `[keystone]` section."""
         self.scratch = tempfile.mkdtemp(prefix="iamd-conf-")
+        self.config_path = None
+        if config is not None:
+            self.config_path = os.path.join(self.scratch, "iamd.toml")
+            with open(self.config_path, "w") as f:
+                f.write(config)
         self.data_dir = None if ephemeral else (data_dir or os.path.join(self.scratch, "data"))
         self.fixed_root = fixed_root
         self.proc = None
@@ -65,6 +71,8 @@ class Daemon:
         if self.fixed_root:
             env.update(IAMD_ROOT_ACCESS_KEY_ID=ROOT_KEY_ID, IAMD_ROOT_SECRET_ACCESS_KEY=ROOT_SECRET)
         where = ["--ephemeral"] if self.data_dir is None else ["--data-dir", self.data_dir]
+        if self.config_path:
+            where += ["--config", self.config_path]
         with open(out_path, "wb") as out, open(err_path, "wb") as err:
             self.proc = subprocess.Popen(
                 [IAMD, "serve", "--listen", "127.0.0.1:0", *where, "--print-env"],
