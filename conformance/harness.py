@@ -5,7 +5,8 @@ then definition order. A test that takes a parameter named `d` gets a fresh
 running Daemon, stopped with SIGTERM afterwards; other tests manage their own
 daemons. Usage: harness.py [SUBSTRING ...] keeps only tests whose
 "file::name" contains one of the substrings. The last line printed is always
-"N passed, M failed"; the exit status is 0 only if M == 0 and N > 0.
+"N passed, M failed" (after "K skipped: NAMES" when a test raised Skip); the exit status
+is 0 only if M == 0 and N > 0.
 """
 
 import glob
@@ -22,6 +23,10 @@ sys.path.insert(0, HERE)
 
 import daemon  # noqa: E402
 
+# Tests import Skip from "harness": make that this very module, not a second copy of it.
+if __name__ == "__main__":
+    sys.modules.setdefault("harness", sys.modules[__name__])
+
 TEST_TIMEOUT = int(os.environ.get("CONFORMANCE_TEST_TIMEOUT", "120"))
 # A test function may carry a `timeout` attribute (seconds) to get a larger budget than
 # TEST_TIMEOUT; the budget of a test is the larger of the two.
@@ -30,6 +35,11 @@ _budget = TEST_TIMEOUT
 
 class TestTimeout(Exception):  # noqa: N818
     pass
+
+
+class Skip(Exception):  # noqa: N818
+    """Raised by a test that cannot run on this machine (e.g. an external program is not
+    installed): printed as "SKIP" with "SKIPPED: <message>", counted apart, never a pass."""
 
 
 def _alarm(signum, frame):
@@ -71,12 +81,14 @@ def run_one(name, func):
         else:
             func()
         ok, report = True, None
+    except Skip as e:
+        ok, report = None, f"SKIPPED: {e}"
     except Exception:  # noqa: BLE001 - a failure of any kind, TestTimeout too
         ok, report = False, traceback.format_exc()
     finally:
         signal.alarm(0)
     logs = daemon.clean_up_test()
-    if not ok:
+    if ok is False:
         report += logs
     return ok, report, time.monotonic() - started
 
@@ -90,11 +102,15 @@ def main():
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     passed = failed = 0
     failures = []
+    skipped = []
     try:
         for name, func in collect(sys.argv[1:]):
             ok, report, secs = run_one(name, func)
-            print(f"{'ok  ' if ok else 'FAIL'} {name} ({secs:.1f}s)", flush=True)
-            if ok:
+            print(f"{'ok  ' if ok else 'SKIP' if ok is None else 'FAIL'} {name} ({secs:.1f}s)", flush=True)
+            if ok is None:
+                skipped.append(name)
+                print("    " + report.rstrip().replace("\n", "\n    "), flush=True)
+            elif ok:
                 passed += 1
             else:
                 failed += 1
@@ -104,6 +120,8 @@ def main():
         daemon.kill_leftovers()
     if failures:
         print("failed: " + ", ".join(failures))
+    if skipped:
+        print(f"{len(skipped)} skipped: " + ", ".join(skipped))
     print(f"{passed} passed, {failed} failed", flush=True)
     return 0 if failed == 0 and passed > 0 else 1
 

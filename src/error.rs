@@ -43,6 +43,9 @@ pub enum AwsError {
     InvalidInput(String),
     MalformedPolicyDocument(String),
     ConcurrentModification(String),
+    PasswordPolicyViolation(String),
+    EntityTemporarilyUnmodifiable(String),
+    InvalidUserType(String),
     // STS.
     PackedPolicyTooLarge(String),
     RegionDisabled(String),
@@ -82,6 +85,9 @@ impl AwsError {
             Self::InvalidInput(_) => "InvalidInput",
             Self::MalformedPolicyDocument(_) => "MalformedPolicyDocument",
             Self::ConcurrentModification(_) => "ConcurrentModification",
+            Self::PasswordPolicyViolation(_) => "PasswordPolicyViolation",
+            Self::EntityTemporarilyUnmodifiable(_) => "EntityTemporarilyUnmodifiable",
+            Self::InvalidUserType(_) => "InvalidUserType",
             Self::PackedPolicyTooLarge(_) => "PackedPolicyTooLarge",
             Self::RegionDisabled(_) => "RegionDisabledException",
             Self::ServiceFailure(_) => "ServiceFailure",
@@ -113,12 +119,15 @@ impl AwsError {
             | Self::InvalidHttpRequest(_)
             | Self::InvalidInput(_)
             | Self::MalformedPolicyDocument(_)
-            | Self::PackedPolicyTooLarge(_) => 400,
+            | Self::PackedPolicyTooLarge(_)
+            | Self::PasswordPolicyViolation(_)
+            | Self::InvalidUserType(_) => 400,
             Self::NoSuchEntity(_) => 404,
             Self::EntityAlreadyExists(_)
             | Self::DeleteConflict(_)
             | Self::LimitExceeded(_)
-            | Self::ConcurrentModification(_) => 409,
+            | Self::ConcurrentModification(_)
+            | Self::EntityTemporarilyUnmodifiable(_) => 409,
             Self::RequestEntityTooLarge(_) => 413,
             Self::RequestTimeout(_) => 400,
             Self::ServiceFailure(_) => 500,
@@ -162,6 +171,9 @@ impl AwsError {
             | Self::InvalidInput(m)
             | Self::MalformedPolicyDocument(m)
             | Self::ConcurrentModification(m)
+            | Self::PasswordPolicyViolation(m)
+            | Self::EntityTemporarilyUnmodifiable(m)
+            | Self::InvalidUserType(m)
             | Self::PackedPolicyTooLarge(m)
             | Self::RegionDisabled(m)
             | Self::ServiceFailure(m)

@@ -57,6 +57,8 @@ pub fn fill_keys(settings: Settings, count: usize) -> Result<(), String> {
                 groups: Vec::new(),
                 policies: PolicyHolding::default(),
                 permissions_boundary: None,
+                login_profile: None,
+                credentials: Vec::new(),
             };
             batch.push((user, keys));
         }

@@ -2,6 +2,7 @@
 //! command line. Tests start a server in-process with [`server::spawn`] on port 0.
 #![forbid(unsafe_code)]
 
+pub mod access_keys;
 pub mod app;
 pub mod arn;
 pub mod authn;
@@ -16,6 +17,7 @@ pub mod ids;
 pub mod last_used;
 pub mod metrics;
 pub mod operation;
+pub mod password;
 pub mod policy;
 pub mod principal;
 pub mod protocol;

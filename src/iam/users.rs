@@ -74,6 +74,8 @@ impl Operation for CreateUser {
             groups: Vec::new(),
             policies: PolicyHolding::default(),
             permissions_boundary: None,
+            login_profile: None,
+            credentials: Vec::new(),
         };
         let user = ctx.app.store.transact(|tx| {
             if let Some(existing) = tx.user(&user.account, &user.name)? {
@@ -251,7 +253,9 @@ impl Operation for DeleteUser {
         let account = ctx.account();
         ctx.app.store.transact(|tx| {
             let user = tx.user(account, &self.name)?.ok_or_else(|| no_such_user(&self.name))?;
-            let conflict = if !user.access_keys.is_empty() {
+            let conflict = if user.login_profile.is_some() {
+                Some("Cannot delete entity, must delete login profile first.")
+            } else if !user.access_keys.is_empty() {
                 Some("Cannot delete entity, must delete access keys first.")
             } else if !user.policies.inline.is_empty() {
                 Some("Cannot delete entity, must delete policies first.")
@@ -267,6 +271,10 @@ impl Operation for DeleteUser {
             }
             let me = Attachment { kind: EntityKind::User, name: user.name.clone() };
             boundaries::move_boundary(tx, account, &me, user.permissions_boundary.as_deref(), None)?;
+            // Keystone deletes a user's credentials with the user.
+            for id in &user.credentials {
+                tx.remove_credential(id)?;
+            }
             tx.remove_user(account, &user.name)
         })
     }

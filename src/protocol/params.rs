@@ -94,6 +94,26 @@ impl Fields<'_> {
         String::new()
     }
 
+    /// An optional member the model marks sensitive (a password): checked like
+    /// [`Fields::opt_str`], but failures never echo the value.
+    pub fn opt_secret(&mut self, member: &str, rule: &StrRule) -> Option<String> {
+        let value = self.params.get(member)?;
+        let at = camel(&self.path(member));
+        for msg in rule.violations(value) {
+            self.errors.push(format!("Value at '{at}' failed to satisfy constraint: {msg}"));
+        }
+        Some(value.to_owned())
+    }
+
+    /// A required sensitive member.
+    pub fn secret(&mut self, member: &str, rule: &StrRule) -> String {
+        if let Some(v) = self.opt_secret(member, rule) {
+            return v;
+        }
+        self.null(member);
+        String::new()
+    }
+
     /// Records that a required member is absent: AWS's "Member must not be null".
     pub fn null(&mut self, member: &str) {
         self.errors.push(format!(

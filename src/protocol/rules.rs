@@ -153,6 +153,17 @@ pub const POLICY_DESCRIPTION: StrRule = StrRule { min: 0, max: 1000, pattern: ""
 pub const POLICY_VERSION_ID: StrRule =
     StrRule { min: 0, max: usize::MAX, pattern: r"v[1-9][0-9]*(\.[A-Za-z0-9-]*)?", matches: version_id };
 
+/// `passwordType`: the model marks it sensitive, so validation messages never echo it.
+pub const PASSWORD: StrRule = StrRule {
+    min: 1,
+    max: 128,
+    pattern: r"[\u0009\u000A\u000D\u0020-\u00FF]+",
+    matches: |s| s.chars().all(|c| matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{FF}')),
+};
+pub const MINIMUM_PASSWORD_LENGTH: IntRule = IntRule { min: 6, max: 128 };
+pub const MAX_PASSWORD_AGE: IntRule = IntRule { min: 1, max: 1095 };
+pub const PASSWORD_REUSE_PREVENTION: IntRule = IntRule { min: 1, max: 24 };
+
 pub const MAX_ITEMS: IntRule = IntRule { min: 1, max: 1000 };
 /// Tags a request may carry, and tags an entity may hold.
 pub const MAX_TAGS: usize = 50;

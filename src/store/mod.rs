@@ -8,6 +8,7 @@
 
 mod codec;
 mod commit;
+mod credentials;
 mod crypto;
 pub mod records;
 mod tx;
@@ -23,8 +24,9 @@ use codec::{decode, encode};
 pub use commit::{Committer, take_thread_commit};
 pub use crypto::{MasterKey, SealedSecret, Sealer};
 pub use records::{
-    AccessKeyRecord, AccountRecord, Attachment, EntityKind, GroupRecord, InlinePolicy, KeyLastUsed, KeyStatus,
-    ManagedPolicyRecord, PolicyHolding, PolicyVersionRecord, RoleRecord, UserRecord,
+    AccessKeyRecord, AccountRecord, Attachment, CredentialRecord, EntityKind, GroupRecord, InlinePolicy, KeyLastUsed,
+    KeyStatus, LoginProfile, ManagedPolicyRecord, PasswordPolicy, PolicyHolding, PolicyVersionRecord, RoleRecord,
+    TemporaryKeyRecord, UserRecord,
 };
 pub use tx::{Tx, TxResult, abort};
 use view::{Generations, RecordCache};
@@ -95,6 +97,12 @@ struct Trees {
     policies: sled::Tree,
     roles: sled::Tree,
     last_used: sled::Tree,
+    /// Keystone credentials other than access keys, by id.
+    credentials: sled::Tree,
+    /// IAM user id → the user's entity key (Keystone names users by id).
+    user_ids: sled::Tree,
+    /// Temporary key id → its session token, until it expires.
+    temporary_keys: sled::Tree,
 }
 
 /// A failure to open the data directory.
@@ -143,8 +151,12 @@ impl Store {
             policies: tree("managed_policies")?,
             roles: tree("roles")?,
             last_used: tree("access_key_last_used")?,
+            credentials: tree("credentials")?,
+            user_ids: tree("user_ids")?,
+            temporary_keys: tree("temporary_keys")?,
         };
         check_format(&db, &trees.meta)?;
+        credentials::index_user_ids(&trees.meta, &trees.users, &trees.user_ids)?;
         let committer = Committer::new();
         let flush_db = db.clone();
         let flusher = committer.start_flusher(move || flush_db.flush().map(|_| ()).map_err(|e| e.to_string()));
@@ -186,8 +198,8 @@ impl Store {
         let t = &inner.trees;
         let touched = RefCell::new(tx::Touched::default());
         let mut guard = inner.committer.write();
-        let result = (&t.accounts, &t.users, &t.access_keys, &t.groups, &t.policies, &t.roles)
-            .transaction(|(accounts, users, access_keys, groups, policies, roles)| {
+        let result = (&t.accounts, &t.users, &t.access_keys, &t.groups, &t.policies, &t.roles, &t.credentials, &t.user_ids)
+            .transaction(|(accounts, users, access_keys, groups, policies, roles, credentials, user_ids)| {
                 *touched.borrow_mut() = tx::Touched::default();
                 f(&Tx {
                     accounts,
@@ -196,6 +208,8 @@ impl Store {
                     groups,
                     policies,
                     roles,
+                    credentials,
+                    user_ids,
                     sealer: &inner.sealer,
                     touched: &touched,
                 })
@@ -600,6 +614,8 @@ mod tests {
             groups: vec![],
             policies: PolicyHolding::default(),
             permissions_boundary: None,
+            login_profile: None,
+            credentials: Vec::new(),
         }
     }
 

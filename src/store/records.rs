@@ -16,6 +16,51 @@ pub struct AccountRecord {
     pub create_date: Option<OffsetDateTime>,
     #[serde(default)]
     pub root_access_keys: Vec<String>,
+    /// The rules every new password in the account must follow; `None` = AWS's defaults.
+    #[serde(default)]
+    pub password_policy: Option<PasswordPolicy>,
+}
+
+/// An account's password policy, as UpdateAccountPasswordPolicy sets it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordPolicy {
+    pub minimum_length: u32,
+    pub require_symbols: bool,
+    pub require_numbers: bool,
+    pub require_uppercase: bool,
+    pub require_lowercase: bool,
+    pub allow_users_to_change: bool,
+    /// Days; `None` = passwords do not expire.
+    pub max_age: Option<u32>,
+    /// How many earlier passwords may not be reused; `None` = no rule.
+    pub reuse_prevention: Option<u32>,
+    pub hard_expiry: bool,
+}
+
+/// A user's console password (used by Keystone password logins), hashed with Argon2id.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct LoginProfile {
+    /// The PHC string: algorithm, parameters, salt and hash; never the password.
+    pub password_hash: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub create_date: OffsetDateTime,
+    #[serde(default)]
+    pub password_reset_required: bool,
+    /// When the password was last set (for the password policy's MaxPasswordAge).
+    #[serde(with = "time::serde::rfc3339")]
+    pub password_set: OffsetDateTime,
+    /// Hashes of earlier passwords, newest first, kept for PasswordReusePrevention.
+    #[serde(default)]
+    pub previous_hashes: Vec<String>,
+}
+
+impl std::fmt::Debug for LoginProfile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginProfile")
+            .field("create_date", &self.create_date)
+            .field("password_reset_required", &self.password_reset_required)
+            .finish_non_exhaustive()
+    }
 }
 
 /// An IAM user.
@@ -41,6 +86,11 @@ pub struct UserRecord {
     /// ARN of the managed policy that bounds the user's permissions.
     #[serde(default)]
     pub permissions_boundary: Option<String>,
+    #[serde(default)]
+    pub login_profile: Option<LoginProfile>,
+    /// Ids of the user's Keystone credentials other than access keys; deleted with the user.
+    #[serde(default)]
+    pub credentials: Vec<String>,
 }
 
 impl UserRecord {
@@ -231,4 +281,26 @@ impl RoleRecord {
     pub fn arn(&self) -> String {
         format!("arn:aws:iam::{}:role{}{}", self.account, self.path, self.name)
     }
+}
+
+/// A Keystone credential that is not an access key (`totp`, `cert`, or a free-form type an
+/// application keeps per user): its blob is sealed under the master key.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CredentialRecord {
+    pub id: String,
+    pub account: String,
+    /// The owner's IAM user id (`AIDA…`).
+    pub user_id: String,
+    pub kind: String,
+    pub project_id: Option<String>,
+    pub blob: SealedSecret,
+}
+
+/// A temporary key STS issued: the session token it belongs to (claims and secret sealed under
+/// the token key), so services that never see the token (Keystone s3tokens) can resolve it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TemporaryKeyRecord {
+    pub token: String,
+    /// Unix seconds; the record is pruned after this.
+    pub expires_at: i64,
 }

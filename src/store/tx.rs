@@ -7,7 +7,8 @@ use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 use super::codec::{decode, encode};
 use super::crypto::Sealer;
 use super::records::{
-    AccessKeyRecord, AccountRecord, GroupRecord, ManagedPolicyRecord, RoleRecord, UserRecord, entity_key,
+    AccessKeyRecord, AccountRecord, CredentialRecord, GroupRecord, ManagedPolicyRecord, RoleRecord, UserRecord,
+    entity_key,
 };
 use crate::error::AwsError;
 
@@ -36,6 +37,8 @@ pub struct Tx<'a> {
     pub(super) groups: &'a TransactionalTree,
     pub(super) policies: &'a TransactionalTree,
     pub(super) roles: &'a TransactionalTree,
+    pub(super) credentials: &'a TransactionalTree,
+    pub(super) user_ids: &'a TransactionalTree,
     pub(super) sealer: &'a Sealer,
     pub(super) touched: &'a RefCell<Touched>,
 }
@@ -82,13 +85,48 @@ impl Tx<'_> {
 
     pub fn put_user(&self, user: &UserRecord) -> TxResult<()> {
         self.touch(&user.account);
-        self.users.insert(entity_key(&user.account, &user.name), encode(user)?)?;
+        let key = entity_key(&user.account, &user.name);
+        self.user_ids.insert(user.id.as_bytes(), key.as_slice())?;
+        self.users.insert(key, encode(user)?)?;
         Ok(())
     }
 
     pub fn remove_user(&self, account: &str, name: &str) -> TxResult<()> {
         self.touch(account);
-        self.users.remove(entity_key(account, name))?;
+        let key = entity_key(account, name);
+        if let Some(old) = read::<UserRecord>(self.users, &key)? {
+            // A rename puts the new name after removing the old one: the index follows.
+            if self.user_ids.get(old.id.as_bytes())?.is_some_and(|k| *k == *key) {
+                self.user_ids.remove(old.id.as_bytes())?;
+            }
+        }
+        self.users.remove(key)?;
+        Ok(())
+    }
+
+    /// The user whose IAM user id is `id`.
+    pub fn user_by_id(&self, id: &str) -> TxResult<Option<UserRecord>> {
+        match self.user_ids.get(id.as_bytes())? {
+            Some(key) => read(self.users, &key),
+            None => Ok(None),
+        }
+    }
+
+    pub fn credential(&self, id: &str) -> TxResult<Option<CredentialRecord>> {
+        read(self.credentials, id.as_bytes())
+    }
+
+    pub fn put_credential(&self, credential: &CredentialRecord) -> TxResult<()> {
+        self.touch(&credential.account);
+        self.credentials.insert(credential.id.as_bytes(), encode(credential)?)?;
+        Ok(())
+    }
+
+    pub fn remove_credential(&self, id: &str) -> TxResult<()> {
+        if let Some(old) = self.credential(id)? {
+            self.touch(&old.account);
+        }
+        self.credentials.remove(id.as_bytes())?;
         Ok(())
     }
 

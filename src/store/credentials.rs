@@ -1,0 +1,118 @@
+//! What Keystone's side needs from the store besides IAM's records: users by id, stored
+//! credentials, and the temporary keys STS issued (services such as Swift's s3token forward a
+//! signature without the session token, so the key id alone must lead to its secret).
+
+use std::sync::Arc;
+
+use super::codec::{decode, encode};
+use super::records::{CredentialRecord, TemporaryKeyRecord, UserRecord};
+use super::{OpenError, Store, get};
+use crate::error::AwsError;
+
+/// Builds the user-id index of a data dir written before it existed.
+pub(super) fn index_user_ids(meta: &sled::Tree, users: &sled::Tree, user_ids: &sled::Tree) -> Result<(), OpenError> {
+    const DONE: &str = "user_id_index";
+    let err = |e: sled::Error| OpenError(format!("cannot index user ids: {e}"));
+    if meta.get(DONE).map_err(err)?.is_some() {
+        return Ok(());
+    }
+    for entry in users.iter() {
+        let (key, value) = entry.map_err(err)?;
+        let user: UserRecord = decode(&value).map_err(|e| OpenError(format!("cannot index user ids: {e}")))?;
+        user_ids.insert(user.id.as_bytes(), key).map_err(err)?;
+    }
+    meta.insert(DONE, b"1").map_err(err)?;
+    meta.flush().map_err(err)?;
+    Ok(())
+}
+
+impl Store {
+    /// The user whose IAM user id (`AIDA…`) is `id`, from any account.
+    ///
+    /// # Errors
+    /// `ServiceFailure` on engine or decoding failure.
+    pub fn user_by_id(&self, id: &str) -> Result<Option<Arc<UserRecord>>, AwsError> {
+        let Some(key) = self.trees().user_ids.get(id.as_bytes()).map_err(|e| AwsError::internal(&e))? else {
+            return Ok(None);
+        };
+        let key = String::from_utf8_lossy(&key).into_owned();
+        let Some((account, name)) = key.split_once('/') else { return Ok(None) };
+        // The index names the user in lower case; the record has the stored spelling.
+        Ok(self.user_arc(account, name)?.filter(|u| u.id == id))
+    }
+
+    /// One Keystone credential by id.
+    ///
+    /// # Errors
+    /// `ServiceFailure` on engine or decoding failure.
+    pub fn credential(&self, id: &str) -> Result<Option<CredentialRecord>, AwsError> {
+        get(&self.trees().credentials, id.as_bytes())
+    }
+
+    /// The Keystone credentials of `account` that `keep` accepts, in id order.
+    ///
+    /// # Errors
+    /// `ServiceFailure` on engine or decoding failure.
+    pub fn credentials(
+        &self,
+        account: &str,
+        keep: impl Fn(&CredentialRecord) -> bool,
+    ) -> Result<Vec<CredentialRecord>, AwsError> {
+        let mut out = Vec::new();
+        for entry in self.trees().credentials.iter() {
+            let (_, value) = entry.map_err(|e| AwsError::internal(&e))?;
+            let c: CredentialRecord = decode(&value)?;
+            if c.account == account && keep(&c) {
+                out.push(c);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Records a temporary key STS issued. Durable with the request's own commit.
+    ///
+    /// # Errors
+    /// `ServiceFailure` on engine failure.
+    pub fn put_temporary_key(&self, id: &str, record: &TemporaryKeyRecord) -> Result<(), AwsError> {
+        let value = encode(record)?;
+        let mut guard = self.inner.committer.write();
+        guard.wrote();
+        self.trees().temporary_keys.insert(id.as_bytes(), value).map(|_| ()).map_err(|e| AwsError::internal(&e))
+    }
+
+    /// The record of temporary key `id`, if it was issued and not yet pruned.
+    ///
+    /// # Errors
+    /// `ServiceFailure` on engine or decoding failure.
+    pub fn temporary_key(&self, id: &str) -> Result<Option<TemporaryKeyRecord>, AwsError> {
+        get(&self.trees().temporary_keys, id.as_bytes())
+    }
+
+    /// Removes the records of temporary keys that expired before `now` (Unix seconds); returns
+    /// how many went.
+    ///
+    /// # Errors
+    /// `ServiceFailure` on engine or decoding failure.
+    pub fn prune_temporary_keys(&self, now: i64) -> Result<usize, AwsError> {
+        let tree = &self.trees().temporary_keys;
+        let mut expired = Vec::new();
+        for entry in tree.iter() {
+            let (key, value) = entry.map_err(|e| AwsError::internal(&e))?;
+            let record: TemporaryKeyRecord = decode(&value)?;
+            if record.expires_at < now {
+                expired.push(key);
+            }
+        }
+        if expired.is_empty() {
+            return Ok(0);
+        }
+        let mut batch = sled::Batch::default();
+        for key in &expired {
+            batch.remove(key.clone());
+        }
+        let mut guard = self.inner.committer.write();
+        guard.wrote();
+        tree.apply_batch(batch).map_err(|e| AwsError::internal(&e))?;
+        Ok(expired.len())
+    }
+}
