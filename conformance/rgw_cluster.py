@@ -118,6 +118,9 @@ class RgwCluster:
             "osd_op_num_shards": "1",
             "osd_op_num_threads_per_shard": "2",
             "mon_compact_on_start": "false",
+            # Proposals every 0.1 s instead of 1 s: RGW creates its pools one by one at start-up.
+            "paxos_propose_interval": "0.1",
+            "paxos_min_wait": "0.01",
             "log_to_stderr": "false",
             "err_to_stderr": "true",
             "debug_ms": "0",

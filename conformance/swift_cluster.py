@@ -14,8 +14,8 @@ no Keystone at all, to test the cluster itself) or `s3token` + `keystoneauth` po
 bookkeeping, so the harness kills it after the test and prints its logs under a failure.
 """
 
+import contextlib
 import ctypes
-import errno
 import os
 import pwd
 import shutil
@@ -41,6 +41,17 @@ STOP_TIMEOUT = 10.0
 
 # The S3 region Swift's s3api answers for (its `location`); clients must sign for it.
 REGION = "us-east-1"
+
+# The Keystone service user Swift's s3token authenticates as, from iamd's config file.
+SERVICE_USER = "swift"
+SERVICE_PASSWORD = "swift-service-password"
+KEYSTONE_CONFIG = f"""\
+[[keystone.service_users]]
+name = "{SERVICE_USER}"
+password = "{SERVICE_PASSWORD}"
+project = "service"
+roles = ["admin"]
+"""
 
 
 def venv_bin(name):
@@ -141,12 +152,18 @@ for name, port in zip(("account", "container", "object"), sys.argv[2:5]):
 
 
 class SwiftCluster:
-    def __init__(self, keystone=None, secret_cache_duration=0, s3api_options=None):
+    def __init__(self, keystone=None, secret_cache_duration=0, memcache_servers=None, s3api_options=None):
         """`keystone`: None for tempauth (user `test:tester`, secret `testing`, account AUTH_test),
         or a dict with `url` (iamd's base URL, without /v3), `username`, `password` and optionally
-        `project_name` (default "service") of the service user s3token authenticates as."""
+        `project_name` (default "service") of the service user s3token authenticates as.
+
+        s3token asks iamd about every request unless both `secret_cache_duration` (seconds) and
+        `memcache_servers` ("host:port", the proxy's `cache` middleware) are given: then it
+        fetches the key's secret once (GET /v3/users/{id}/credentials/OS-EC2/{access}, with the
+        service user's token) and checks later signatures itself."""
         self.keystone = keystone
         self.secret_cache_duration = secret_cache_duration
+        self.memcache_servers = memcache_servers
         self.s3api_options = s3api_options or {}
         self.scratch = tempfile.mkdtemp(prefix="iamd-conf-swift-")
         self.procs = {}
@@ -223,9 +240,7 @@ class SwiftCluster:
                 operator_roles = admin, member
                 reseller_prefix = AUTH_
                 """)
-        cache = ""
-        if self.secret_cache_duration:
-            cache = "cache "
+        cache = "cache " if self.memcache_servers else ""
         return self._common("proxy-server", port) + textwrap.dedent(f"""\
             [pipeline:main]
             pipeline = catch_errors gatekeeper healthcheck proxy-logging {cache}listing_formats s3api {auth} copy slo dlo versioned_writes proxy-logging proxy-server
@@ -245,7 +260,7 @@ class SwiftCluster:
             use = egg:swift#proxy_logging
             [filter:cache]
             use = egg:swift#memcache
-            memcache_servers = {getattr(self, "memcache_servers", "127.0.0.1:11211")}
+            memcache_servers = {self.memcache_servers or "127.0.0.1:11211"}
             [filter:listing_formats]
             use = egg:swift#listing_formats
             [filter:copy]
@@ -373,6 +388,24 @@ class SwiftCluster:
                 return f.read()
         except (OSError, KeyError):
             return ""
+
+
+@contextlib.contextmanager
+def iamd_with_swift(service_password=SERVICE_PASSWORD, **swift_kw):
+    """A fresh iamd with the Swift service user configured, and a Swift cluster whose s3token
+    asks it (as that user, with `service_password`); yields (daemon, cluster) and stops both
+    afterwards. Skips (harness.Skip) before starting anything when Swift is not installed."""
+    require_openstack_venv()
+    d = daemon.Daemon(config=KEYSTONE_CONFIG).start()
+    cluster = None
+    try:
+        cluster = SwiftCluster(keystone={"url": d.url, "username": SERVICE_USER,
+                                         "password": service_password}, **swift_kw).start()
+        yield d, cluster
+    finally:
+        if cluster is not None:
+            cluster.stop()
+        d.stop()
 
 
 def s3_client(cluster, key_id, secret, token=None, signature_version="s3v4"):

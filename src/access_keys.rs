@@ -72,10 +72,33 @@ pub fn create(
     owner: &KeyOwner,
     now: OffsetDateTime,
 ) -> Result<(AccessKeyRecord, SecretKey), AwsError> {
-    let secret = SecretKey::new(new_secret());
+    create_with(store, account, owner, now, None)
+}
+
+/// Like [`create`], but with an id and secret chosen elsewhere (Keystone lets a client bring an
+/// existing EC2 credential's pair); `preset` = `None` draws fresh ones.
+///
+/// # Errors
+/// As [`create`]; `EntityAlreadyExists` when a preset id is taken.
+pub fn create_with(
+    store: &Store,
+    account: &str,
+    owner: &KeyOwner,
+    now: OffsetDateTime,
+    preset: Option<(String, SecretKey)>,
+) -> Result<(AccessKeyRecord, SecretKey), AwsError> {
+    let fixed = preset.is_some();
+    let (first_id, secret) = match preset {
+        Some((id, secret)) => (Some(id), secret),
+        None => (None, SecretKey::new(new_secret())),
+    };
+    let mut first_id = first_id;
     let key = store.transact_with_new_key(
-        || new_key_id(IdKind::AccessKey, account),
+        || first_id.take().unwrap_or_else(|| new_key_id(IdKind::AccessKey, account)),
         |tx, id| {
+            if fixed && tx.access_key(id)?.is_some() {
+                return abort(AwsError::EntityAlreadyExists(format!("Access key {id} already exists.")));
+            }
             let mut ids = owner.key_ids(tx, account)?;
             if ids.len() >= MAX_KEYS_PER_USER {
                 return abort(AwsError::LimitExceeded(format!(

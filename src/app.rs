@@ -39,6 +39,9 @@ pub struct HttpResponse {
     pub status: u16,
     pub body: Vec<u8>,
     pub request_id: String,
+    pub content_type: &'static str,
+    /// Headers beyond the content type and request id (Keystone's `X-Subject-Token`).
+    pub headers: Vec<(&'static str, String)>,
 }
 
 /// What the log line and the metrics of a request say.
@@ -76,7 +79,7 @@ pub async fn handle(state: &Arc<State>, req: HttpRequest) -> HttpResponse {
         latency_us = u64::try_from(took.as_micros()).unwrap_or(u64::MAX),
         "request"
     );
-    HttpResponse { status, body, request_id }
+    HttpResponse { status, body, request_id, content_type: "text/xml", headers: Vec::new() }
 }
 
 async fn process(state: &Arc<State>, req: &HttpRequest, request_id: &str) -> Outcome {

@@ -40,6 +40,108 @@ struct FileSettings {
     master_key_file: Option<PathBuf>,
     region: Option<String>,
     log: Option<String>,
+    #[serde(default)]
+    keystone: KeystoneFile,
+}
+
+/// The `[keystone]` section.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeystoneFile {
+    #[serde(default)]
+    service_users: Vec<ServiceUserFile>,
+    /// IAM group name → Keystone roles its members get.
+    #[serde(default)]
+    group_roles: std::collections::BTreeMap<String, Vec<String>>,
+    default_roles: Option<Vec<String>>,
+    token_ttl_seconds: Option<u64>,
+    region: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServiceUserFile {
+    name: String,
+    password: Option<String>,
+    password_file: Option<PathBuf>,
+    project: Option<String>,
+    roles: Option<Vec<String>>,
+}
+
+/// A storage server's account in the Keystone API (Swift's s3token, RGW), from the config file.
+#[derive(Debug, Clone)]
+pub struct ServiceUser {
+    pub name: String,
+    pub password: SecretKey,
+    pub project: String,
+    pub roles: Vec<String>,
+}
+
+/// How the Keystone-compatible API maps IAM onto Keystone.
+#[derive(Debug, Clone)]
+pub struct KeystoneSettings {
+    pub service_users: Vec<ServiceUser>,
+    pub group_roles: std::collections::BTreeMap<String, Vec<String>>,
+    /// Roles every IAM user has (Keystone `member` by default).
+    pub default_roles: Vec<String>,
+    pub token_ttl: std::time::Duration,
+    /// The region the catalog names.
+    pub region: String,
+}
+
+/// Tokens must outlive s3token's renewal margin (it renews at 120 s left) by a wide margin.
+const MIN_TOKEN_TTL_SECONDS: u64 = 600;
+
+impl Default for KeystoneSettings {
+    fn default() -> Self {
+        Self {
+            service_users: Vec::new(),
+            group_roles: std::collections::BTreeMap::new(),
+            default_roles: vec!["member".into()],
+            token_ttl: std::time::Duration::from_secs(3600),
+            region: "RegionOne".into(),
+        }
+    }
+}
+
+impl KeystoneSettings {
+    fn resolve(file: KeystoneFile, base: &Path) -> Result<Self, String> {
+        let mut service_users = Vec::new();
+        for u in file.service_users {
+            let password = match (u.password, u.password_file) {
+                (Some(p), None) => p,
+                (None, Some(path)) => {
+                    let path = if path.is_relative() { base.join(path) } else { path };
+                    std::fs::read_to_string(&path)
+                        .map_err(|e| format!("keystone service user {}: cannot read {}: {e}", u.name, path.display()))?
+                        .trim_end_matches(['\n', '\r'])
+                        .to_owned()
+                }
+                _ => return Err(format!("keystone service user {}: set password or password_file", u.name)),
+            };
+            if password.is_empty() {
+                return Err(format!("keystone service user {}: empty password", u.name));
+            }
+            service_users.push(ServiceUser {
+                name: u.name,
+                password: SecretKey::new(password),
+                project: u.project.unwrap_or_else(|| "service".into()),
+                roles: u.roles.unwrap_or_else(|| vec!["admin".into()]),
+            });
+        }
+        let defaults = Self::default();
+        let ttl = file.token_ttl_seconds.unwrap_or(defaults.token_ttl.as_secs());
+        if ttl < MIN_TOKEN_TTL_SECONDS {
+            return Err(format!("keystone.token_ttl_seconds must be at least {MIN_TOKEN_TTL_SECONDS}"));
+        }
+        Ok(Self {
+            service_users,
+            group_roles: file.group_roles,
+            default_roles: file.default_roles.unwrap_or(defaults.default_roles),
+            token_ttl: std::time::Duration::from_secs(ttl),
+            region: file.region.unwrap_or(defaults.region),
+        })
+    }
 }
 
 /// Root credentials supplied by configuration rather than generated.
@@ -62,6 +164,7 @@ pub struct Settings {
     /// The region `--print-env` advertises; STS accepts any region, IAM signs for us-east-1.
     pub region: String,
     pub log: String,
+    pub keystone: KeystoneSettings,
 }
 
 impl Settings {
@@ -77,6 +180,7 @@ impl Settings {
             master_key_file: None,
             region: DEFAULT_REGION.into(),
             log: DEFAULT_LOG.into(),
+            keystone: KeystoneSettings::default(),
         }
     }
 
@@ -116,7 +220,10 @@ impl Settings {
             (None, None) => None,
             _ => return Err("set both IAMD_ROOT_ACCESS_KEY_ID and IAMD_ROOT_SECRET_ACCESS_KEY, or neither".into()),
         };
+        let base = o.config.as_deref().and_then(Path::parent).unwrap_or(Path::new("."));
+        let keystone = KeystoneSettings::resolve(file.keystone, base)?;
         Ok(Self {
+            keystone,
             listen,
             data_dir: o.data_dir.or(file.data_dir).unwrap_or_else(|| DEFAULT_DATA_DIR.into()),
             ephemeral,

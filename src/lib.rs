@@ -14,6 +14,7 @@ pub mod error;
 pub mod fill;
 pub mod iam;
 pub mod ids;
+pub mod keystone;
 pub mod last_used;
 pub mod metrics;
 pub mod operation;

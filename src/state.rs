@@ -108,6 +108,18 @@ impl State {
         Ok(generated)
     }
 
+    /// The periodic chores: last-used data to disk, expired temporary keys out of the store.
+    pub fn housekeeping(&self) {
+        if let Err(e) = self.last_used.persist(&self.store) {
+            tracing::warn!(error = %e, "could not save last-used data");
+        }
+        match self.store.prune_temporary_keys(self.clock.now().unix_timestamp()) {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(pruned = n, "expired temporary keys removed"),
+            Err(e) => tracing::warn!(error = %e, "could not prune temporary keys"),
+        }
+    }
+
     /// Writes in-memory state (last-used data) and flushes; for periodic ticks and shutdown.
     ///
     /// # Errors

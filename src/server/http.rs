@@ -20,6 +20,7 @@ use tokio::sync::{Semaphore, watch};
 
 use crate::app::{self, HttpRequest};
 use crate::error::AwsError;
+use crate::keystone;
 use crate::operation::Service;
 use crate::protocol::xml;
 use crate::state::State;
@@ -122,7 +123,7 @@ pub async fn serve(listener: TcpListener, app: Arc<State>, limits: Limits, shutd
             () = &mut shutdown => break,
             _ = persist_tick.tick() => {
                 let app = app.clone();
-                let _ = tokio::task::spawn_blocking(move || app.last_used.persist(&app.store)).await;
+                let _ = tokio::task::spawn_blocking(move || app.housekeeping()).await;
             }
             (permit, accepted) = next => {
                 let Ok(permit) = permit else { break };
@@ -210,13 +211,24 @@ async fn handle(
         body,
         peer: Some(peer),
     };
-    let out = app::handle(&app, request).await;
+    let out = if keystone::routes(&request.path) {
+        keystone::handle(&app, request).await
+    } else {
+        app::handle(&app, request).await
+    };
     let mut resp = Response::new(Full::new(Bytes::from(out.body)));
     *resp.status_mut() = StatusCode::from_u16(out.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let h = resp.headers_mut();
-    h.insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static("text/xml"));
-    if let Ok(v) = hyper::header::HeaderValue::from_str(&out.request_id) {
-        h.insert("x-amzn-requestid", v);
+    h.insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static(out.content_type));
+    if !out.request_id.is_empty() {
+        if let Ok(v) = hyper::header::HeaderValue::from_str(&out.request_id) {
+            h.insert("x-amzn-requestid", v);
+        }
+    }
+    for (name, value) in out.headers {
+        if let Ok(v) = hyper::header::HeaderValue::from_str(&value) {
+            h.insert(name, v);
+        }
     }
     Ok(resp)
 }

@@ -75,9 +75,12 @@ impl Store {
     /// `ServiceFailure` on engine failure.
     pub fn put_temporary_key(&self, id: &str, record: &TemporaryKeyRecord) -> Result<(), AwsError> {
         let value = encode(record)?;
+        let t = self.trees();
         let mut guard = self.inner.committer.write();
         guard.wrote();
-        self.trees().temporary_keys.insert(id.as_bytes(), value).map(|_| ()).map_err(|e| AwsError::internal(&e))
+        // The expiry index first: a record it does not name would never be pruned.
+        t.temporary_expiry.insert(expiry_key(record.expires_at, id), &[]).map_err(|e| AwsError::internal(&e))?;
+        t.temporary_keys.insert(id.as_bytes(), value).map(|_| ()).map_err(|e| AwsError::internal(&e))
     }
 
     /// The record of temporary key `id`, if it was issued and not yet pruned.
@@ -89,30 +92,35 @@ impl Store {
     }
 
     /// Removes the records of temporary keys that expired before `now` (Unix seconds); returns
-    /// how many went.
+    /// how many went. Reads only the expired part of the expiry index.
     ///
     /// # Errors
-    /// `ServiceFailure` on engine or decoding failure.
+    /// `ServiceFailure` on engine failure.
     pub fn prune_temporary_keys(&self, now: i64) -> Result<usize, AwsError> {
-        let tree = &self.trees().temporary_keys;
-        let mut expired = Vec::new();
-        for entry in tree.iter() {
-            let (key, value) = entry.map_err(|e| AwsError::internal(&e))?;
-            let record: TemporaryKeyRecord = decode(&value)?;
-            if record.expires_at < now {
-                expired.push(key);
-            }
+        let t = self.trees();
+        let end = expiry_key(now, "");
+        let mut index = sled::Batch::default();
+        let mut records = sled::Batch::default();
+        let mut n = 0;
+        for entry in t.temporary_expiry.range(..end) {
+            let (key, _) = entry.map_err(|e| AwsError::internal(&e))?;
+            records.remove(&key[8..]);
+            index.remove(key);
+            n += 1;
         }
-        if expired.is_empty() {
-            return Ok(0);
+        if n > 0 {
+            let mut guard = self.inner.committer.write();
+            guard.wrote();
+            t.temporary_keys.apply_batch(records).map_err(|e| AwsError::internal(&e))?;
+            t.temporary_expiry.apply_batch(index).map_err(|e| AwsError::internal(&e))?;
         }
-        let mut batch = sled::Batch::default();
-        for key in &expired {
-            batch.remove(key.clone());
-        }
-        let mut guard = self.inner.committer.write();
-        guard.wrote();
-        tree.apply_batch(batch).map_err(|e| AwsError::internal(&e))?;
-        Ok(expired.len())
+        Ok(n)
     }
+}
+
+/// Big-endian expiry then id: the index sorts by expiry.
+fn expiry_key(expires_at: i64, id: &str) -> Vec<u8> {
+    let mut k = u64::try_from(expires_at.max(0)).unwrap_or(0).to_be_bytes().to_vec();
+    k.extend_from_slice(id.as_bytes());
+    k
 }

@@ -103,6 +103,8 @@ struct Trees {
     user_ids: sled::Tree,
     /// Temporary key id → its session token, until it expires.
     temporary_keys: sled::Tree,
+    /// Expiry (big-endian seconds) ‖ temporary key id, for pruning.
+    temporary_expiry: sled::Tree,
 }
 
 /// A failure to open the data directory.
@@ -154,6 +156,7 @@ impl Store {
             credentials: tree("credentials")?,
             user_ids: tree("user_ids")?,
             temporary_keys: tree("temporary_keys")?,
+            temporary_expiry: tree("temporary_key_expiry")?,
         };
         check_format(&db, &trees.meta)?;
         credentials::index_user_ids(&trees.meta, &trees.users, &trees.user_ids)?;

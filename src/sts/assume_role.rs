@@ -97,7 +97,7 @@ fn invalid_param(message: &str) -> AwsError {
 impl Operation for AssumeRole {
     const NAME: &'static str = "AssumeRole";
     const SERVICE: Service = Service::Sts;
-    const MUTATES: bool = false;
+    const MUTATES: bool = true;
     // Decided below: the trust policy takes part, which the generic check cannot know.
     const NEEDS_PERMISSION: bool = false;
     type Output = AssumeRoleResult;
@@ -264,7 +264,7 @@ impl Operation for AssumeRole {
                 tags,
                 transitive_tag_keys: transitive,
             },
-        );
+        )?;
         Ok(AssumeRoleResult {
             credentials,
             assumed_role_id: format!("{}:{}", role.id, self.session_name),

@@ -1,5 +1,7 @@
 //! Issuing temporary credentials: a fresh `ASIA…` key and secret, sealed with the claims into a
-//! session token. Nothing is stored: the token is the record.
+//! session token. Requests that carry the token need nothing else; the store also keeps the
+//! token under its key id until it expires, for services that forward only the key id and a
+//! signature (Keystone's s3tokens, as Swift and RGW call it).
 
 use time::{Duration, OffsetDateTime};
 
@@ -8,6 +10,7 @@ use crate::error::AwsError;
 use crate::ids::{IdKind, new_key_id, new_secret};
 use crate::protocol::{Tag, XmlOut};
 use crate::state::State;
+use crate::store::TemporaryKeyRecord;
 
 /// What a new session may carry besides its identity.
 #[derive(Default)]
@@ -28,7 +31,9 @@ pub struct Issued {
 }
 
 /// Issues credentials for `identity` in `account`, valid for `duration` from `now`.
-#[must_use]
+///
+/// # Errors
+/// `ServiceFailure` when the temporary key's record cannot be written.
 pub fn issue(
     app: &State,
     account: &str,
@@ -36,7 +41,7 @@ pub fn issue(
     now: OffsetDateTime,
     duration: Duration,
     extras: SessionExtras,
-) -> Issued {
+) -> Result<Issued, AwsError> {
     let now = now.replace_millisecond(0).unwrap_or(now);
     let expiration = now + duration;
     let claims = SessionClaims {
@@ -53,7 +58,9 @@ pub fn issue(
         transitive_tag_keys: extras.transitive_tag_keys,
     };
     let token = app.tokens.seal(&claims);
-    Issued { access_key_id: claims.access_key_id, secret: claims.secret, token, expiration }
+    let record = TemporaryKeyRecord { token: token.clone(), expires_at: claims.expires_at };
+    app.store.put_temporary_key(&claims.access_key_id, &record)?;
+    Ok(Issued { access_key_id: claims.access_key_id, secret: claims.secret, token, expiration })
 }
 
 impl Issued {

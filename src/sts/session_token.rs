@@ -31,7 +31,7 @@ impl WriteXml for GetSessionTokenResult {
 impl Operation for GetSessionToken {
     const NAME: &'static str = "GetSessionToken";
     const SERVICE: Service = Service::Sts;
-    const MUTATES: bool = false;
+    const MUTATES: bool = true;
     // AWS requires no permission for GetSessionToken.
     const NEEDS_PERMISSION: bool = false;
     type Output = GetSessionTokenResult;
@@ -73,7 +73,7 @@ impl Operation for GetSessionToken {
             ctx.now,
             Duration::seconds(seconds),
             SessionExtras::default(),
-        );
+        )?;
         Ok(GetSessionTokenResult(issued))
     }
 }

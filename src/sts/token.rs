@@ -95,10 +95,17 @@ impl TokenSealer {
     /// `iamd{key id}.{base64url(nonce ‖ ciphertext)}`.
     #[must_use]
     pub fn seal(&self, claims: &SessionClaims) -> String {
+        self.seal_json(PREFIX, claims)
+    }
+
+    /// Seals any claims under this key; `kind` starts the token and is authenticated with it, so
+    /// a token of one kind never opens as another.
+    #[must_use]
+    pub fn seal_json<T: Serialize>(&self, kind: &str, claims: &T) -> String {
         let plain = Zeroizing::new(serde_json::to_vec(claims).unwrap_or_default());
         let mut nonce = [0u8; 12];
         OsRng.fill_bytes(&mut nonce);
-        let header = format!("{PREFIX}{}", self.key_id);
+        let header = format!("{kind}{}", self.key_id);
         // Encryption with a valid key and a fresh nonce does not fail.
         let ct = self
             .cipher
@@ -107,6 +114,28 @@ impl TokenSealer {
         let mut body = nonce.to_vec();
         body.extend_from_slice(&ct);
         format!("{header}.{}", B64.encode(body))
+    }
+
+    /// Opens a token [`TokenSealer::seal_json`] made with the same `kind`.
+    ///
+    /// # Errors
+    /// [`InvalidToken`] for anything not sealed by this key as `kind`, or altered since.
+    pub fn open_json<T: serde::de::DeserializeOwned>(&self, kind: &str, token: &str) -> Result<T, InvalidToken> {
+        let (header, body) = token.split_once('.').ok_or(InvalidToken)?;
+        if header.strip_prefix(kind) != Some(self.key_id.as_str()) {
+            return Err(InvalidToken);
+        }
+        let body = B64.decode(body).map_err(|_| InvalidToken)?;
+        if body.len() < 12 + 16 {
+            return Err(InvalidToken);
+        }
+        let (nonce, ct) = body.split_at(12);
+        let plain = Zeroizing::new(
+            self.cipher
+                .decrypt(Nonce::from_slice(nonce), Payload { msg: ct, aad: header.as_bytes() })
+                .map_err(|_| InvalidToken)?,
+        );
+        serde_json::from_slice(&plain).map_err(|_| InvalidToken)
     }
 
     /// [`TokenSealer::open`], reusing the claims of a token opened before.
@@ -122,26 +151,12 @@ impl TokenSealer {
         Ok(claims)
     }
 
-    /// Opens a token sealed by this key.
+    /// Opens a session token sealed by this key.
     ///
     /// # Errors
     /// [`InvalidToken`] for anything not sealed by this key, or altered since.
     pub fn open(&self, token: &str) -> Result<SessionClaims, InvalidToken> {
-        let (header, body) = token.split_once('.').ok_or(InvalidToken)?;
-        if header.strip_prefix(PREFIX) != Some(self.key_id.as_str()) {
-            return Err(InvalidToken);
-        }
-        let body = B64.decode(body).map_err(|_| InvalidToken)?;
-        if body.len() < 12 + 16 {
-            return Err(InvalidToken);
-        }
-        let (nonce, ct) = body.split_at(12);
-        let plain = Zeroizing::new(
-            self.cipher
-                .decrypt(Nonce::from_slice(nonce), Payload { msg: ct, aad: header.as_bytes() })
-                .map_err(|_| InvalidToken)?,
-        );
-        serde_json::from_slice(&plain).map_err(|_| InvalidToken)
+        self.open_json(PREFIX, token)
     }
 }
 

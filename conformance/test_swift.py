@@ -1,0 +1,261 @@
+"""OpenStack Swift accepts iamd's keys: S3 requests to Swift's s3api, authenticated by its
+s3token middleware asking iamd's Keystone API (`POST /v3/s3tokens`, with a service token the
+middleware got from `POST /v3/auth/tokens` as the configured `swift` service user), authorized by
+keystoneauth (operator roles admin, member) on the account `AUTH_<project id>`.
+
+Each test gets its own iamd (with the service user in its config file) and its own all-in-one
+Swift 2.38 (swift_cluster.py), from the second venv conformance/run makes; when that venv could
+not be installed the tests are SKIPPED, loudly. Clients: boto3, SigV4 (and SigV2 in one test),
+path-style addressing, endpoint = the Swift proxy.
+
+What is expected follows Keystone's s3tokens contract as Swift uses it: a valid signature by an
+active key gives the key owner's project and roles; anything else is a 401 from Keystone, which
+s3token turns into a refusal (S3 AccessDenied or SignatureDoesNotMatch).
+"""
+
+import json
+import socketserver
+import threading
+
+from botocore.exceptions import ClientError
+
+import swift_cluster
+from clients import ACCOUNT, as_key, iam, sts
+from swift_cluster import iamd_with_swift, s3_client
+
+SWIFT_ACCOUNT = f"AUTH_{ACCOUNT}"
+REFUSED = {"AccessDenied", "SignatureDoesNotMatch", "InvalidAccessKeyId"}
+
+
+def refused(call, *args, **kwargs):
+    """Runs an S3 call Swift must refuse; returns (code, status)."""
+    try:
+        result = call(*args, **kwargs)
+    except ClientError as e:
+        code = e.response["Error"].get("Code")
+        status = e.response["ResponseMetadata"]["HTTPStatusCode"]
+        assert code in REFUSED and status in (401, 403), (code, status, e.response)
+        return code, status
+    raise AssertionError(f"Swift accepted a request it had to refuse: {result!r}")
+
+
+def swift_s3(cluster, key, **kw):
+    return s3_client(cluster, key["AccessKeyId"], key["SecretAccessKey"], token=key.get("SessionToken"), **kw)
+
+
+def round_trip(s3, bucket, key="dir/hello.txt", body=b"hello from iamd's key\n"):
+    """Creates `bucket`, puts, lists, heads and gets one object."""
+    s3.create_bucket(Bucket=bucket)
+    assert bucket in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    put = s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="text/plain")
+    listed = s3.list_objects_v2(Bucket=bucket)
+    assert [(o["Key"], o["Size"]) for o in listed["Contents"]] == [(key, len(body))], listed
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="dir/")["Contents"]] == [key]
+    head = s3.head_object(Bucket=bucket, Key=key)
+    assert head["ContentLength"] == len(body) and head["ETag"] == put["ETag"]
+    got = s3.get_object(Bucket=bucket, Key=key)
+    assert got["Body"].read() == body
+    assert got["ContentType"] == "text/plain"
+
+
+def in_swift_account(cluster, bucket):
+    """Whether the proxy stored `bucket` in the Swift account of iamd's account (project)."""
+    return f"/v1/{SWIFT_ACCOUNT}/{bucket}" in cluster.proxy_log()
+
+
+def test_swift_accepts_an_iam_access_key():
+    with iamd_with_swift() as (d, cluster):
+        c = iam(d)
+        c.create_user(UserName="alice")
+        key = c.create_access_key(UserName="alice")["AccessKey"]
+        s3 = swift_s3(cluster, key)
+        round_trip(s3, "alice-bucket")
+        assert in_swift_account(cluster, "alice-bucket"), cluster.proxy_log()[-3000:]
+        # Another user of the same account has the same project: the same Swift account.
+        c.create_user(UserName="bob")
+        bob = swift_s3(cluster, c.create_access_key(UserName="bob")["AccessKey"])
+        assert bob.get_object(Bucket="alice-bucket", Key="dir/hello.txt")["Body"].read() == \
+            b"hello from iamd's key\n"
+        bob.delete_object(Bucket="alice-bucket", Key="dir/hello.txt")
+        assert s3.list_objects_v2(Bucket="alice-bucket")["KeyCount"] == 0
+        s3.delete_bucket(Bucket="alice-bucket")
+        assert "alice-bucket" not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+        # The root's own key works too (Keystone role admin).
+        root = s3_client(cluster, d.env["AWS_ACCESS_KEY_ID"], d.env["AWS_SECRET_ACCESS_KEY"])
+        round_trip(root, "root-bucket")
+
+
+def test_swift_refuses_a_wrong_secret_and_an_unknown_key():
+    with iamd_with_swift() as (d, cluster):
+        c = iam(d)
+        c.create_user(UserName="alice")
+        key = c.create_access_key(UserName="alice")["AccessKey"]
+        swift_s3(cluster, key).create_bucket(Bucket="alice-bucket")
+        wrong = dict(key, SecretAccessKey=key["SecretAccessKey"][:-1] + ("A" if key["SecretAccessKey"][-1] != "A" else "B"))
+        refused(swift_s3(cluster, wrong).list_buckets)
+        refused(swift_s3(cluster, wrong).put_object, Bucket="alice-bucket", Key="x", Body=b"x")
+        unknown = {"AccessKeyId": "AKIAZZZZZZZZZZZZZZZZ", "SecretAccessKey": key["SecretAccessKey"]}
+        refused(swift_s3(cluster, unknown).list_buckets)
+        # The right key still works after the refusals.
+        assert swift_s3(cluster, key).list_objects_v2(Bucket="alice-bucket")["KeyCount"] == 0
+
+
+def test_swift_refuses_a_deactivated_or_deleted_key_on_the_next_request():
+    with iamd_with_swift() as (d, cluster):
+        c = iam(d)
+        c.create_user(UserName="alice")
+        key = c.create_access_key(UserName="alice")["AccessKey"]
+        s3 = swift_s3(cluster, key)
+        s3.create_bucket(Bucket="alice-bucket")
+        s3.put_object(Bucket="alice-bucket", Key="k", Body=b"v")
+
+        c.update_access_key(UserName="alice", AccessKeyId=key["AccessKeyId"], Status="Inactive")
+        refused(s3.get_object, Bucket="alice-bucket", Key="k")
+        refused(s3.list_buckets)
+        c.update_access_key(UserName="alice", AccessKeyId=key["AccessKeyId"], Status="Active")
+        assert s3.get_object(Bucket="alice-bucket", Key="k")["Body"].read() == b"v"
+
+        c.delete_access_key(UserName="alice", AccessKeyId=key["AccessKeyId"])
+        refused(s3.get_object, Bucket="alice-bucket", Key="k")
+        refused(s3.put_object, Bucket="alice-bucket", Key="k2", Body=b"v2")
+        # What the deleted key stored is still there for the account's other keys.
+        other = swift_s3(cluster, c.create_access_key(UserName="alice")["AccessKey"])
+        assert other.get_object(Bucket="alice-bucket", Key="k")["Body"].read() == b"v"
+
+
+def test_swift_accepts_assume_role_credentials():
+    with iamd_with_swift() as (d, cluster):
+        c = iam(d)
+        trust = {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}]}
+        role = c.create_role(RoleName="storage", AssumeRolePolicyDocument=json.dumps(trust))["Role"]
+        c.put_role_policy(RoleName="storage", PolicyName="s3", PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))
+        c.create_user(UserName="alice")
+        c.put_user_policy(UserName="alice", PolicyName="assume", PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": role["Arn"]}]}))
+        key = c.create_access_key(UserName="alice")["AccessKey"]
+        creds = as_key(sts, d, key).assume_role(RoleArn=role["Arn"], RoleSessionName="swift")["Credentials"]
+        assert creds["AccessKeyId"].startswith("ASIA")
+        s3 = swift_s3(cluster, creds)
+        round_trip(s3, "role-bucket")
+        assert in_swift_account(cluster, "role-bucket"), cluster.proxy_log()[-3000:]
+        # A temporary key signing with a wrong secret is refused like any other.
+        refused(swift_s3(cluster, dict(creds, SecretAccessKey="x" * 40)).list_buckets)
+
+
+def test_swift_accepts_sigv2():
+    """boto3's signature_version='s3' (AWS signature version 2, HMAC-SHA1): s3token sends
+    Keystone the V2 string to sign and its base64 signature."""
+    with iamd_with_swift() as (d, cluster):
+        c = iam(d)
+        c.create_user(UserName="alice")
+        key = c.create_access_key(UserName="alice")["AccessKey"]
+        round_trip(swift_s3(cluster, key, signature_version="s3"), "v2-bucket")
+        refused(swift_s3(cluster, dict(key, SecretAccessKey="x" * 40), signature_version="s3").list_buckets)
+
+
+def test_swift_needs_its_service_user():
+    """s3token calls /v3/s3tokens with the token of its service user (Keystone has required
+    one since 2025, s3token warns "New versions of keystone require service auth"): with a
+    wrong service password it gets no token, and iamd must not vouch for the request."""
+    with iamd_with_swift(service_password="not-the-service-password") as (d, cluster):
+        c = iam(d)
+        c.create_user(UserName="alice")
+        key = c.create_access_key(UserName="alice")["AccessKey"]
+        refused(swift_s3(cluster, key).list_buckets)
+        assert "Failed to get service token" in cluster.proxy_log(), cluster.proxy_log()[-5000:]
+
+
+# --- s3token's secret cache ----------------------------------------------------------------------
+
+
+class _Memcached(socketserver.ThreadingTCPServer):
+    """Just enough of memcached's text protocol (get, set, add, delete, incr, decr, touch) for
+    Swift's memcache client, in this process, on a free 127.0.0.1 port."""
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self):
+        self.store = {}
+        self.lock = threading.Lock()
+        super().__init__(("127.0.0.1", 0), _MemcachedHandler)
+
+
+class _MemcachedHandler(socketserver.StreamRequestHandler):
+    def handle(self):
+        store, lock = self.server.store, self.server.lock
+        while True:
+            line = self.rfile.readline()
+            if not line:
+                return
+            parts = line.split()
+            if not parts:
+                continue
+            cmd, args = parts[0].lower(), parts[1:]
+            noreply = args[-1:] == [b"noreply"]
+            if noreply:
+                args = args[:-1]
+            out = b""
+            with lock:
+                if cmd in (b"get", b"gets"):
+                    for k in args:
+                        if k in store:
+                            flags, value = store[k]
+                            out += b"VALUE %s %d %d\r\n%s\r\n" % (k, flags, len(value), value)
+                    out += b"END\r\n"
+                elif cmd in (b"set", b"add"):
+                    k, flags, _exp, n = args[0], int(args[1]), args[2], int(args[3])
+                    value = self.rfile.read(n + 2)[:n]
+                    if cmd == b"add" and k in store:
+                        out = b"NOT_STORED\r\n"
+                    else:
+                        store[k] = (flags, value)
+                        out = b"STORED\r\n"
+                elif cmd == b"delete":
+                    out = b"DELETED\r\n" if store.pop(args[0], None) else b"NOT_FOUND\r\n"
+                elif cmd in (b"incr", b"decr"):
+                    if args[0] not in store:
+                        out = b"NOT_FOUND\r\n"
+                    else:
+                        flags, value = store[args[0]]
+                        n = int(value) + (int(args[1]) if cmd == b"incr" else -int(args[1]))
+                        store[args[0]] = (flags, b"%d" % max(n, 0))
+                        out = b"%d\r\n" % max(n, 0)
+                elif cmd == b"touch":
+                    out = b"TOUCHED\r\n" if args[0] in store else b"NOT_FOUND\r\n"
+                else:
+                    out = b"ERROR\r\n"
+            if not noreply:
+                self.wfile.write(out)
+
+
+def test_swift_secret_cache_fetches_the_ec2_credential():
+    """With a cache, s3token asks iamd once per key: POST /v3/s3tokens, then it fetches the key's
+    secret with its service token (keystoneclient's ec2.get: GET
+    /v3/users/{user_id}/credentials/OS-EC2/{access}) and checks later signatures itself."""
+    swift_cluster.require_openstack_venv()
+    mc = _Memcached()
+    threading.Thread(target=mc.serve_forever, daemon=True).start()
+    try:
+        port = mc.server_address[1]
+        with iamd_with_swift(secret_cache_duration=300, memcache_servers=f"127.0.0.1:{port}") as (d, cluster):
+            c = iam(d)
+            c.create_user(UserName="alice")
+            key = c.create_access_key(UserName="alice")["AccessKey"]
+            s3 = swift_s3(cluster, key)
+            s3.create_bucket(Bucket="cached-bucket")
+            log = cluster.proxy_log()
+            assert "Cached keystone credentials" in log, \
+                "s3token could not fetch the EC2 credential's secret from iamd:\n" + log[-5000:]
+            assert "Unable to cache secret" not in log, log[-5000:]
+            assert mc.store, "nothing was cached"
+            # The cached secret checks the next signatures: they must still verify.
+            s3.put_object(Bucket="cached-bucket", Key="k", Body=b"v")
+            assert s3.get_object(Bucket="cached-bucket", Key="k")["Body"].read() == b"v"
+            assert cluster.proxy_log().count("Cached creds valid") >= 2, cluster.proxy_log()[-5000:]
+            refused(swift_s3(cluster, dict(key, SecretAccessKey="x" * 40)).list_buckets)
+    finally:
+        mc.shutdown()
+        mc.server_close()
