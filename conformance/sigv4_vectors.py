@@ -109,6 +109,15 @@ _auth_logger.addHandler(STAGES)
 _auth_logger.propagate = False
 
 
+class _StreamingS3Auth(S3SigV4Auth):
+    """botocore's S3 signer with the payload marker of a chunked upload (aws-chunked with
+    chunk signatures), as the AWS SDKs for Java and Go send it: the seed signature is what a
+    storage server forwards to Keystone's s3tokens."""
+
+    def payload(self, request):
+        return "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
+
+
 def _credentials(token):
     return Credentials(ACCESS_KEY, SECRET_KEY, token)
 
@@ -132,7 +141,8 @@ def _record(name, description, method, url, headers, body, token, region,
         (v for k, v in headers if k.lower() == "x-amz-content-sha256"), None
     )
     if content_sha is not None:
-        payload_signed = content_sha != "UNSIGNED-PAYLOAD"
+        # Chunked uploads sign their chunks, not the body as one hash.
+        payload_signed = not (content_sha == "UNSIGNED-PAYLOAD" or content_sha.startswith("STREAMING-"))
     else:
         # botocore's S3 presigner signs the constant UNSIGNED-PAYLOAD.
         payload_signed = not (location == "query" and uri_encoding == "single")
@@ -365,7 +375,7 @@ def build():
         "POST", iam,
         headers=[("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")],
         data=b"Action=ListUsers&Version=2010-05-08",
-        context={"payload_signing_enabled": False}))
+        context={"client_config": Config(s3={"payload_signing_enabled": False})}))
 
     # --- Presigned ----------------------------------------------------------
     v.append(sign_query(
@@ -405,6 +415,19 @@ def build():
         "PUT", "https://examplebucket.s3.amazonaws.com/a%20b/../c",
         data=b"Welcome to Amazon S3.", service="s3", signer=S3SigV4Auth,
         uri_encoding="single"))
+
+    v.append(sign_header(
+        "s3-unsigned-payload", "S3 GET over https with payload signing off: UNSIGNED-PAYLOAD",
+        "GET", "https://examplebucket.s3.amazonaws.com/photos/2026/a%2Bb%20c.jpg",
+        service="s3", signer=S3SigV4Auth, uri_encoding="single",
+        context={"client_config": Config(s3={"payload_signing_enabled": False})}))
+    v.append(sign_header(
+        "s3-streaming-seed", "S3 chunked PUT: the seed signature over "
+        "STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
+        "PUT", "https://examplebucket.s3.amazonaws.com/chunked/object.bin",
+        headers=[("Content-Encoding", "aws-chunked"),
+                 ("X-Amz-Decoded-Content-Length", "66560")],
+        service="s3", signer=_StreamingS3Auth, uri_encoding="single"))
 
     # A second date: leap day, last second, another region.
     _Clock.now = datetime.datetime(2024, 2, 29, 23, 59, 59)

@@ -18,6 +18,21 @@ use super::request::{RequestParts, SignatureLocation, UriEncoding, header};
 /// The payload hash a client may declare instead of hashing the body.
 pub(crate) const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
 
+/// Payload markers of S3's chunked uploads: the body is checked chunk by chunk (or not at all),
+/// never as one hash, so like `UNSIGNED-PAYLOAD` they are signed as written.
+const STREAMING_PAYLOADS: [&str; 5] = [
+    "STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
+    "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER",
+    "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+    "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD",
+    "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER",
+];
+
+/// Whether a declared `x-amz-content-sha256` leaves the body out of the signature.
+pub(crate) fn is_unsigned_marker(declared: &str) -> bool {
+    declared == UNSIGNED_PAYLOAD || STREAMING_PAYLOADS.contains(&declared)
+}
+
 /// The canonical request, stage one of SigV4. `Display` writes its canonical
 /// text; [`CanonicalRequest::hash`] is what goes into the string to sign.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -180,7 +195,7 @@ pub fn payload_hash(
 ) -> Result<String, AuthError> {
     let body_hash = || hex32(&Sha256::digest(req.body).into());
     match header(req.headers, "x-amz-content-sha256") {
-        Some(declared) if declared == UNSIGNED_PAYLOAD => Ok(declared.to_owned()),
+        Some(declared) if is_unsigned_marker(declared) => Ok(declared.to_owned()),
         Some(declared) if declared.eq_ignore_ascii_case(&body_hash()) => Ok(declared.to_owned()),
         Some(_) => Err(AuthError::XAmzContentSha256Mismatch(CONTENT_SHA256_MISMATCH.to_owned())),
         None if location == SignatureLocation::Query && encoding == UriEncoding::Single => {

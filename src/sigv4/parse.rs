@@ -346,7 +346,7 @@ fn describe(skew: Duration) -> String {
 
 fn unsigned_payload(req: &RequestParts<'_>, location: SignatureLocation, encoding: UriEncoding) -> bool {
     match header(req.headers, "x-amz-content-sha256") {
-        Some(declared) => declared == super::canonical::UNSIGNED_PAYLOAD,
+        Some(declared) => super::canonical::is_unsigned_marker(declared),
         None => location == SignatureLocation::Query && encoding == UriEncoding::Single,
     }
 }
