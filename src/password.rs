@@ -1,8 +1,8 @@
 //! Passwords: Argon2id hashing and the account password policy's rules. Pure: no store.
 
+use argon2::Argon2;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 
 use crate::store::PasswordPolicy;
 

@@ -78,9 +78,10 @@ fn password_subject(req: &Req<'_>, user: &Value, project: Option<&ProjectRequest
     check_domain(user.get("domain"))?;
     let name = user.get("name").and_then(Value::as_str);
     let id = user.get("id").and_then(Value::as_str);
-    if let Some(service) = name.and_then(|n| service_user(req.state, n)).or_else(|| {
-        id.and_then(|id| super::identity::service_user_by_id(req.state, id))
-    }) {
+    if let Some(service) = name
+        .and_then(|n| service_user(req.state, n))
+        .or_else(|| id.and_then(|id| super::identity::service_user_by_id(req.state, id)))
+    {
         return if service_password_matches(service, presented) {
             Ok(Subject::Service { name: service.name.clone() })
         } else {
@@ -109,9 +110,9 @@ fn password_subject(req: &Req<'_>, user: &Value, project: Option<&ProjectRequest
         return Err(unauthorized());
     }
     let policy = store.account(&user.account)?.and_then(|a| a.password_policy);
-    let expired = policy.and_then(|p| p.max_age.filter(|_| p.hard_expiry)).is_some_and(|days| {
-        req.now - profile.password_set > time::Duration::days(i64::from(days))
-    });
+    let expired = policy
+        .and_then(|p| p.max_age.filter(|_| p.hard_expiry))
+        .is_some_and(|days| req.now - profile.password_set > time::Duration::days(i64::from(days)));
     if profile.password_reset_required || expired {
         return Err(KeystoneError::unauthorized(format!(
             "The password is expired and needs to be changed for user: {}.",
@@ -131,9 +132,8 @@ fn scope_for(req: &Req<'_>, subject: &Subject, asked: &ProjectRequest) -> KsResu
         Subject::Service { name } => service_user(req.state, name).map(service_project),
         other => other.account().map(account_project),
     };
-    own.filter(|p| asked.matches(p)).ok_or_else(|| {
-        KeystoneError::unauthorized(format!("User {} has no access to project.", subject.user_id()))
-    })
+    own.filter(|p| asked.matches(p))
+        .ok_or_else(|| KeystoneError::unauthorized(format!("User {} has no access to project.", subject.user_id())))
 }
 
 fn new_audit_id() -> String {
@@ -192,15 +192,7 @@ pub fn issue(req: &Req<'_>) -> KsResult<Reply> {
             (Some(p), roles)
         }
     };
-    let claims = TokenClaims {
-        subject,
-        project,
-        roles,
-        methods,
-        issued_at: now,
-        expires_at,
-        audit_id: new_audit_id(),
-    };
+    let claims = TokenClaims { subject, project, roles, methods, issued_at: now, expires_at, audit_id: new_audit_id() };
     let sealed = token::seal(&req.state.tokens, &claims);
     let mut reply = Reply::json(201, render(req, &claims));
     reply.headers.push(("x-subject-token", sealed));
@@ -209,10 +201,10 @@ pub fn issue(req: &Req<'_>) -> KsResult<Reply> {
 
 fn render(req: &Req<'_>, claims: &TokenClaims) -> Value {
     let mut body = token::body(claims, &req.base_url(), &req.state.settings.keystone.region);
-    if req.query_param("nocatalog").is_some() {
-        if let Some(t) = body.get_mut("token").and_then(Value::as_object_mut) {
-            t.remove("catalog");
-        }
+    if req.query_param("nocatalog").is_some()
+        && let Some(t) = body.get_mut("token").and_then(Value::as_object_mut)
+    {
+        t.remove("catalog");
     }
     body
 }
@@ -225,9 +217,8 @@ fn render(req: &Req<'_>, claims: &TokenClaims) -> Value {
 pub fn validate(req: &Req<'_>) -> KsResult<Reply> {
     let caller_token = req.header("x-auth-token").ok_or_else(KeystoneError::need_token)?;
     let caller = req.check_token(caller_token)?;
-    let subject_token = req
-        .header("x-subject-token")
-        .ok_or_else(|| KeystoneError::bad_request("X-Subject-Token is required."))?;
+    let subject_token =
+        req.header("x-subject-token").ok_or_else(|| KeystoneError::bad_request("X-Subject-Token is required."))?;
     let claims = req
         .check_token(subject_token)
         .map_err(|_| KeystoneError::unauthorized("The token is not valid or has expired."))?;

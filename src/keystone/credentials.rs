@@ -89,7 +89,11 @@ pub fn list(req: &Req<'_>) -> KsResult<Reply> {
         let account = caller.subject.account().unwrap_or(&req.state.settings.account_id).to_owned();
         for user in req.state.store.users(&account, None, usize::MAX - 1, |_| true)? {
             if may_manage(&caller, &account, &user.id) {
-                targets.push(Target { account: account.clone(), owner: KeyOwner::User(user.name.clone()), user_id: user.id });
+                targets.push(Target {
+                    account: account.clone(),
+                    owner: KeyOwner::User(user.name.clone()),
+                    user_id: user.id,
+                });
             }
         }
     }
@@ -105,13 +109,18 @@ pub fn list(req: &Req<'_>) -> KsResult<Reply> {
 }
 
 fn str_member<'v>(c: &'v Value, name: &str) -> KsResult<&'v str> {
-    c.get(name).and_then(Value::as_str).ok_or_else(|| KeystoneError::bad_request(format!("'{name}' is a required property")))
+    c.get(name)
+        .and_then(Value::as_str)
+        .ok_or_else(|| KeystoneError::bad_request(format!("'{name}' is a required property")))
 }
 
 pub fn create(req: &Req<'_>) -> KsResult<Reply> {
     let caller = req.caller()?;
     let body = req.json()?;
-    let c = body.get("credential").filter(|c| c.is_object()).ok_or_else(|| KeystoneError::bad_request("'credential' is a required property"))?;
+    let c = body
+        .get("credential")
+        .filter(|c| c.is_object())
+        .ok_or_else(|| KeystoneError::bad_request("'credential' is a required property"))?;
     let kind = str_member(c, "type")?;
     let blob = str_member(c, "blob")?;
     let user_id = match c.get("user_id").and_then(Value::as_str) {
@@ -127,8 +136,10 @@ pub fn create(req: &Req<'_>) -> KsResult<Reply> {
         if project.is_some_and(|p| p != t.account) {
             return Err(KeystoneError::bad_request("An ec2 credential's project_id must be the user's project."));
         }
-        let parsed: Value = serde_json::from_str(blob).map_err(|_| KeystoneError::bad_request("Invalid blob in credential"))?;
-        let preset = match (parsed.get("access").and_then(Value::as_str), parsed.get("secret").and_then(Value::as_str)) {
+        let parsed: Value =
+            serde_json::from_str(blob).map_err(|_| KeystoneError::bad_request("Invalid blob in credential"))?;
+        let preset = match (parsed.get("access").and_then(Value::as_str), parsed.get("secret").and_then(Value::as_str))
+        {
             (Some(a), Some(s)) => {
                 if a.len() < 16 || a.len() > 128 || !a.bytes().all(|b| b.is_ascii_alphanumeric()) {
                     return Err(KeystoneError::bad_request("An access key id is 16 to 128 letters and digits."));
@@ -200,8 +211,12 @@ pub fn get(req: &Req<'_>, id: &str) -> KsResult<Reply> {
     let caller = req.caller()?;
     if is_key_id(id) {
         let (t, key) = key_credential(req, &caller, id)?;
-        let secret = if sees_secrets(&caller) { req.state.store.stored_key(id)?.map(|k| k.secret.clone()) } else { None };
-        return Ok(Reply::json(200, json!({"credential": render_key(req, &t.user_id, &key, secret.as_ref().map(SecretKey::expose))})));
+        let secret =
+            if sees_secrets(&caller) { req.state.store.stored_key(id)?.map(|k| k.secret.clone()) } else { None };
+        return Ok(Reply::json(
+            200,
+            json!({"credential": render_key(req, &t.user_id, &key, secret.as_ref().map(SecretKey::expose))}),
+        ));
     }
     let c = record_credential(req, &caller, id)?;
     Ok(Reply::json(200, json!({"credential": render_record(req, &c)?})))
@@ -210,10 +225,15 @@ pub fn get(req: &Req<'_>, id: &str) -> KsResult<Reply> {
 pub fn update(req: &Req<'_>, id: &str) -> KsResult<Reply> {
     let caller = req.caller()?;
     let body = req.json()?;
-    let patch = body.get("credential").filter(|c| c.is_object()).ok_or_else(|| KeystoneError::bad_request("'credential' is a required property"))?;
+    let patch = body
+        .get("credential")
+        .filter(|c| c.is_object())
+        .ok_or_else(|| KeystoneError::bad_request("'credential' is a required property"))?;
     if is_key_id(id) {
         key_credential(req, &caller, id)?;
-        return Err(KeystoneError::bad_request("An ec2 credential cannot be changed: create a new one and delete this."));
+        return Err(KeystoneError::bad_request(
+            "An ec2 credential cannot be changed: create a new one and delete this.",
+        ));
     }
     let mut c = record_credential(req, &caller, id)?;
     if patch.get("user_id").and_then(Value::as_str).is_some_and(|u| u != c.user_id) {

@@ -24,7 +24,8 @@ pub struct Target {
 /// # Errors
 /// 404 when no such user exists.
 pub fn target(req: &Req<'_>, user_id: &str) -> KsResult<Target> {
-    if user_id.len() == 12 && user_id.bytes().all(|b| b.is_ascii_digit()) && req.state.store.account(user_id)?.is_some() {
+    if user_id.len() == 12 && user_id.bytes().all(|b| b.is_ascii_digit()) && req.state.store.account(user_id)?.is_some()
+    {
         return Ok(Target { account: user_id.to_owned(), owner: KeyOwner::Root, user_id: user_id.to_owned() });
     }
     let user = req
@@ -41,9 +42,7 @@ pub fn target(req: &Req<'_>, user_id: &str) -> KsResult<Target> {
 pub fn may_manage(caller: &TokenClaims, account: &str, user_id: &str) -> bool {
     match &caller.subject {
         Subject::Service { .. } => caller.has_role("admin") || caller.has_role("service"),
-        subject => {
-            subject.user_id() == user_id || (caller.has_role("admin") && subject.account() == Some(account))
-        }
+        subject => subject.user_id() == user_id || (caller.has_role("admin") && subject.account() == Some(account)),
     }
 }
 
@@ -95,13 +94,9 @@ pub fn list(req: &Req<'_>, user_id: &str) -> KsResult<Reply> {
 pub fn create(req: &Req<'_>, user_id: &str) -> KsResult<Reply> {
     let (_, t) = authorized(req, user_id)?;
     let body = req.json()?;
-    if let Some(project) = body.get("tenant_id").or_else(|| body.get("project_id")).and_then(Value::as_str) {
-        if project != t.account {
-            return Err(KeystoneError::forbidden(format!(
-                "User {} has no access to project {project}.",
-                t.user_id
-            )));
-        }
+    let project = body.get("tenant_id").or_else(|| body.get("project_id")).and_then(Value::as_str);
+    if let Some(project) = project.filter(|p| *p != t.account) {
+        return Err(KeystoneError::forbidden(format!("User {} has no access to project {project}.", t.user_id)));
     }
     let (key, secret) = access_keys::create(&req.state.store, &t.account, &t.owner, req.now)?;
     Ok(Reply::json(201, json!({"credential": render(req, &t, &key, Some(secret.expose()))})))

@@ -150,10 +150,10 @@ pub async fn handle(state: &Arc<State>, req: HttpRequest) -> HttpResponse {
         }
         Err(e) => Err(crate::error::AwsError::internal(&e).into()),
     };
-    if method == "HEAD" {
-        if let Ok(r) = result.as_mut() {
-            r.body = None;
-        }
+    if method == "HEAD"
+        && let Ok(r) = result.as_mut()
+    {
+        r.body = None;
     }
     let status = match &result {
         Ok(r) => r.status,

@@ -109,7 +109,9 @@ fn check(req: &Req<'_>, issue_token: bool) -> KsResult<Reply> {
         return Err(KeystoneError::unauthorized(format!("User {} has no roles in its project.", subject.user_id())));
     }
     let account = subject.account().unwrap_or_default().to_owned();
-    if !looks_like(access, IdKind::TemporaryAccessKey) && req.state.settings.root.as_ref().is_none_or(|r| r.access_key_id != access) {
+    if !looks_like(access, IdKind::TemporaryAccessKey)
+        && req.state.settings.root.as_ref().is_none_or(|r| r.access_key_id != access)
+    {
         let (service, region) = match &kind {
             StringToSign::V4 { scope } => (scope.service.as_str(), scope.region.as_str()),
             StringToSign::V2 => ("s3", req.state.settings.region.as_str()),

@@ -129,8 +129,22 @@ mod tests {
         let secret = SecretKey::new("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".into());
         let sts = "GET\n\n\nTue, 27 Mar 2007 19:36:42 +0000\n/awsexamplebucket1/photos/puppy.jpg";
         let cache = SigningKeyCache::new();
-        assert!(matches(&StringToSign::V2, sts, "qgk2+6Sv9/oM7G3qLEjTH1a1l1g=", &secret, "AKIAIOSFODNN7EXAMPLE", &cache));
-        assert!(!matches(&StringToSign::V2, sts, "qgk2+6Sv9/oM7G3qLEjTH1a1l1h=", &secret, "AKIAIOSFODNN7EXAMPLE", &cache));
+        assert!(matches(
+            &StringToSign::V2,
+            sts,
+            "qgk2+6Sv9/oM7G3qLEjTH1a1l1g=",
+            &secret,
+            "AKIAIOSFODNN7EXAMPLE",
+            &cache
+        ));
+        assert!(!matches(
+            &StringToSign::V2,
+            sts,
+            "qgk2+6Sv9/oM7G3qLEjTH1a1l1h=",
+            &secret,
+            "AKIAIOSFODNN7EXAMPLE",
+            &cache
+        ));
         assert!(!matches(&StringToSign::V2, sts, "", &secret, "AKIAIOSFODNN7EXAMPLE", &cache));
     }
 }

@@ -220,10 +220,10 @@ async fn handle(
     *resp.status_mut() = StatusCode::from_u16(out.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let h = resp.headers_mut();
     h.insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static(out.content_type));
-    if !out.request_id.is_empty() {
-        if let Ok(v) = hyper::header::HeaderValue::from_str(&out.request_id) {
-            h.insert("x-amzn-requestid", v);
-        }
+    if !out.request_id.is_empty()
+        && let Ok(v) = hyper::header::HeaderValue::from_str(&out.request_id)
+    {
+        h.insert("x-amzn-requestid", v);
     }
     for (name, value) in out.headers {
         if let Ok(v) = hyper::header::HeaderValue::from_str(&value) {

@@ -201,26 +201,27 @@ impl Store {
         let t = &inner.trees;
         let touched = RefCell::new(tx::Touched::default());
         let mut guard = inner.committer.write();
-        let result = (&t.accounts, &t.users, &t.access_keys, &t.groups, &t.policies, &t.roles, &t.credentials, &t.user_ids)
-            .transaction(|(accounts, users, access_keys, groups, policies, roles, credentials, user_ids)| {
-                *touched.borrow_mut() = tx::Touched::default();
-                f(&Tx {
-                    accounts,
-                    users,
-                    access_keys,
-                    groups,
-                    policies,
-                    roles,
-                    credentials,
-                    user_ids,
-                    sealer: &inner.sealer,
-                    touched: &touched,
+        let result =
+            (&t.accounts, &t.users, &t.access_keys, &t.groups, &t.policies, &t.roles, &t.credentials, &t.user_ids)
+                .transaction(|(accounts, users, access_keys, groups, policies, roles, credentials, user_ids)| {
+                    *touched.borrow_mut() = tx::Touched::default();
+                    f(&Tx {
+                        accounts,
+                        users,
+                        access_keys,
+                        groups,
+                        policies,
+                        roles,
+                        credentials,
+                        user_ids,
+                        sealer: &inner.sealer,
+                        touched: &touched,
+                    })
                 })
-            })
-            .map_err(|e| match e {
-                sled::transaction::TransactionError::Abort(e) => e,
-                sled::transaction::TransactionError::Storage(e) => AwsError::internal(&e),
-            });
+                .map_err(|e| match e {
+                    sled::transaction::TransactionError::Abort(e) => e,
+                    sled::transaction::TransactionError::Storage(e) => AwsError::internal(&e),
+                });
         let touched = touched.into_inner();
         if result.is_ok() && (!touched.accounts.is_empty() || touched.keys) {
             guard.wrote();

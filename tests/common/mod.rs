@@ -37,7 +37,17 @@ impl Daemon {
     }
 
     pub async fn start_in(dir: Arc<tempfile::TempDir>, clock: Clock) -> Self {
+        Self::start_configured(dir, clock, |_| {}).await
+    }
+
+    /// A daemon whose settings `configure` adjusts first (Keystone service users, say).
+    pub async fn start_configured(
+        dir: Arc<tempfile::TempDir>,
+        clock: Clock,
+        configure: impl FnOnce(&mut Settings),
+    ) -> Self {
         let mut settings = Settings::for_data_dir(dir.path());
+        configure(&mut settings);
         settings.root =
             Some(RootCredentials { access_key_id: ROOT_KEY_ID.into(), secret: SecretKey::new(ROOT_SECRET.into()) });
         let (app, generated) = State::open(settings, clock).unwrap();
@@ -49,11 +59,16 @@ impl Daemon {
 
     /// Stops the daemon gracefully and starts a new one on the same data dir.
     pub async fn restart(self) -> Self {
+        self.restart_configured(|_| {}).await
+    }
+
+    /// [`Daemon::restart`] with settings adjusted as [`Daemon::start_configured`] does.
+    pub async fn restart_configured(self, configure: impl FnOnce(&mut Settings)) -> Self {
         let Self { server, app, dir } = self;
         server.shutdown().await;
         let clock = app.clock.clone();
         drop(app);
-        Self::start_in(dir, clock).await
+        Self::start_configured(dir, clock, configure).await
     }
 
     pub fn data_dir(&self) -> &Path {

@@ -210,7 +210,8 @@ fn changing_the_body_fails_unless_unsigned() {
     for v in vectors() {
         let mut req = v.req.clone();
         req.body.extend_from_slice(b"&x=1");
-        let declared = v.req.header("x-amz-content-sha256").filter(|h| *h != "UNSIGNED-PAYLOAD" && !h.starts_with("STREAMING-"));
+        let declared =
+            v.req.header("x-amz-content-sha256").filter(|h| *h != "UNSIGNED-PAYLOAD" && !h.starts_with("STREAMING-"));
         let expected = if !v.payload_signed {
             Ok(())
         } else if declared.is_some() {
