@@ -7,8 +7,8 @@ use serde_json::{Value, json};
 
 use super::error::{KeystoneError, KsResult};
 use super::identity::{account_project, roles_of, service_password_matches, service_project, service_user};
+use super::request::{Reply, Req};
 use super::token::{self, DOMAIN_ID, DOMAIN_NAME, Project, Subject, TokenClaims};
-use super::{Reply, Req};
 use crate::password;
 
 /// `GET /v3`: the one version we serve.

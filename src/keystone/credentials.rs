@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 
 use super::ec2::{Target, may_manage, sees_secrets, target};
 use super::error::{KeystoneError, KsResult};
+use super::request::{Reply, Req};
 use super::token::TokenClaims;
-use super::{Reply, Req};
 use crate::access_keys::{self, KeyOwner};
 use crate::ids::{IdKind, looks_like};
 use crate::sigv4::SecretKey;

@@ -5,8 +5,8 @@
 use serde_json::{Value, json};
 
 use super::error::{KeystoneError, KsResult};
+use super::request::{Reply, Req};
 use super::token::{Subject, TokenClaims};
-use super::{Reply, Req};
 use crate::access_keys::{self, KeyOwner};
 use crate::ids::{IdKind, looks_like};
 use crate::store::AccessKeyRecord;

@@ -8,9 +8,9 @@ use serde_json::Value;
 
 use super::error::{KeystoneError, KsResult};
 use super::identity::{account_project, roles_of};
+use super::request::{Reply, Req};
 use super::signature::{self, StringToSign};
 use super::token::{self, Subject, TokenClaims};
-use super::{Reply, Req};
 use crate::ids::{IdKind, looks_like};
 use crate::sigv4::SecretKey;
 use crate::store::KeyStatus;

@@ -6,25 +6,8 @@ use std::sync::Arc;
 
 use super::codec::{decode, encode};
 use super::records::{CredentialRecord, TemporaryKeyRecord, UserRecord};
-use super::{OpenError, Store, get};
+use super::{Store, get};
 use crate::error::AwsError;
-
-/// Builds the user-id index of a data dir written before it existed.
-pub(super) fn index_user_ids(meta: &sled::Tree, users: &sled::Tree, user_ids: &sled::Tree) -> Result<(), OpenError> {
-    const DONE: &str = "user_id_index";
-    let err = |e: sled::Error| OpenError(format!("cannot index user ids: {e}"));
-    if meta.get(DONE).map_err(err)?.is_some() {
-        return Ok(());
-    }
-    for entry in users.iter() {
-        let (key, value) = entry.map_err(err)?;
-        let user: UserRecord = decode(&value).map_err(|e| OpenError(format!("cannot index user ids: {e}")))?;
-        user_ids.insert(user.id.as_bytes(), key).map_err(err)?;
-    }
-    meta.insert(DONE, b"1").map_err(err)?;
-    meta.flush().map_err(err)?;
-    Ok(())
-}
 
 impl Store {
     /// The user whose IAM user id (`AIDA…`) is `id`, from any account.

@@ -10,6 +10,7 @@ mod codec;
 mod commit;
 mod credentials;
 mod crypto;
+mod migrate;
 pub mod records;
 mod tx;
 pub mod view;
@@ -159,7 +160,7 @@ impl Store {
             temporary_expiry: tree("temporary_key_expiry")?,
         };
         check_format(&db, &trees.meta)?;
-        credentials::index_user_ids(&trees.meta, &trees.users, &trees.user_ids)?;
+        migrate::index_user_ids(&trees.meta, &trees.users, &trees.user_ids).map_err(OpenError)?;
         let committer = Committer::new();
         let flush_db = db.clone();
         let flusher = committer.start_flusher(move || flush_db.flush().map(|_| ()).map_err(|e| e.to_string()));

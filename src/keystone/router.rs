@@ -1,0 +1,124 @@
+//! Routing `/v3` requests to their handlers, off the async workers, and answering once any
+//! change is durable.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::error::{KeystoneError, KsResult};
+use super::request::{Reply, Req};
+use super::{auth, credentials, ec2, s3tokens};
+use crate::app::{HttpRequest, HttpResponse};
+use crate::state::State;
+use crate::store::take_thread_commit;
+
+/// Whether `path` belongs to this front end.
+#[must_use]
+pub fn routes(path: &str) -> bool {
+    path == "/v3" || path.starts_with("/v3/")
+}
+
+/// Serves one `/v3` request.
+pub async fn handle(state: &Arc<State>, req: HttpRequest) -> HttpResponse {
+    let started = Instant::now();
+    let method = req.method.clone();
+    let path = req.path.clone();
+    // Handlers hash passwords and write the store: off the async workers.
+    let state2 = state.clone();
+    let joined = tokio::task::spawn_blocking(move || {
+        let _ = take_thread_commit();
+        let result = route(&state2, &req);
+        (result, take_thread_commit())
+    })
+    .await;
+    let mut result = match joined {
+        Ok((result, committed)) => {
+            // Acknowledged only once durable, as IAM's writes are.
+            match committed {
+                Some(seq) => match state.store.durable(seq).await {
+                    Ok(()) => result,
+                    Err(e) => Err(e.into()),
+                },
+                None => result,
+            }
+        }
+        Err(e) => Err(crate::error::AwsError::internal(&e).into()),
+    };
+    if method == "HEAD"
+        && let Ok(r) = result.as_mut()
+    {
+        r.body = None;
+    }
+    let status = match &result {
+        Ok(r) => r.status,
+        Err(e) => e.status,
+    };
+    tracing::info!(
+        method = %method,
+        path = %path,
+        status,
+        latency_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+        "keystone request"
+    );
+    match result {
+        Ok(r) => HttpResponse {
+            status: r.status,
+            body: r.body.map(|b| serde_json::to_vec(&b).unwrap_or_default()).unwrap_or_default(),
+            request_id: String::new(),
+            content_type: "application/json",
+            headers: r.headers,
+        },
+        Err(e) => HttpResponse {
+            status: e.status,
+            body: e.to_json(),
+            request_id: String::new(),
+            content_type: "application/json",
+            headers: if e.status == 401 {
+                vec![("www-authenticate", "Keystone uri=\"/v3\"".to_owned())]
+            } else {
+                Vec::new()
+            },
+        },
+    }
+}
+
+fn route(state: &State, http: &HttpRequest) -> KsResult<Reply> {
+    let rest = http.path.strip_prefix("/v3").unwrap_or_default();
+    let segments: Vec<String> = rest
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(|s| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned())
+        .collect();
+    let query = form_urlencoded::parse(http.query.as_bytes()).into_owned().collect();
+    let req = Req {
+        state,
+        method: &http.method,
+        segments,
+        query,
+        headers: &http.headers,
+        body: &http.body,
+        now: state.clock.now(),
+    };
+    let segs: Vec<&str> = req.segments.iter().map(String::as_str).collect();
+    let method = if req.method == "HEAD" { "GET" } else { req.method };
+    match (method, segs.as_slice()) {
+        ("GET", []) => Ok(auth::discovery(&req)),
+        ("POST", ["auth", "tokens"]) => auth::issue(&req),
+        ("GET", ["auth", "tokens"]) => auth::validate(&req),
+        ("POST", ["s3tokens"]) => s3tokens::s3tokens(&req),
+        ("POST", ["ec2tokens"]) => s3tokens::ec2tokens(&req),
+        ("GET", ["users", user, "credentials", "OS-EC2"]) => ec2::list(&req, user),
+        ("POST", ["users", user, "credentials", "OS-EC2"]) => ec2::create(&req, user),
+        ("GET", ["users", user, "credentials", "OS-EC2", access]) => ec2::get(&req, user, access),
+        ("DELETE", ["users", user, "credentials", "OS-EC2", access]) => ec2::delete(&req, user, access),
+        ("GET", ["credentials"]) => credentials::list(&req),
+        ("POST", ["credentials"]) => credentials::create(&req),
+        ("GET", ["credentials", id]) => credentials::get(&req, id),
+        ("PATCH", ["credentials", id]) => credentials::update(&req, id),
+        ("DELETE", ["credentials", id]) => credentials::delete(&req, id),
+        (_, [] | ["auth", "tokens"] | ["s3tokens"] | ["ec2tokens"] | ["credentials"] | ["credentials", _])
+        | (_, ["users", _, "credentials", "OS-EC2"] | ["users", _, "credentials", "OS-EC2", _]) => {
+            Err(KeystoneError::method_not_allowed())
+        }
+        _ => Err(KeystoneError::not_found("The resource could not be found.")),
+    }
+}
