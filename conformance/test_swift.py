@@ -147,13 +147,24 @@ def test_swift_accepts_assume_role_credentials():
 
 def test_swift_accepts_sigv2():
     """boto3's signature_version='s3' (AWS signature version 2, HMAC-SHA1): s3token sends
-    Keystone the V2 string to sign and its base64 signature."""
+    Keystone the V2 string to sign and its base64 signature. Object requests only: for a
+    bucket (CreateBucket, ListObjects) botocore signs the resource "/bucket/" while Swift's s3api
+    computes "/bucket", so those fail with any auth (tempauth too), nothing to do with iamd."""
     with iamd_with_swift() as (d, cluster):
         c = iam(d)
         c.create_user(UserName="alice")
         key = c.create_access_key(UserName="alice")["AccessKey"]
-        round_trip(swift_s3(cluster, key, signature_version="s3"), "v2-bucket")
-        refused(swift_s3(cluster, dict(key, SecretAccessKey="x" * 40), signature_version="s3").list_buckets)
+        swift_s3(cluster, key).create_bucket(Bucket="v2-bucket")  # SigV4
+        v2 = swift_s3(cluster, key, signature_version="s3")
+        v2.put_object(Bucket="v2-bucket", Key="dir/v2.txt", Body=b"signed with HMAC-SHA1", ContentType="text/plain")
+        assert v2.head_object(Bucket="v2-bucket", Key="dir/v2.txt")["ContentLength"] == 21
+        got = v2.get_object(Bucket="v2-bucket", Key="dir/v2.txt")
+        assert got["Body"].read() == b"signed with HMAC-SHA1" and got["ContentType"] == "text/plain"
+        assert "AWS " + key["AccessKeyId"] in cluster.proxy_log() or '"token": "' in cluster.proxy_log()
+        refused(swift_s3(cluster, dict(key, SecretAccessKey="x" * 40), signature_version="s3").get_object,
+                Bucket="v2-bucket", Key="dir/v2.txt")
+        c.update_access_key(UserName="alice", AccessKeyId=key["AccessKeyId"], Status="Inactive")
+        refused(v2.get_object, Bucket="v2-bucket", Key="dir/v2.txt")
 
 
 def test_swift_needs_its_service_user():

@@ -270,4 +270,40 @@ mod tests {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/iamd.toml");
         Settings::resolve(Overrides { config: Some(path), ..Overrides::default() }, false).unwrap();
     }
+
+    #[test]
+    fn keystone_service_users_take_passwords_from_files_and_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("rgw.password"), "from-a-file\n").unwrap();
+        let path = dir.path().join("iamd.toml");
+        let text = "[keystone]\ntoken_ttl_seconds = 900\n[keystone.group_roles]\nops = [\"admin\"]\n\
+                    [[keystone.service_users]]\nname = \"swift\"\npassword = \"inline\"\n\
+                    [[keystone.service_users]]\nname = \"rgw\"\npassword_file = \"rgw.password\"\n\
+                    project = \"storage\"\nroles = [\"service\"]\n";
+        std::fs::write(&path, text).unwrap();
+        let s = Settings::resolve(Overrides { config: Some(path.clone()), ..Overrides::default() }, false).unwrap();
+        let k = &s.keystone;
+        assert_eq!(k.token_ttl.as_secs(), 900);
+        assert_eq!(k.default_roles, ["member"]);
+        assert_eq!(k.group_roles["ops"], ["admin"]);
+        assert_eq!(
+            (k.service_users[0].project.as_str(), k.service_users[0].roles.as_slice()),
+            ("service", &["admin".to_owned()][..])
+        );
+        assert_eq!(k.service_users[0].password.expose(), "inline");
+        assert_eq!(k.service_users[1].password.expose(), "from-a-file");
+        assert_eq!(k.service_users[1].project, "storage");
+        for bad in [
+            "[[keystone.service_users]]\nname = \"x\"\n",
+            "[[keystone.service_users]]\nname = \"x\"\npassword = \"a\"\npassword_file = \"b\"\n",
+            "[keystone]\ntoken_ttl_seconds = 60\n",
+            "[keystone]\nunknown = 1\n",
+        ] {
+            std::fs::write(&path, bad).unwrap();
+            assert!(
+                Settings::resolve(Overrides { config: Some(path.clone()), ..Overrides::default() }, false).is_err(),
+                "{bad}"
+            );
+        }
+    }
 }

@@ -39,11 +39,14 @@ fn field<'v>(creds: &'v Value, name: &str) -> KsResult<&'v str> {
         .ok_or_else(|| KeystoneError::bad_request(format!("'{name}' is a required property")))
 }
 
+/// A key's owner, its secret, and for a temporary key the instant it expires.
+type Resolved = (Subject, SecretKey, Option<i64>);
+
 /// The owner of `access` and its secret: a long-term key, or a temporary one STS issued.
-fn resolve(req: &Req<'_>, access: &str) -> KsResult<(Subject, SecretKey)> {
+fn resolve(req: &Req<'_>, access: &str) -> KsResult<Resolved> {
     let state = req.state;
     if let Some(root) = state.settings.root.as_ref().filter(|r| r.access_key_id == access) {
-        return Ok((Subject::Root { account: state.settings.account_id.clone() }, root.secret.clone()));
+        return Ok((Subject::Root { account: state.settings.account_id.clone() }, root.secret.clone(), None));
     }
     if looks_like(access, IdKind::TemporaryAccessKey) {
         let record = state.store.temporary_key(access)?.ok_or_else(unknown_key)?;
@@ -65,7 +68,7 @@ fn resolve(req: &Req<'_>, access: &str) -> KsResult<(Subject, SecretKey)> {
             SessionIdentity::User { name, id, .. } => Subject::User { account, id: id.clone(), name: name.clone() },
             SessionIdentity::Root => Subject::Root { account },
         };
-        return Ok((subject, SecretKey::new(claims.secret.clone())));
+        return Ok((subject, SecretKey::new(claims.secret.clone()), Some(claims.expires_at)));
     }
     let key = state.store.stored_key(access)?.ok_or_else(unknown_key)?;
     if key.record.status != KeyStatus::Active {
@@ -79,7 +82,7 @@ fn resolve(req: &Req<'_>, access: &str) -> KsResult<(Subject, SecretKey)> {
             Subject::User { account, id: user.id.clone(), name: user.name.clone() }
         }
     };
-    Ok((subject, key.secret.clone()))
+    Ok((subject, key.secret.clone(), None))
 }
 
 fn check(req: &Req<'_>, issue_token: bool) -> KsResult<Reply> {
@@ -100,7 +103,7 @@ fn check(req: &Req<'_>, issue_token: bool) -> KsResult<Reply> {
         .and_then(|b| String::from_utf8(b).ok())
         .ok_or_else(|| KeystoneError::bad_request("'token' is not base64 of a string to sign."))?;
     let kind = signature::classify(&sts).map_err(KeystoneError::bad_request)?;
-    let (subject, secret) = resolve(req, access)?;
+    let (subject, secret, key_expires) = resolve(req, access)?;
     if !signature::matches(&kind, &sts, sent, &secret, access, &req.state.signing_keys) {
         return Err(KeystoneError::unauthorized("Credential signature mismatch"));
     }
@@ -126,7 +129,8 @@ fn check(req: &Req<'_>, issue_token: bool) -> KsResult<Reply> {
         roles,
         methods: vec!["ec2credential".into()],
         issued_at: now,
-        expires_at: now + ttl,
+        // A temporary key's answer is good no longer than the key.
+        expires_at: key_expires.map_or(now + ttl, |e| e.min(now + ttl)),
         audit_id: String::new(),
     };
     let mut reply = Reply::json(200, token::body(&claims, &req.base_url(), &req.state.settings.keystone.region));
