@@ -13,6 +13,7 @@ active key gives the key owner's project and roles; anything else is a 401 from 
 s3token turns into a refusal (S3 AccessDenied or SignatureDoesNotMatch).
 """
 
+import base64
 import json
 import socketserver
 import threading
@@ -27,15 +28,23 @@ SWIFT_ACCOUNT = f"AUTH_{ACCOUNT}"
 REFUSED = {"AccessDenied", "SignatureDoesNotMatch", "InvalidAccessKeyId"}
 
 
-def refused(call, *args, **kwargs):
-    """Runs an S3 call Swift must refuse; returns (code, status)."""
+def refused(cluster, call, *args, **kwargs):
+    """Runs an S3 call Swift must refuse because iamd refused it: s3token logs "Keystone reply
+    error: status=N" for a non-2xx answer to POST /v3/s3tokens (Keystone answers 401 for a bad
+    signature, 404 "EC2 access key not found." for an unknown key; s3token turns both into a
+    refusal). Returns (S3 code, HTTP status, iamd's status)."""
+    marker = "Keystone reply error: status="
+    before = cluster.proxy_log().count(marker)
     try:
         result = call(*args, **kwargs)
     except ClientError as e:
         code = e.response["Error"].get("Code")
         status = e.response["ResponseMetadata"]["HTTPStatusCode"]
         assert code in REFUSED and status in (401, 403), (code, status, e.response)
-        return code, status
+        log = cluster.proxy_log()
+        assert log.count(marker) == before + 1, \
+            "Swift refused, but not because iamd refused s3tokens:\n" + log[-4000:]
+        return code, status, int(log.rsplit(marker, 1)[1][:3])
     raise AssertionError(f"Swift accepted a request it had to refuse: {result!r}")
 
 
@@ -61,6 +70,17 @@ def round_trip(s3, bucket, key="dir/hello.txt", body=b"hello from iamd's key\n")
 def in_swift_account(cluster, bucket):
     """Whether the proxy stored `bucket` in the Swift account of iamd's account (project)."""
     return f"/v1/{SWIFT_ACCOUNT}/{bucket}" in cluster.proxy_log()
+
+
+def s3tokens_requests(cluster):
+    """The credentials s3token sent to POST /v3/s3tokens, from the proxy's DEBUG log."""
+    marker = "Connecting to Keystone sending this JSON: "
+    out = []
+    for line in cluster.proxy_log().splitlines():
+        if marker in line:
+            text = line.split(marker, 1)[1]
+            out.append(json.JSONDecoder().raw_decode(text)[0]["credentials"])
+    return out
 
 
 def test_swift_accepts_an_iam_access_key():
@@ -92,10 +112,10 @@ def test_swift_refuses_a_wrong_secret_and_an_unknown_key():
         key = c.create_access_key(UserName="alice")["AccessKey"]
         swift_s3(cluster, key).create_bucket(Bucket="alice-bucket")
         wrong = dict(key, SecretAccessKey=key["SecretAccessKey"][:-1] + ("A" if key["SecretAccessKey"][-1] != "A" else "B"))
-        refused(swift_s3(cluster, wrong).list_buckets)
-        refused(swift_s3(cluster, wrong).put_object, Bucket="alice-bucket", Key="x", Body=b"x")
+        refused(cluster, swift_s3(cluster, wrong).list_buckets)
+        refused(cluster, swift_s3(cluster, wrong).put_object, Bucket="alice-bucket", Key="x", Body=b"x")
         unknown = {"AccessKeyId": "AKIAZZZZZZZZZZZZZZZZ", "SecretAccessKey": key["SecretAccessKey"]}
-        refused(swift_s3(cluster, unknown).list_buckets)
+        refused(cluster, swift_s3(cluster, unknown).list_buckets)
         # The right key still works after the refusals.
         assert swift_s3(cluster, key).list_objects_v2(Bucket="alice-bucket")["KeyCount"] == 0
 
@@ -110,14 +130,14 @@ def test_swift_refuses_a_deactivated_or_deleted_key_on_the_next_request():
         s3.put_object(Bucket="alice-bucket", Key="k", Body=b"v")
 
         c.update_access_key(UserName="alice", AccessKeyId=key["AccessKeyId"], Status="Inactive")
-        refused(s3.get_object, Bucket="alice-bucket", Key="k")
-        refused(s3.list_buckets)
+        refused(cluster, s3.get_object, Bucket="alice-bucket", Key="k")
+        refused(cluster, s3.list_buckets)
         c.update_access_key(UserName="alice", AccessKeyId=key["AccessKeyId"], Status="Active")
         assert s3.get_object(Bucket="alice-bucket", Key="k")["Body"].read() == b"v"
 
         c.delete_access_key(UserName="alice", AccessKeyId=key["AccessKeyId"])
-        refused(s3.get_object, Bucket="alice-bucket", Key="k")
-        refused(s3.put_object, Bucket="alice-bucket", Key="k2", Body=b"v2")
+        refused(cluster, s3.get_object, Bucket="alice-bucket", Key="k")
+        refused(cluster, s3.put_object, Bucket="alice-bucket", Key="k2", Body=b"v2")
         # What the deleted key stored is still there for the account's other keys.
         other = swift_s3(cluster, c.create_access_key(UserName="alice")["AccessKey"])
         assert other.get_object(Bucket="alice-bucket", Key="k")["Body"].read() == b"v"
@@ -142,7 +162,7 @@ def test_swift_accepts_assume_role_credentials():
         round_trip(s3, "role-bucket")
         assert in_swift_account(cluster, "role-bucket"), cluster.proxy_log()[-3000:]
         # A temporary key signing with a wrong secret is refused like any other.
-        refused(swift_s3(cluster, dict(creds, SecretAccessKey="x" * 40)).list_buckets)
+        refused(cluster, swift_s3(cluster, dict(creds, SecretAccessKey="x" * 40)).list_buckets)
 
 
 def test_swift_accepts_sigv2():
@@ -160,11 +180,13 @@ def test_swift_accepts_sigv2():
         assert v2.head_object(Bucket="v2-bucket", Key="dir/v2.txt")["ContentLength"] == 21
         got = v2.get_object(Bucket="v2-bucket", Key="dir/v2.txt")
         assert got["Body"].read() == b"signed with HMAC-SHA1" and got["ContentType"] == "text/plain"
-        assert "AWS " + key["AccessKeyId"] in cluster.proxy_log() or '"token": "' in cluster.proxy_log()
-        refused(swift_s3(cluster, dict(key, SecretAccessKey="x" * 40), signature_version="s3").get_object,
+        # iamd was asked about V2 strings to sign (s3token logs what it sends at DEBUG).
+        sent = s3tokens_requests(cluster)
+        assert any(base64.urlsafe_b64decode(c["token"]).startswith(b"GET\n") for c in sent), sent
+        refused(cluster, swift_s3(cluster, dict(key, SecretAccessKey="x" * 40), signature_version="s3").get_object,
                 Bucket="v2-bucket", Key="dir/v2.txt")
         c.update_access_key(UserName="alice", AccessKeyId=key["AccessKeyId"], Status="Inactive")
-        refused(v2.get_object, Bucket="v2-bucket", Key="dir/v2.txt")
+        refused(cluster, v2.get_object, Bucket="v2-bucket", Key="dir/v2.txt")
 
 
 def test_swift_needs_its_service_user():
@@ -175,7 +197,7 @@ def test_swift_needs_its_service_user():
         c = iam(d)
         c.create_user(UserName="alice")
         key = c.create_access_key(UserName="alice")["AccessKey"]
-        refused(swift_s3(cluster, key).list_buckets)
+        refused(cluster, swift_s3(cluster, key).list_buckets)
         assert "Failed to get service token" in cluster.proxy_log(), cluster.proxy_log()[-5000:]
 
 
@@ -266,7 +288,7 @@ def test_swift_secret_cache_fetches_the_ec2_credential():
             s3.put_object(Bucket="cached-bucket", Key="k", Body=b"v")
             assert s3.get_object(Bucket="cached-bucket", Key="k")["Body"].read() == b"v"
             assert cluster.proxy_log().count("Cached creds valid") >= 2, cluster.proxy_log()[-5000:]
-            refused(swift_s3(cluster, dict(key, SecretAccessKey="x" * 40)).list_buckets)
+            refused(cluster, swift_s3(cluster, dict(key, SecretAccessKey="x" * 40)).list_buckets)
     finally:
         mc.shutdown()
         mc.server_close()

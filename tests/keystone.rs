@@ -236,6 +236,32 @@ async fn iam_users_log_in_with_their_login_profile_and_get_roles_from_groups() {
     iam.add_user_to_group().group_name("operators").user_name("alice").send().await.unwrap();
     let (_, body) = user_token(&d, "alice").await;
     assert_eq!(role_names(&body), ["member", "admin", "reader"]);
+    // With an account alias, the alias is the project's name, and logins may name it.
+    iam.create_account_alias().account_alias("research-lab").send().await.unwrap();
+    let aliases = iam.list_account_aliases().send().await.unwrap();
+    assert_eq!(aliases.account_aliases(), ["research-lab"]);
+    let a = call(
+        &d,
+        "POST",
+        "/v3/auth/tokens",
+        None,
+        Some(password_auth(
+            json!({"name": "alice", "password": USER_PASSWORD, "domain": {"name": "Default"}}),
+            Some(json!({"project": {"name": "research-lab", "domain": {"name": "Default"}}})),
+        )),
+    )
+    .await;
+    assert_eq!(a.status, 201, "{}", a.body);
+    assert_eq!(
+        a.body["token"]["project"],
+        json!({"id": ACCOUNT, "name": "research-lab", "domain": {"id": "default", "name": "Default"}})
+    );
+    let err = iam.delete_account_alias().account_alias("other-alias").send().await.unwrap_err();
+    assert_eq!(common::aws_error(&err).0, "NoSuchEntity");
+    let err = iam.create_account_alias().account_alias("Bad--Alias").send().await.unwrap_err();
+    assert_eq!(common::aws_error(&err).0, "ValidationError");
+    iam.delete_account_alias().account_alias("research-lab").send().await.unwrap();
+    assert!(iam.list_account_aliases().send().await.unwrap().account_aliases().is_empty());
     // A user may validate its own token, not someone else's.
     let a = call_with(&d, "GET", "/v3/auth/tokens", Some(&token), None, &[("X-Subject-Token", &token)]).await;
     assert_eq!(a.status, 200);

@@ -1,6 +1,7 @@
 //! IAM actions, one file per entity.
 
 pub mod access_keys;
+pub mod account_aliases;
 pub mod attached_policies;
 pub mod boundaries;
 pub mod groups;

@@ -6,7 +6,9 @@ use rand::RngCore;
 use serde_json::{Value, json};
 
 use super::error::{KeystoneError, KsResult};
-use super::identity::{account_project, roles_of, service_password_matches, service_project, service_user};
+use super::identity::{
+    account_project, project_account, roles_of, service_password_matches, service_project, service_user,
+};
 use super::request::{Reply, Req};
 use super::token::{self, DOMAIN_ID, DOMAIN_NAME, Project, Subject, TokenClaims};
 use crate::password;
@@ -45,12 +47,16 @@ struct ProjectRequest {
 
 impl ProjectRequest {
     fn matches(&self, p: &Project) -> bool {
-        self.id.as_deref().is_none_or(|id| id == p.id) && self.name.as_deref().is_none_or(|n| n == p.name)
+        // By name, an aliased account also still answers to its id.
+        self.id.as_deref().is_none_or(|id| id == p.id) && self.name.as_deref().is_none_or(|n| n == p.name || n == p.id)
     }
 
-    /// The account it names, when it names one (project ids and names are account ids).
-    fn account(&self) -> Option<&str> {
-        self.id.as_deref().or(self.name.as_deref()).filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
+    /// The account it names, when it names one (by account id, or by alias as project name).
+    fn account(&self, req: &Req<'_>) -> KsResult<Option<String>> {
+        match self.id.as_deref().or(self.name.as_deref()) {
+            Some(p) => project_account(req.state, p),
+            None => Ok(None),
+        }
     }
 }
 
@@ -92,8 +98,12 @@ fn password_subject(req: &Req<'_>, user: &Value, project: Option<&ProjectRequest
     let record = match (id, name) {
         (Some(id), _) => store.user_by_id(id)?,
         (None, Some(name)) => {
-            let account = project.and_then(ProjectRequest::account).unwrap_or(&req.state.settings.account_id);
-            store.user_arc(account, name)?
+            let asked = match project {
+                Some(p) => p.account(req)?,
+                None => None,
+            };
+            let account = asked.unwrap_or_else(|| req.state.settings.account_id.clone());
+            store.user_arc(&account, name)?
         }
         (None, None) => return Err(KeystoneError::bad_request("A user needs an id or a name.")),
     };
@@ -130,7 +140,10 @@ static DUMMY_HASH: std::sync::LazyLock<String> =
 fn scope_for(req: &Req<'_>, subject: &Subject, asked: &ProjectRequest) -> KsResult<Project> {
     let own = match subject {
         Subject::Service { name } => service_user(req.state, name).map(service_project),
-        other => other.account().map(account_project),
+        other => match other.account() {
+            Some(a) => Some(account_project(req.state, a)?),
+            None => None,
+        },
     };
     own.filter(|p| asked.matches(p))
         .ok_or_else(|| KeystoneError::unauthorized(format!("User {} has no access to project.", subject.user_id())))

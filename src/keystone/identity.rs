@@ -9,11 +9,25 @@ use crate::config::{KeystoneSettings, ServiceUser};
 use crate::state::State;
 use crate::store::UserRecord;
 
-/// The project of an IAM account: id = account id; name = the account id (accounts have no
-/// alias yet, and the alias would take its place).
-#[must_use]
-pub fn account_project(account: &str) -> Project {
-    Project { id: account.to_owned(), name: account.to_owned() }
+/// The project of an IAM account: id = account id; name = the account's alias if it has one,
+/// else the account id.
+///
+/// # Errors
+/// Store failures.
+pub fn account_project(state: &State, account: &str) -> KsResult<Project> {
+    let alias = state.store.account(account)?.and_then(|a| a.alias);
+    Ok(Project { id: account.to_owned(), name: alias.unwrap_or_else(|| account.to_owned()) })
+}
+
+/// The account a project id or name names: an account id, or an account's alias.
+///
+/// # Errors
+/// Store failures.
+pub fn project_account(state: &State, id_or_name: &str) -> KsResult<Option<String>> {
+    if id_or_name.len() == 12 && id_or_name.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(Some(id_or_name.to_owned()));
+    }
+    Ok(state.store.alias_owner(id_or_name)?)
 }
 
 /// A service user's project (its name is also its id).

@@ -125,7 +125,7 @@ fn check(req: &Req<'_>, issue_token: bool) -> KsResult<Reply> {
     let ttl = i64::try_from(req.state.settings.keystone.token_ttl.as_secs()).unwrap_or(3600);
     let claims = TokenClaims {
         subject,
-        project: Some(account_project(&account)),
+        project: Some(account_project(req.state, &account)?),
         roles,
         methods: vec!["ec2credential".into()],
         issued_at: now,

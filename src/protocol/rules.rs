@@ -153,6 +153,17 @@ pub const POLICY_DESCRIPTION: StrRule = StrRule { min: 0, max: 1000, pattern: ""
 pub const POLICY_VERSION_ID: StrRule =
     StrRule { min: 0, max: usize::MAX, pattern: r"v[1-9][0-9]*(\.[A-Za-z0-9-]*)?", matches: version_id };
 
+/// `accountAliasType`: lowercase letters, digits and single hyphens, not at either end.
+pub const ACCOUNT_ALIAS: StrRule = StrRule {
+    min: 3,
+    max: 63,
+    pattern: "^[a-z0-9]([a-z0-9]|-(?!-)){1,61}[a-z0-9]$",
+    matches: |s| {
+        let ok_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
+        s.chars().all(ok_char) && !s.starts_with('-') && !s.ends_with('-') && !s.contains("--")
+    },
+};
+
 /// `passwordType`: the model marks it sensitive, so validation messages never echo it.
 pub const PASSWORD: StrRule = StrRule {
     min: 1,

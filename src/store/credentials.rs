@@ -24,6 +24,15 @@ impl Store {
         Ok(self.user_arc(account, name)?.filter(|u| u.id == id))
     }
 
+    /// The account that holds `alias`, if any.
+    ///
+    /// # Errors
+    /// `ServiceFailure` on engine failure.
+    pub fn alias_owner(&self, alias: &str) -> Result<Option<String>, AwsError> {
+        let v = self.trees().aliases.get(alias.as_bytes()).map_err(|e| AwsError::internal(&e))?;
+        Ok(v.map(|v| String::from_utf8_lossy(&v).into_owned()))
+    }
+
     /// One Keystone credential by id.
     ///
     /// # Errors

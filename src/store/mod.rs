@@ -102,6 +102,8 @@ struct Trees {
     credentials: sled::Tree,
     /// IAM user id → the user's entity key (Keystone names users by id).
     user_ids: sled::Tree,
+    /// Account alias → account id.
+    aliases: sled::Tree,
     /// Temporary key id → its session token, until it expires.
     temporary_keys: sled::Tree,
     /// Expiry (big-endian seconds) ‖ temporary key id, for pruning.
@@ -156,6 +158,7 @@ impl Store {
             last_used: tree("access_key_last_used")?,
             credentials: tree("credentials")?,
             user_ids: tree("user_ids")?,
+            aliases: tree("account_aliases")?,
             temporary_keys: tree("temporary_keys")?,
             temporary_expiry: tree("temporary_key_expiry")?,
         };
@@ -202,27 +205,37 @@ impl Store {
         let t = &inner.trees;
         let touched = RefCell::new(tx::Touched::default());
         let mut guard = inner.committer.write();
-        let result =
-            (&t.accounts, &t.users, &t.access_keys, &t.groups, &t.policies, &t.roles, &t.credentials, &t.user_ids)
-                .transaction(|(accounts, users, access_keys, groups, policies, roles, credentials, user_ids)| {
-                    *touched.borrow_mut() = tx::Touched::default();
-                    f(&Tx {
-                        accounts,
-                        users,
-                        access_keys,
-                        groups,
-                        policies,
-                        roles,
-                        credentials,
-                        user_ids,
-                        sealer: &inner.sealer,
-                        touched: &touched,
-                    })
+        let result = (
+            &t.accounts,
+            &t.users,
+            &t.access_keys,
+            &t.groups,
+            &t.policies,
+            &t.roles,
+            &t.credentials,
+            &t.user_ids,
+            &t.aliases,
+        )
+            .transaction(|(accounts, users, access_keys, groups, policies, roles, credentials, user_ids, aliases)| {
+                *touched.borrow_mut() = tx::Touched::default();
+                f(&Tx {
+                    accounts,
+                    users,
+                    access_keys,
+                    groups,
+                    policies,
+                    roles,
+                    credentials,
+                    user_ids,
+                    aliases,
+                    sealer: &inner.sealer,
+                    touched: &touched,
                 })
-                .map_err(|e| match e {
-                    sled::transaction::TransactionError::Abort(e) => e,
-                    sled::transaction::TransactionError::Storage(e) => AwsError::internal(&e),
-                });
+            })
+            .map_err(|e| match e {
+                sled::transaction::TransactionError::Abort(e) => e,
+                sled::transaction::TransactionError::Storage(e) => AwsError::internal(&e),
+            });
         let touched = touched.into_inner();
         if result.is_ok() && (!touched.accounts.is_empty() || touched.keys) {
             guard.wrote();

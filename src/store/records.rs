@@ -19,6 +19,9 @@ pub struct AccountRecord {
     /// The rules every new password in the account must follow; `None` = AWS's defaults.
     #[serde(default)]
     pub password_policy: Option<PasswordPolicy>,
+    /// The account's alias (unique across accounts; also its Keystone project name).
+    #[serde(default)]
+    pub alias: Option<String>,
 }
 
 /// An account's password policy, as UpdateAccountPasswordPolicy sets it.

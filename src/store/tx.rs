@@ -39,6 +39,7 @@ pub struct Tx<'a> {
     pub(super) roles: &'a TransactionalTree,
     pub(super) credentials: &'a TransactionalTree,
     pub(super) user_ids: &'a TransactionalTree,
+    pub(super) aliases: &'a TransactionalTree,
     pub(super) sealer: &'a Sealer,
     pub(super) touched: &'a RefCell<Touched>,
 }
@@ -110,6 +111,25 @@ impl Tx<'_> {
             Some(key) => read(self.users, &key),
             None => Ok(None),
         }
+    }
+
+    /// The account that holds `alias`.
+    pub fn alias_owner(&self, alias: &str) -> TxResult<Option<String>> {
+        Ok(self.aliases.get(alias.as_bytes())?.map(|v| String::from_utf8_lossy(&v).into_owned()))
+    }
+
+    pub fn put_alias(&self, alias: &str, account: &str) -> TxResult<()> {
+        self.touch(account);
+        self.aliases.insert(alias.as_bytes(), account.as_bytes())?;
+        Ok(())
+    }
+
+    pub fn remove_alias(&self, alias: &str) -> TxResult<()> {
+        if let Some(account) = self.alias_owner(alias)? {
+            self.touch(&account);
+        }
+        self.aliases.remove(alias.as_bytes())?;
+        Ok(())
     }
 
     pub fn credential(&self, id: &str) -> TxResult<Option<CredentialRecord>> {
