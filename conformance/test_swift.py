@@ -112,10 +112,12 @@ def test_swift_refuses_a_wrong_secret_and_an_unknown_key():
         key = c.create_access_key(UserName="alice")["AccessKey"]
         swift_s3(cluster, key).create_bucket(Bucket="alice-bucket")
         wrong = dict(key, SecretAccessKey=key["SecretAccessKey"][:-1] + ("A" if key["SecretAccessKey"][-1] != "A" else "B"))
-        refused(cluster, swift_s3(cluster, wrong).list_buckets)
-        refused(cluster, swift_s3(cluster, wrong).put_object, Bucket="alice-bucket", Key="x", Body=b"x")
+        # As Keystone: a signature that does not match is 401 ...
+        assert refused(cluster, swift_s3(cluster, wrong).list_buckets)[2] == 401
+        assert refused(cluster, swift_s3(cluster, wrong).put_object, Bucket="alice-bucket", Key="x", Body=b"x")[2] == 401
+        # ... and an access key it does not know 404 ("EC2 access key not found.").
         unknown = {"AccessKeyId": "AKIAZZZZZZZZZZZZZZZZ", "SecretAccessKey": key["SecretAccessKey"]}
-        refused(cluster, swift_s3(cluster, unknown).list_buckets)
+        assert refused(cluster, swift_s3(cluster, unknown).list_buckets)[2] == 404
         # The right key still works after the refusals.
         assert swift_s3(cluster, key).list_objects_v2(Bucket="alice-bucket")["KeyCount"] == 0
 
@@ -197,7 +199,7 @@ def test_swift_needs_its_service_user():
         c = iam(d)
         c.create_user(UserName="alice")
         key = c.create_access_key(UserName="alice")["AccessKey"]
-        refused(cluster, swift_s3(cluster, key).list_buckets)
+        assert refused(cluster, swift_s3(cluster, key).list_buckets)[2] == 401
         assert "Failed to get service token" in cluster.proxy_log(), cluster.proxy_log()[-5000:]
 
 

@@ -638,6 +638,64 @@ mod tests {
     }
 
     #[test]
+    fn temporary_keys_are_kept_until_they_expire_then_pruned() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), &MasterKey::from_bytes([1; 32])).unwrap();
+        let rec = |t: &str, e: i64| TemporaryKeyRecord { token: t.into(), expires_at: e };
+        store.put_temporary_key("ASIAEARLY", &rec("a", 1_000)).unwrap();
+        store.put_temporary_key("ASIALATE", &rec("b", 5_000)).unwrap();
+        assert_eq!(store.prune_temporary_keys(999).unwrap(), 0);
+        assert_eq!(store.temporary_key("ASIAEARLY").unwrap().unwrap().token, "a");
+        assert_eq!(store.prune_temporary_keys(1_001).unwrap(), 1);
+        assert!(store.temporary_key("ASIAEARLY").unwrap().is_none());
+        assert_eq!(store.temporary_key("ASIALATE").unwrap().unwrap().token, "b");
+        store.flush_blocking().unwrap();
+        drop(store);
+        let store = Store::open(dir.path(), &MasterKey::from_bytes([1; 32])).unwrap();
+        assert_eq!(store.temporary_key("ASIALATE").unwrap().unwrap().expires_at, 5_000);
+        assert_eq!(store.prune_temporary_keys(10_000).unwrap(), 1);
+        assert!(store.temporary_key("ASIALATE").unwrap().is_none());
+    }
+
+    #[test]
+    fn users_are_found_by_id_across_renames_and_gone_after_delete() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), &MasterKey::from_bytes([1; 32])).unwrap();
+        let mut alice = user("111111111111", "Alice");
+        store.transact(|tx| tx.put_user(&alice)).unwrap();
+        assert_eq!(store.user_by_id(&alice.id).unwrap().unwrap().name, "Alice");
+        // A rename removes the old name, then puts the new one (as UpdateUser does).
+        store
+            .transact(|tx| {
+                tx.remove_user("111111111111", "Alice")?;
+                let mut renamed = alice.clone();
+                renamed.name = "alice2".into();
+                tx.put_user(&renamed)
+            })
+            .unwrap();
+        alice.name = "alice2".into();
+        assert_eq!(store.user_by_id(&alice.id).unwrap().unwrap().name, "alice2");
+        store.transact(|tx| tx.remove_user("111111111111", "alice2")).unwrap();
+        assert!(store.user_by_id(&alice.id).unwrap().is_none());
+    }
+
+    #[test]
+    fn a_data_dir_from_before_the_user_id_index_gets_one_on_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), &MasterKey::from_bytes([1; 32])).unwrap();
+        let bob = user("111111111111", "bob");
+        store.transact(|tx| tx.put_user(&bob)).unwrap();
+        // What an older build left: users, no index, no marker.
+        store.trees().user_ids.clear().unwrap();
+        store.trees().meta.remove("user_id_index").unwrap();
+        store.flush_blocking().unwrap();
+        assert!(store.user_by_id(&bob.id).unwrap().is_none());
+        drop(store);
+        let store = Store::open(dir.path(), &MasterKey::from_bytes([1; 32])).unwrap();
+        assert_eq!(store.user_by_id(&bob.id).unwrap().unwrap().name, "bob");
+    }
+
+    #[test]
     fn accounts_never_see_each_others_records() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path(), &MasterKey::from_bytes([1; 32])).unwrap();
