@@ -103,11 +103,31 @@ def test_openstack_ec2_credentials_sign_for_iamd_and_swift():
             assert cred["project_id"] == ACCOUNT, cred
             assert cred["user_id"] == token["user_id"], (cred, token)
 
+            # As IAM shows a secret access key once, iamd shows an EC2 secret on create only (and
+            # to service users, see test_swift's secret cache): not in the user's list or show.
             listed = cli.json("ec2", "credentials", "list")
             assert [(c["Access"], c["Project ID"], c["User ID"]) for c in listed] == \
                 [(access, ACCOUNT, token["user_id"])], listed
+            assert not listed[0]["Secret"], listed
             shown = cli.json("ec2", "credentials", "show", access)
             assert shown["access"] == access and shown["project_id"] == ACCOUNT, shown
+            assert not shown.get("secret"), shown
+
+            # The same credential through /v3/credentials (`openstack credential list`): type ec2,
+            # its blob JSON naming the access key.
+            generic = [c for c in cli.json("credential", "list") if c["Type"] == "ec2"]
+            assert len(generic) == 1, generic
+            assert generic[0]["User ID"] == token["user_id"] and generic[0]["Project ID"] == ACCOUNT, generic
+            blob = json.loads(generic[0]["Data"])
+            assert blob["access"] == access and not blob.get("secret"), blob
+
+            # EC2 credentials are the user's IAM access keys, both ways.
+            c = iam(d)
+            assert [k["AccessKeyId"] for k in c.list_access_keys(UserName="alice")["AccessKeyMetadata"]] == [access]
+            iam_key = c.create_access_key(UserName="alice")["AccessKey"]
+            both = {e["Access"] for e in cli.json("ec2", "credentials", "list")}
+            assert both == {access, iam_key["AccessKeyId"]}, both
+            c.delete_access_key(UserName="alice", AccessKeyId=iam_key["AccessKeyId"])
 
             # The credential is a key of alice's in iamd...
             me = sts(d, access, secret).get_caller_identity()
@@ -122,6 +142,7 @@ def test_openstack_ec2_credentials_sign_for_iamd_and_swift():
             delete = cli.run("ec2", "credentials", "delete", access)
             assert delete.returncode == 0, delete.stderr[-8000:]
             assert cli.json("ec2", "credentials", "list") == []
+            assert iam(d).list_access_keys(UserName="alice")["AccessKeyMetadata"] == []
             assert error_of(sts(d, access, secret).get_caller_identity) == ("InvalidClientTokenId", INVALID_TOKEN, 403)
             try:
                 s3.get_object(Bucket="cli-bucket", Key="hello.txt")

@@ -15,12 +15,15 @@ a failing test); RGW_KEEP=1 keeps the cluster's directory.
 """
 
 import contextlib
+import io
 import json
+import os
 import re
 import time
 import uuid
 
 import boto3
+import boto3.s3.transfer
 import botocore.config
 from botocore.exceptions import ClientError
 
@@ -79,13 +82,14 @@ def _keystone_lines(c, limit=80):
 
 
 @contextlib.contextmanager
-def iamd_and_rgw():
+def iamd_and_rgw(**extra_rgw_options):
     """iamd with the `rgw` service user, and a cluster whose RGW asks it; yields (d, cluster).
+    `extra_rgw_options` override rgw_options().
 
     A cluster that cannot start is a Skip (it does not involve iamd: readiness is an
     anonymous request). A failure after that carries RGW's Keystone log lines."""
     d = daemon.Daemon(config=CONFIG).start()
-    c = rgw_cluster.RgwCluster(rgw_options=rgw_options(d.url), debug_rgw=20)
+    c = rgw_cluster.RgwCluster(rgw_options={**rgw_options(d.url), **extra_rgw_options}, debug_rgw=20)
     t = time.monotonic()
     try:
         c.start()
@@ -157,6 +161,14 @@ def test_rgw_keystone_s3_lifecycle():
         assert listed["Contents"][0]["Size"] == len(body)
         names = [b["Name"] for b in alice.list_buckets()["Buckets"]]
         assert bucket in names, names
+        # A multipart upload (create, 2 parts, complete): every part request is signed too.
+        big = os.urandom(6 << 20)
+        alice.upload_fileobj(io.BytesIO(big), bucket, "big.bin", Config=boto3.s3.transfer.TransferConfig(
+            multipart_threshold=5 << 20, multipart_chunksize=5 << 20, use_threads=False))
+        head = alice.head_object(Bucket=bucket, Key="big.bin")
+        assert head["ContentLength"] == len(big) and head["ETag"].endswith('-2"'), head
+        assert alice.get_object(Bucket=bucket, Key="big.bin")["Body"].read() == big
+        alice.delete_object(Bucket=bucket, Key="big.bin")
 
         # The wrong secret for a real key, and a key iamd never issued. Keystone answers both
         # with 401 (RGW: SignatureDoesNotMatch); a 404 would make RGW say InvalidAccessKeyId.
@@ -262,3 +274,25 @@ def test_rgw_keystone_assume_role_credentials():
 
 
 test_rgw_keystone_assume_role_credentials.timeout = 300
+
+
+def test_rgw_keystone_secret_cache():
+    """With RGW's secret cache on, the secret iamd hands out at
+    GET /v3/users/{user_id}/credentials/OS-EC2/{access} is what RGW checks later requests
+    against locally: it must be the key's own secret, or every request is a cache miss."""
+    with iamd_and_rgw(rgw_keystone_token_cache_size="100") as (d, c):
+        _, key = clients.user_with_key(d, "rgw-frank")
+        frank = s3_as(c, key)
+        bucket = _bucket()
+        frank.create_bucket(Bucket=bucket)
+        for i in range(3):
+            frank.put_object(Bucket=bucket, Key=f"k{i}", Body=b"v")
+        assert len(frank.list_objects_v2(Bucket=bucket)["Contents"]) == 3
+        log = c.log("client.rgw.a")
+        wrong = log.count("Secret string does not correctly sign payload")
+        misses = log.count("No stored secret string, cache miss")
+        assert wrong == 0, f"{wrong} requests: the OS-EC2 secret from iamd does not sign them"
+        assert misses == 1, f"{misses} secret cache misses for 5 requests with one key (expected 1)"
+
+
+test_rgw_keystone_secret_cache.timeout = 300
