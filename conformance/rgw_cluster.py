@@ -40,7 +40,7 @@ class Unavailable(Exception):
 
 
 def missing_binaries():
-    return [b for b in BINARIES if not shutil.which(b, path=os.environ.get("PATH", "") + ":/usr/bin:/usr/sbin")]
+    return [b for b in BINARIES if not shutil.which(b)]
 
 
 def _die_with_parent():
@@ -239,18 +239,18 @@ class RgwCluster:
         return "ListAllMyBucketsResult" in body
 
     def stop(self, remove=None):
-        """SIGTERM to every daemon (radosgw first), SIGKILL after STOP_TIMEOUT."""
+        """SIGTERM to radosgw, then the OSD, then the mon, each waited for in turn (all at
+        once, radosgw and the OSD spend seconds looking for the gone mon); SIGKILL after
+        STOP_TIMEOUT."""
         for name in reversed(list(self.procs)):
             p = self.procs[name]
             if p.poll() is None:
                 p.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + STOP_TIMEOUT
-        for p in self.procs.values():
-            try:
-                p.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+                try:
+                    p.wait(STOP_TIMEOUT)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
         LIVE.discard(self)
         if remove is None:
             remove = not self.keep

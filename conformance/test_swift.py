@@ -145,20 +145,26 @@ def test_swift_refuses_a_deactivated_or_deleted_key_on_the_next_request():
         assert other.get_object(Bucket="alice-bucket", Key="k")["Body"].read() == b"v"
 
 
+def assumed_role_credentials(d, user="alice"):
+    """Temporary credentials of role `storage` (trusting the account root; inline policy s3:*),
+    assumed by a new `user`, whom an inline policy allows sts:AssumeRole on it."""
+    c = iam(d)
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}]}
+    role = c.create_role(RoleName="storage", AssumeRolePolicyDocument=json.dumps(trust))["Role"]
+    c.put_role_policy(RoleName="storage", PolicyName="s3", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))
+    c.create_user(UserName=user)
+    c.put_user_policy(UserName=user, PolicyName="assume", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": role["Arn"]}]}))
+    key = c.create_access_key(UserName=user)["AccessKey"]
+    return as_key(sts, d, key).assume_role(RoleArn=role["Arn"], RoleSessionName="swift")["Credentials"]
+
+
 def test_swift_accepts_assume_role_credentials():
     with iamd_with_swift() as (d, cluster):
-        c = iam(d)
-        trust = {"Version": "2012-10-17", "Statement": [
-            {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}]}
-        role = c.create_role(RoleName="storage", AssumeRolePolicyDocument=json.dumps(trust))["Role"]
-        c.put_role_policy(RoleName="storage", PolicyName="s3", PolicyDocument=json.dumps(
-            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))
-        c.create_user(UserName="alice")
-        c.put_user_policy(UserName="alice", PolicyName="assume", PolicyDocument=json.dumps(
-            {"Version": "2012-10-17", "Statement": [
-                {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": role["Arn"]}]}))
-        key = c.create_access_key(UserName="alice")["AccessKey"]
-        creds = as_key(sts, d, key).assume_role(RoleArn=role["Arn"], RoleSessionName="swift")["Credentials"]
+        creds = assumed_role_credentials(d)
         assert creds["AccessKeyId"].startswith("ASIA")
         s3 = swift_s3(cluster, creds)
         round_trip(s3, "role-bucket")
@@ -291,6 +297,15 @@ def test_swift_secret_cache_fetches_the_ec2_credential():
             assert s3.get_object(Bucket="cached-bucket", Key="k")["Body"].read() == b"v"
             assert cluster.proxy_log().count("Cached creds valid") >= 2, cluster.proxy_log()[-5000:]
             refused(cluster, swift_s3(cluster, dict(key, SecretAccessKey="x" * 40)).list_buckets)
+
+            # A temporary key's secret is fetched the same way (its user id is the role session's).
+            temp = swift_s3(cluster, assumed_role_credentials(d, user="bob"))
+            assert temp.get_object(Bucket="cached-bucket", Key="k")["Body"].read() == b"v"
+            log = cluster.proxy_log()
+            assert log.count("Cached keystone credentials") == 2 and "Unable to cache secret" not in log, log[-5000:]
+            valid = log.count("Cached creds valid")
+            assert temp.get_object(Bucket="cached-bucket", Key="k")["Body"].read() == b"v"
+            assert cluster.proxy_log().count("Cached creds valid") == valid + 1, cluster.proxy_log()[-5000:]
     finally:
         mc.shutdown()
         mc.server_close()

@@ -182,4 +182,9 @@ mod tests {
             assert!(TABLE[i + 1..].iter().all(|b| a.name != b.name || a.service != b.service), "{}", a.name);
         }
     }
+
+    #[test]
+    fn the_table_fits_below_the_keystone_metrics_rows() {
+        assert!(TABLE.len() <= crate::metrics::KEYSTONE_ROWS, "{} actions", TABLE.len());
+    }
 }

@@ -22,6 +22,7 @@ pub async fn handle(state: &Arc<State>, req: HttpRequest) -> HttpResponse {
     let started = Instant::now();
     let method = req.method.clone();
     let path = req.path.clone();
+    let row = route_name(&path).map(|(i, name)| (crate::metrics::KEYSTONE_ROWS + i, name));
     let joined = if reads_only(&method, &path) {
         // What a storage server asks on every S3 request: memory and cached reads only.
         Ok((route(state, &req), None))
@@ -57,6 +58,7 @@ pub async fn handle(state: &Arc<State>, req: HttpRequest) -> HttpResponse {
         Ok(r) => r.status,
         Err(e) => e.status,
     };
+    state.metrics.record(row, status, started.elapsed());
     tracing::info!(
         method = %method,
         path = %path,
@@ -84,6 +86,30 @@ pub async fn handle(state: &Arc<State>, req: HttpRequest) -> HttpResponse {
             },
         },
     }
+}
+
+/// The metrics name of a request's route (`keystone:…`), by its place in this list.
+fn route_name(path: &str) -> Option<(usize, &'static str)> {
+    const NAMES: [&str; 7] = [
+        "keystone:Discovery",
+        "keystone:AuthTokens",
+        "keystone:S3Tokens",
+        "keystone:Ec2Tokens",
+        "keystone:UserEc2Credentials",
+        "keystone:Credentials",
+        "keystone:Other",
+    ];
+    let segs: Vec<&str> = path.trim_start_matches("/v3").split('/').filter(|s| !s.is_empty()).collect();
+    let i = match segs.as_slice() {
+        [] => 0,
+        ["auth", "tokens"] => 1,
+        ["s3tokens"] => 2,
+        ["ec2tokens"] => 3,
+        ["users", _, "credentials", "OS-EC2", ..] => 4,
+        ["credentials", ..] => 5,
+        _ => 6,
+    };
+    Some((i, NAMES[i]))
 }
 
 /// Requests that neither hash a password nor write: signature checks, token validation and
