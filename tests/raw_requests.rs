@@ -156,3 +156,37 @@ async fn requests_outside_the_clock_skew_window_are_refused() {
     clock.advance(time::Duration::minutes(16) + time::Duration::seconds(5));
     sts.get_caller_identity().send().await.unwrap();
 }
+
+/// IAM's body carries the action: a request that signs a payload marker instead of its body
+/// (`UNSIGNED-PAYLOAD`, S3's chunked `STREAMING-…`) is refused even when its signature is right.
+#[tokio::test]
+async fn requests_that_leave_their_body_unsigned_are_refused() {
+    use aws_sigv4::http_request::PayloadChecksumKind;
+    let d = Daemon::start().await;
+    let host = d.server.local_addr().to_string();
+    let body = "Action=ListUsers&Version=2010-05-08";
+    for marker in ["UNSIGNED-PAYLOAD", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD", "STREAMING-UNSIGNED-PAYLOAD-TRAILER"] {
+        let identity = Credentials::new(ROOT_KEY_ID, ROOT_SECRET, None, None, "test").into();
+        let mut settings = SigningSettings::default();
+        settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+        let params = v4::SigningParams::builder()
+            .identity(&identity)
+            .region("us-east-1")
+            .name("iam")
+            .time(SystemTime::now())
+            .settings(settings)
+            .build()
+            .unwrap()
+            .into();
+        let url = format!("{}/", d.endpoint());
+        let headers = [("host", host.as_str()), ("content-type", "application/x-www-form-urlencoded")];
+        let signable =
+            SignableRequest::new("POST", &url, headers.into_iter(), SignableBody::Precomputed(marker.into())).unwrap();
+        let (instructions, _) = sign(signable, &params).unwrap().into_parts();
+        let extra: String = instructions.headers().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
+        assert!(extra.to_ascii_lowercase().contains(&format!("x-amz-content-sha256: {}", marker.to_ascii_lowercase())));
+        let (status, reply) = raw(&d, &post(&host, body, &extra)).await;
+        assert_eq!((status, code_of(&reply)), (403, "SignatureDoesNotMatch"), "{marker}: {reply}");
+    }
+    d.root_iam().list_users().send().await.unwrap();
+}
