@@ -9,8 +9,11 @@ not be installed the tests are SKIPPED, loudly. Clients: boto3, SigV4 (and SigV2
 path-style addressing, endpoint = the Swift proxy.
 
 What is expected follows Keystone's s3tokens contract as Swift uses it: a valid signature by an
-active key gives the key owner's project and roles; anything else is a 401 from Keystone, which
-s3token turns into a refusal (S3 AccessDenied or SignatureDoesNotMatch).
+active key gives the key owner's project and roles; a signature that does not match, or a call
+without a valid service token, is 401, an unknown access key 404 ("EC2 access key not found.",
+as keystone/api/_shared/EC2_S3_Resource.py answers); s3token turns any of them into a refusal
+(S3 SignatureDoesNotMatch or AccessDenied). Refusals are checked to come from iamd's answer, read
+in the proxy's DEBUG log ("Keystone reply error: status=N").
 """
 
 import base64
@@ -247,7 +250,7 @@ class _MemcachedHandler(socketserver.StreamRequestHandler):
                             out += b"VALUE %s %d %d\r\n%s\r\n" % (k, flags, len(value), value)
                     out += b"END\r\n"
                 elif cmd in (b"set", b"add"):
-                    k, flags, _exp, n = args[0], int(args[1]), args[2], int(args[3])
+                    k, flags, n = args[0], int(args[1]), int(args[3])  # args[2]: expiry, ignored
                     value = self.rfile.read(n + 2)[:n]
                     if cmd == b"add" and k in store:
                         out = b"NOT_STORED\r\n"

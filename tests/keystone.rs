@@ -591,6 +591,12 @@ async fn os_ec2_credentials_are_iam_access_keys() {
     let service = service_token(&d).await;
     let a = call(&d, "GET", &one, Some(&service), None).await;
     assert_eq!(a.body["credential"]["secret"], secret.as_str());
+    // The account root's keys, the configured one included, are the root user's (id = account).
+    let root_key = format!("/v3/users/{ACCOUNT}/credentials/OS-EC2/{}", common::ROOT_KEY_ID);
+    let a = call(&d, "GET", &root_key, Some(&service), None).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body["credential"]["secret"], common::ROOT_SECRET);
+    assert_error(&call(&d, "GET", &root_key, Some(&token), None).await, 403, "Forbidden");
     // Deleting revokes at once.
     let a = call(&d, "DELETE", &one, Some(&token), None).await;
     assert_eq!(a.status, 204);

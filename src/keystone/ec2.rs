@@ -111,6 +111,9 @@ pub fn get(req: &Req<'_>, user_id: &str, access: &str) -> KsResult<Reply> {
     if !may_manage(&caller, &t.account, &t.user_id) {
         return Err(KeystoneError::not_permitted());
     }
+    if let Some(root) = configured_root(req, &t, access) {
+        return Ok(root);
+    }
     let key = req.state.store.stored_key(access)?.ok_or_else(|| not_found(access))?;
     let owned = key.record.account == t.account
         && match &t.owner {
@@ -122,6 +125,26 @@ pub fn get(req: &Req<'_>, user_id: &str, access: &str) -> KsResult<Reply> {
     }
     let secret = sees_secrets(&caller).then(|| key.secret.expose().to_owned());
     Ok(Reply::json(200, json!({"credential": render(req, &t, &key.record, secret.as_deref())})))
+}
+
+/// The root key the configuration supplies (it lives outside the store), when `t` is that
+/// account's root and `access` is that key; the secret only for a service user.
+fn configured_root(req: &Req<'_>, t: &Target, access: &str) -> Option<Reply> {
+    let root = req.state.settings.root.as_ref().filter(|r| r.access_key_id == access)?;
+    if t.owner != KeyOwner::Root || t.account != req.state.settings.account_id {
+        return None;
+    }
+    let mut c = json!({
+        "user_id": t.user_id,
+        "tenant_id": t.account,
+        "access": access,
+        "trust_id": null,
+        "links": {"self": format!("{}/users/{}/credentials/OS-EC2/{access}", req.base_url(), t.user_id)},
+    });
+    if req.caller().is_ok_and(|c| sees_secrets(&c)) {
+        c["secret"] = json!(root.secret.expose());
+    }
+    Some(Reply::json(200, json!({ "credential": c })))
 }
 
 /// A temporary key's secret for a service (RGW asks after s3tokens named its owner).
