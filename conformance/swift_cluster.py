@@ -9,8 +9,9 @@ Nothing is installed here: when that venv is missing or broken, `require_opensta
 (one device each, replica count 1) with Swift's own RingBuilder, and starts the four servers on
 free 127.0.0.1 ports, in the foreground (`workers = 0`), each dying with the test process
 (PR_SET_PDEATHSIG). The proxy's pipeline is `s3api` followed by either `tempauth` (a cluster with
-no Keystone at all, to test the cluster itself) or `s3token` + `keystoneauth` pointed at iamd's
-`/v3` with the service user's credentials. The cluster registers itself with daemon.py's
+no Keystone at all, to test the cluster itself) or, as Swift's s3api documentation gives it,
+`authtoken s3api s3token keystoneauth` pointed at iamd's `/v3` with the service user's
+credentials (authtoken, from keystonemiddleware, validates X-Auth-Token on Swift's own API). The cluster registers itself with daemon.py's
 bookkeeping, so the harness kills it after the test and prints its logs under a failure.
 """
 
@@ -84,7 +85,7 @@ def require_openstack_venv():
         else:
             probe = subprocess.run(
                 [venv_bin("python"), "-c", "import swift.proxy.server, swift.common.middleware.s3api.s3token, "
-                 "swift.common.middleware.keystoneauth, openstackclient.shell, pyeclib, xattr"],
+                 "swift.common.middleware.keystoneauth, keystonemiddleware.auth_token, openstackclient.shell, pyeclib, xattr"],
                 capture_output=True, text=True, timeout=60)
             if probe.returncode != 0:
                 why = f"Swift / openstack CLI in {VENV} do not import:\n{probe.stderr[-1500:]}"
@@ -218,8 +219,25 @@ class SwiftCluster:
         else:
             ks = self.keystone
             v3 = ks["url"].rstrip("/") + "/v3"
+            # As Swift's s3api docs give it: authtoken (delay_auth_decision) before s3api, so
+            # requests with an X-Auth-Token from iamd (Swift's own API) work too.
             auth = "s3token keystoneauth"
             auth_filters = textwrap.dedent(f"""\
+                [filter:authtoken]
+                paste.filter_factory = keystonemiddleware.auth_token:filter_factory
+                www_authenticate_uri = {v3}
+                auth_url = {v3}
+                auth_type = password
+                username = {ks["username"]}
+                password = {ks["password"]}
+                project_name = {ks.get("project_name", "service")}
+                user_domain_id = {ks.get("user_domain_id", "default")}
+                project_domain_id = {ks.get("project_domain_id", "default")}
+                delay_auth_decision = true
+                include_service_catalog = false
+                token_cache_time = -1
+                http_connect_timeout = 10
+
                 [filter:s3token]
                 use = egg:swift#s3token
                 auth_uri = {v3}
@@ -241,9 +259,10 @@ class SwiftCluster:
                 reseller_prefix = AUTH_
                 """)
         cache = "cache " if self.memcache_servers else ""
+        authtoken = "" if self.keystone is None else "authtoken "
         return self._common("proxy-server", port) + textwrap.dedent(f"""\
             [pipeline:main]
-            pipeline = catch_errors gatekeeper healthcheck proxy-logging {cache}listing_formats s3api {auth} copy slo dlo versioned_writes proxy-logging proxy-server
+            pipeline = catch_errors gatekeeper healthcheck proxy-logging {cache}listing_formats {authtoken}s3api {auth} copy slo dlo versioned_writes proxy-logging proxy-server
 
             [app:proxy-server]
             use = egg:swift#proxy

@@ -20,6 +20,8 @@ import base64
 import json
 import socketserver
 import threading
+import urllib.error
+import urllib.request
 
 from botocore.exceptions import ClientError
 
@@ -28,6 +30,7 @@ from clients import ACCOUNT, as_key, iam, sts
 from swift_cluster import iamd_with_swift, s3_client
 
 SWIFT_ACCOUNT = f"AUTH_{ACCOUNT}"
+PASSWORD = "Correct-Horse-Battery-9"  # a login profile's
 REFUSED = {"AccessDenied", "SignatureDoesNotMatch", "InvalidAccessKeyId"}
 
 
@@ -210,6 +213,66 @@ def test_swift_needs_its_service_user():
         key = c.create_access_key(UserName="alice")["AccessKey"]
         assert refused(cluster, swift_s3(cluster, key).list_buckets)[2] == 401
         assert "Failed to get service token" in cluster.proxy_log(), cluster.proxy_log()[-5000:]
+
+
+def keystone_token(d, user, password, project=ACCOUNT):
+    """POST /v3/auth/tokens (password method, Default domain, project-scoped); the X-Subject-Token."""
+    body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
+        "name": user, "password": password, "domain": {"name": "Default"}}}},
+        "scope": {"project": {"name": project, "domain": {"name": "Default"}}}}}
+    req = urllib.request.Request(f"{d.url}/v3/auth/tokens", data=json.dumps(body).encode(), method="POST",
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        assert r.status == 201, r.status
+        return r.headers["X-Subject-Token"]
+
+
+def swift_api(cluster, method, path, token, body=None):
+    """One request to Swift's own API (/v1/...) with X-Auth-Token; (status, body)."""
+    req = urllib.request.Request(cluster.url + path, data=body, method=method,
+                                 headers={"X-Auth-Token": token} if token else {})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def test_swift_native_api_accepts_an_iamd_token():
+    """Swift's own API with a Keystone token from iamd: keystonemiddleware's authtoken validates
+    it (GET /v3/auth/tokens with X-Subject-Token, as the service user) and keystoneauth lets
+    the project's member into AUTH_<project id>; the S3 side sees the same containers."""
+    with iamd_with_swift() as (d, cluster):
+        c = iam(d)
+        c.create_user(UserName="alice")
+        c.create_login_profile(UserName="alice", Password=PASSWORD)
+        token = keystone_token(d, "alice", PASSWORD)
+        account = f"/v1/{SWIFT_ACCOUNT}"
+        assert swift_api(cluster, "PUT", f"{account}/native", token)[0] in (201, 202)
+        assert swift_api(cluster, "PUT", f"{account}/native/obj.txt", token, b"via X-Auth-Token")[0] == 201
+        assert swift_api(cluster, "GET", f"{account}/native/obj.txt", token) == (200, b"via X-Auth-Token")
+        status, listing = swift_api(cluster, "GET", f"{account}/native?format=json", token)
+        assert status == 200 and [o["name"] for o in json.loads(listing)] == ["obj.txt"], listing
+        # The same account through S3 with one of alice's keys.
+        s3 = swift_s3(cluster, c.create_access_key(UserName="alice")["AccessKey"])
+        assert s3.get_object(Bucket="native", Key="obj.txt")["Body"].read() == b"via X-Auth-Token"
+        # No token, a made-up token: 401. The service user's token is scoped to project
+        # `service`: AUTH_service would be its account, not this one (403).
+        assert swift_api(cluster, "GET", f"{account}/native", None)[0] == 401
+        assert swift_api(cluster, "GET", f"{account}/native", "gAAAAABnot-a-token")[0] == 401
+        service = keystone_token(d, swift_cluster.SERVICE_USER, swift_cluster.SERVICE_PASSWORD, project="service")
+        assert swift_api(cluster, "GET", f"{account}/native", service)[0] == 403
+        # What authtoken asked for the made-up token: Keystone answers an invalid X-Subject-Token
+        # with 404 (TokenNotFound), keeping 401 for an invalid X-Auth-Token, the caller's own.
+        # On a 401 authtoken takes its service token for the bad one: it logs in again
+        # (POST /v3/auth/tokens) and repeats the check, for every request with a bad token.
+        req = urllib.request.Request(f"{d.url}/v3/auth/tokens", method="GET",
+                                     headers={"X-Auth-Token": service, "X-Subject-Token": "gAAAAABnot-a-token"})
+        try:
+            urllib.request.urlopen(req, timeout=10)
+            raise AssertionError("iamd validated a made-up token")
+        except urllib.error.HTTPError as e:
+            assert e.code == 404, f"GET /v3/auth/tokens with an invalid X-Subject-Token: {e.code} {e.read()!r}, Keystone says 404"
 
 
 # --- s3token's secret cache ----------------------------------------------------------------------
