@@ -150,7 +150,7 @@ async fn version_discovery_and_unknown_routes() {
     assert_eq!(a.status, 200);
     assert_eq!(a.body["version"]["status"], "stable");
     assert_eq!(a.body["version"]["links"][0]["href"], "http://127.0.0.1:5000/v3/");
-    assert_error(&call(&d, "GET", "/v3/projects", None, None).await, 404, "Not Found");
+    assert_error(&call(&d, "GET", "/v3/regions", None, None).await, 404, "Not Found");
     assert_error(&call(&d, "PUT", "/v3/auth/tokens", None, None).await, 405, "Method Not Allowed");
 }
 
@@ -209,7 +209,10 @@ async fn token_requests_that_fail_get_keystone_errors() {
     let last = tampered.len() - 2;
     tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
     let tampered = String::from_utf8(tampered).unwrap();
+    // A subject token that does not validate is Keystone's 404; a bad caller token is 401.
     let a = call_with(&d, "GET", "/v3/auth/tokens", Some(&token), None, &[("X-Subject-Token", &tampered)]).await;
+    assert_error(&a, 404, "Not Found");
+    let a = call_with(&d, "GET", "/v3/auth/tokens", Some(&tampered), None, &[("X-Subject-Token", &token)]).await;
     assert_error(&a, 401, "Unauthorized");
     assert_error(&call(&d, "POST", "/v3/s3tokens", Some(&tampered), Some(json!({}))).await, 401, "Unauthorized");
     assert_error(&call(&d, "POST", "/v3/s3tokens", None, Some(json!({}))).await, 401, "Unauthorized");
@@ -217,6 +220,9 @@ async fn token_requests_that_fail_get_keystone_errors() {
     clock.advance(time::Duration::seconds(3601));
     let a = call_with(&d, "GET", "/v3/auth/tokens", Some(&token), None, &[("X-Subject-Token", &token)]).await;
     assert_error(&a, 401, "Unauthorized");
+    let fresh = service_token(&d).await;
+    let a = call_with(&d, "GET", "/v3/auth/tokens", Some(&fresh), None, &[("X-Subject-Token", &token)]).await;
+    assert_error(&a, 404, "Not Found");
 }
 
 #[tokio::test]
@@ -304,7 +310,7 @@ async fn iam_users_log_in_with_their_login_profile_and_get_roles_from_groups() {
     iam.remove_user_from_group().group_name("operators").user_name("alice").send().await.unwrap();
     iam.delete_user().user_name("alice").send().await.unwrap();
     let a = call_with(&d, "GET", "/v3/auth/tokens", Some(&service), None, &[("X-Subject-Token", &token)]).await;
-    assert_error(&a, 401, "Unauthorized");
+    assert_error(&a, 404, "Not Found");
 }
 
 /// A botocore-signed S3 request's string to sign, signature and key (tests/data/sigv4).
@@ -717,4 +723,31 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
         if p.is_dir() { out.extend(walk(&p)) } else { out.push(p) }
     }
     out
+}
+
+#[tokio::test]
+async fn users_and_projects_can_be_looked_up_by_who_may_see_them() {
+    let d = daemon().await;
+    let alice = user_with_password(&d, "alice").await;
+    let bob = user_with_password(&d, "bob").await;
+    let (token, _) = user_token(&d, "alice").await;
+    let service = service_token(&d).await;
+    let a = call(&d, "GET", &format!("/v3/users/{alice}"), Some(&token), None).await;
+    assert_eq!((a.status, a.body["user"]["name"].as_str()), (200, Some("alice")), "{}", a.body);
+    assert_eq!(a.body["user"]["domain_id"], "default");
+    assert_error(&call(&d, "GET", &format!("/v3/users/{bob}"), Some(&token), None).await, 403, "Forbidden");
+    assert_error(&call(&d, "GET", "/v3/users/AIDANOBODY00000000000", Some(&service), None).await, 404, "Not Found");
+    let a = call(&d, "GET", &format!("/v3/users/{bob}"), Some(&service), None).await;
+    assert_eq!(a.body["user"]["name"], "bob");
+    let a = call(&d, "GET", "/v3/users?name=bob", Some(&service), None).await;
+    assert_eq!(a.body["users"].as_array().unwrap().len(), 1, "{}", a.body);
+    assert_eq!(a.body["users"][0]["id"], bob.as_str());
+    let a = call(&d, "GET", "/v3/users?name=bob", Some(&token), None).await;
+    assert_eq!(a.body["users"], json!([]), "a member sees only itself");
+    let a = call(&d, "GET", &format!("/v3/projects/{ACCOUNT}"), Some(&token), None).await;
+    assert_eq!(a.body["project"]["name"], ACCOUNT, "{}", a.body);
+    let a = call(&d, "GET", &format!("/v3/projects?name={ACCOUNT}"), Some(&token), None).await;
+    assert_eq!(a.body["projects"].as_array().unwrap().len(), 1);
+    assert_error(&call(&d, "GET", "/v3/projects/service", Some(&token), None).await, 404, "Not Found");
+    assert_error(&call(&d, "GET", "/v3/users", None, None).await, 401, "Unauthorized");
 }

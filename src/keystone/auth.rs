@@ -149,7 +149,7 @@ fn scope_for(req: &Req<'_>, subject: &Subject, asked: &ProjectRequest) -> KsResu
         .ok_or_else(|| KeystoneError::unauthorized(format!("User {} has no access to project.", subject.user_id())))
 }
 
-fn new_audit_id() -> String {
+pub fn new_audit_id() -> String {
     let mut b = [0u8; 16];
     rand::rngs::OsRng.fill_bytes(&mut b);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
@@ -225,16 +225,16 @@ fn render(req: &Req<'_>, claims: &TokenClaims) -> Value {
 /// `GET /v3/auth/tokens`: the claims of `X-Subject-Token`, for its own bearer or a service.
 ///
 /// # Errors
-/// 401 for a missing or invalid caller token, or an invalid or expired subject token; 403 when
-/// a non-service caller asks about another token.
+/// 401 for a missing or invalid caller token; 404 for an invalid or expired subject token; 403
+/// when a non-service caller asks about another token.
 pub fn validate(req: &Req<'_>) -> KsResult<Reply> {
     let caller_token = req.header("x-auth-token").ok_or_else(KeystoneError::need_token)?;
     let caller = req.check_token(caller_token)?;
     let subject_token =
         req.header("x-subject-token").ok_or_else(|| KeystoneError::bad_request("X-Subject-Token is required."))?;
-    let claims = req
-        .check_token(subject_token)
-        .map_err(|_| KeystoneError::unauthorized("The token is not valid or has expired."))?;
+    // Keystone answers 404 for a subject token it cannot validate (401 would tell
+    // keystonemiddleware its own service token was refused, and it would log in again).
+    let claims = req.check_token(subject_token).map_err(|_| KeystoneError::not_found("Failed to validate token"))?;
     let privileged = caller.has_role("admin") || caller.has_role("service");
     if !privileged && subject_token != caller_token {
         return Err(KeystoneError::not_permitted());

@@ -6,6 +6,7 @@
 
 mod auth;
 mod credentials;
+mod directory;
 mod ec2;
 pub mod error;
 pub mod identity;

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use super::error::{KeystoneError, KsResult};
 use super::request::{Reply, Req};
-use super::{auth, credentials, ec2, s3tokens};
+use super::{auth, credentials, directory, ec2, s3tokens};
 use crate::app::{HttpRequest, HttpResponse};
 use crate::state::State;
 use crate::store::take_thread_commit;
@@ -90,7 +90,7 @@ pub async fn handle(state: &Arc<State>, req: HttpRequest) -> HttpResponse {
 
 /// The metrics name of a request's route (`keystone:…`), by its place in this list.
 fn route_name(path: &str) -> Option<(usize, &'static str)> {
-    const NAMES: [&str; 7] = [
+    const NAMES: [&str; 8] = [
         "keystone:Discovery",
         "keystone:AuthTokens",
         "keystone:S3Tokens",
@@ -98,6 +98,7 @@ fn route_name(path: &str) -> Option<(usize, &'static str)> {
         "keystone:UserEc2Credentials",
         "keystone:Credentials",
         "keystone:Other",
+        "keystone:Directory",
     ];
     let segs: Vec<&str> = path.trim_start_matches("/v3").split('/').filter(|s| !s.is_empty()).collect();
     let i = match segs.as_slice() {
@@ -107,6 +108,7 @@ fn route_name(path: &str) -> Option<(usize, &'static str)> {
         ["ec2tokens"] => 3,
         ["users", _, "credentials", "OS-EC2", ..] => 4,
         ["credentials", ..] => 5,
+        ["users" | "projects"] | ["users" | "projects", _] => 7,
         _ => 6,
     };
     Some((i, NAMES[i]))
@@ -147,6 +149,10 @@ fn route(state: &State, http: &HttpRequest) -> KsResult<Reply> {
         ("POST", ["users", user, "credentials", "OS-EC2"]) => ec2::create(&req, user),
         ("GET", ["users", user, "credentials", "OS-EC2", access]) => ec2::get(&req, user, access),
         ("DELETE", ["users", user, "credentials", "OS-EC2", access]) => ec2::delete(&req, user, access),
+        ("GET", ["users"]) => directory::users(&req),
+        ("GET", ["users", id]) => directory::user(&req, id),
+        ("GET", ["projects"]) => directory::projects(&req),
+        ("GET", ["projects", id]) => directory::project(&req, id),
         ("GET", ["credentials"]) => credentials::list(&req),
         ("POST", ["credentials"]) => credentials::create(&req),
         ("GET", ["credentials", id]) => credentials::get(&req, id),

@@ -131,7 +131,7 @@ fn check(req: &Req<'_>, issue_token: bool) -> KsResult<Reply> {
         issued_at: now,
         // A temporary key's answer is good no longer than the key.
         expires_at: key_expires.map_or(now + ttl, |e| e.min(now + ttl)),
-        audit_id: String::new(),
+        audit_id: super::auth::new_audit_id(),
     };
     let mut reply = Reply::json(200, token::body(&claims, &req.base_url(), &req.state.settings.keystone.region));
     if issue_token {
