@@ -151,3 +151,43 @@ def test_openstack_ec2_credentials_sign_for_iamd_and_swift():
                 assert e.response["Error"]["Code"] in ("AccessDenied", "SignatureDoesNotMatch"), e.response
         finally:
             cli.close()
+
+
+ADMIN_CONFIG = KEYSTONE_CONFIG + """
+[keystone.group_roles]
+operators = ["admin"]
+"""
+
+
+def test_openstack_admin_manages_another_users_ec2_credentials():
+    """A user whose IAM group maps to Keystone's admin role manages bob's EC2 credentials with
+    --user (the CLI looks bob up by id, then by name, through GET /v3/users); a member cannot."""
+    swift_cluster.require_openstack_venv()
+    d = Daemon(config=ADMIN_CONFIG).start()
+    admin = member = None
+    try:
+        c = iam(d)
+        user_with_login_profile(d, "alice")
+        bob = user_with_login_profile(d, "bob")
+        user_with_login_profile(d, "carol")
+        c.create_group(GroupName="operators")
+        c.add_user_to_group(GroupName="operators", UserName="alice")
+        admin = Cli(d, "alice", PASSWORD)
+        for who in ("bob", bob["UserId"]):
+            cred = admin.json("ec2", "credentials", "create", "--user", who)
+            assert cred["user_id"] == bob["UserId"], cred
+            listed = admin.json("ec2", "credentials", "list", "--user", who)
+            assert cred["access"] in {e["Access"] for e in listed}, listed
+            assert sts(d, cred["access"], cred["secret"]).get_caller_identity()["Arn"] == user_arn("bob")
+            deleted = admin.run("ec2", "credentials", "delete", "--user", who, cred["access"])
+            assert deleted.returncode == 0, deleted.stderr[-3000:]
+            assert error_of(sts(d, cred["access"], cred["secret"]).get_caller_identity)[1] == INVALID_TOKEN
+        member = Cli(d, "carol", PASSWORD)
+        proc = member.fails("ec2", "credentials", "create", "--user", bob["UserId"])
+        assert "403" in proc.stderr or "not authorized" in proc.stderr.lower(), proc.stderr[-3000:]
+        assert c.list_access_keys(UserName="bob")["AccessKeyMetadata"] == []
+    finally:
+        for x in (admin, member):
+            if x:
+                x.close()
+        d.stop()
