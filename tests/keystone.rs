@@ -86,6 +86,11 @@ fn password_auth(user: Value, scope: Option<Value>) -> Value {
     json!({ "auth": auth })
 }
 
+/// `POST /v3/auth/tokens` with the password method.
+async fn login(d: &Daemon, user: Value, scope: Option<Value>) -> Answer {
+    call(d, "POST", "/v3/auth/tokens", None, Some(password_auth(user, scope))).await
+}
+
 fn project_scope(name: &str) -> Value {
     json!({"project": {"name": name, "domain": {"id": "default"}}})
 }
@@ -180,17 +185,15 @@ async fn service_users_get_scoped_tokens_that_validate_and_survive_a_restart() {
 async fn token_requests_that_fail_get_keystone_errors() {
     let clock = Clock::manual(time::OffsetDateTime::now_utc());
     let d = daemon_with(clock.clone()).await;
-    let login = |user: Value, scope: Option<Value>| {
-        let d = &d;
-        async move { call(d, "POST", "/v3/auth/tokens", None, Some(password_auth(user, scope))).await }
-    };
-    let wrong = login(json!({"name": "swift", "password": "nope", "domain": {"id": "default"}}), None).await;
+    let wrong = login(&d, json!({"name": "swift", "password": "nope", "domain": {"id": "default"}}), None).await;
     assert_error(&wrong, 401, "Unauthorized");
-    let nobody = login(json!({"name": "nobody", "password": "x", "domain": {"id": "default"}}), None).await;
+    let nobody = login(&d, json!({"name": "nobody", "password": "x", "domain": {"id": "default"}}), None).await;
     assert_error(&nobody, 401, "Unauthorized");
-    let domain = login(json!({"name": "swift", "password": SERVICE_PASSWORD, "domain": {"id": "other"}}), None).await;
+    let domain =
+        login(&d, json!({"name": "swift", "password": SERVICE_PASSWORD, "domain": {"id": "other"}}), None).await;
     assert_error(&domain, 401, "Unauthorized");
     let project = login(
+        &d,
         json!({"name": "swift", "password": SERVICE_PASSWORD, "domain": {"id": "default"}}),
         Some(project_scope("someone-elses")),
     )
@@ -200,7 +203,7 @@ async fn token_requests_that_fail_get_keystone_errors() {
     assert_error(&malformed, 400, "Bad Request");
     assert_error(&call(&d, "POST", "/v3/auth/tokens", None, Some(json!({"auth": {}}))).await, 400, "Bad Request");
     let unscoped =
-        login(json!({"name": "swift", "password": SERVICE_PASSWORD, "domain": {"id": "default"}}), None).await;
+        login(&d, json!({"name": "swift", "password": SERVICE_PASSWORD, "domain": {"id": "default"}}), None).await;
     assert_eq!(unscoped.status, 201);
     assert!(unscoped.body["token"].get("project").is_none());
 
@@ -286,25 +289,11 @@ async fn iam_users_log_in_with_their_login_profile_and_get_roles_from_groups() {
     assert_eq!(a.status, 201, "{}", a.body);
     // Deleting the login profile ends password logins; a password reset requirement refuses them.
     iam.update_login_profile().user_name("alice").password_reset_required(true).send().await.unwrap();
-    let a = call(
-        &d,
-        "POST",
-        "/v3/auth/tokens",
-        None,
-        Some(password_auth(json!({"name": "alice", "password": USER_PASSWORD, "domain": {"id": "default"}}), None)),
-    )
-    .await;
+    let a = login(&d, json!({"name": "alice", "password": USER_PASSWORD, "domain": {"id": "default"}}), None).await;
     assert_error(&a, 401, "Unauthorized");
     assert!(a.body["error"]["message"].as_str().unwrap().contains("expired"), "{}", a.body);
     iam.delete_login_profile().user_name("alice").send().await.unwrap();
-    let a = call(
-        &d,
-        "POST",
-        "/v3/auth/tokens",
-        None,
-        Some(password_auth(json!({"name": "alice", "password": USER_PASSWORD, "domain": {"id": "default"}}), None)),
-    )
-    .await;
+    let a = login(&d, json!({"name": "alice", "password": USER_PASSWORD, "domain": {"id": "default"}}), None).await;
     assert_error(&a, 401, "Unauthorized");
     // A deleted user's tokens stop working at once.
     iam.remove_user_from_group().group_name("operators").user_name("alice").send().await.unwrap();

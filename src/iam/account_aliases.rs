@@ -9,6 +9,14 @@ use crate::protocol::rules::ACCOUNT_ALIAS;
 use crate::protocol::{Params, WriteXml, XmlOut};
 use crate::store::{AccountRecord, abort};
 
+/// The one member of CreateAccountAlias and DeleteAccountAlias.
+fn alias_member(p: &Params) -> Result<String, AwsError> {
+    let mut f = p.fields();
+    let alias = f.str("AccountAlias", &ACCOUNT_ALIAS);
+    f.finish()?;
+    Ok(alias)
+}
+
 pub struct CreateAccountAlias {
     alias: String,
 }
@@ -20,10 +28,7 @@ impl Operation for CreateAccountAlias {
     type Output = ();
 
     fn parse(p: &Params) -> Result<Self, AwsError> {
-        let mut f = p.fields();
-        let alias = f.str("AccountAlias", &ACCOUNT_ALIAS);
-        f.finish()?;
-        Ok(Self { alias })
+        Ok(Self { alias: alias_member(p)? })
     }
 
     fn resource(&self, _ctx: &Ctx<'_>) -> Result<String, AwsError> {
@@ -102,10 +107,7 @@ impl Operation for DeleteAccountAlias {
     type Output = ();
 
     fn parse(p: &Params) -> Result<Self, AwsError> {
-        let mut f = p.fields();
-        let alias = f.str("AccountAlias", &ACCOUNT_ALIAS);
-        f.finish()?;
-        Ok(Self { alias })
+        Ok(Self { alias: alias_member(p)? })
     }
 
     fn resource(&self, _ctx: &Ctx<'_>) -> Result<String, AwsError> {

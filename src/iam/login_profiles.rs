@@ -65,6 +65,14 @@ fn set_password(user: &mut UserRecord, new_hash: String, now: time::OffsetDateTi
     }
 }
 
+/// The input of actions whose only member is an optional UserName.
+fn optional_user(p: &Params) -> Result<Option<String>, AwsError> {
+    let mut f = p.fields();
+    let user = f.opt_str("UserName", &EXISTING_USER_NAME);
+    f.finish()?;
+    Ok(user)
+}
+
 fn load(tx: &Tx<'_>, account: &str, name: &str) -> TxResult<UserRecord> {
     Ok(tx.user(account, name)?.ok_or_else(|| no_such_user(name))?)
 }
@@ -150,10 +158,7 @@ impl Operation for GetLoginProfile {
     type Output = LoginProfileResult;
 
     fn parse(p: &Params) -> Result<Self, AwsError> {
-        let mut f = p.fields();
-        let user = f.opt_str("UserName", &EXISTING_USER_NAME);
-        f.finish()?;
-        Ok(Self { user })
+        Ok(Self { user: optional_user(p)? })
     }
 
     fn resource(&self, ctx: &Ctx<'_>) -> Result<String, AwsError> {
@@ -238,10 +243,7 @@ impl Operation for DeleteLoginProfile {
     type Output = ();
 
     fn parse(p: &Params) -> Result<Self, AwsError> {
-        let mut f = p.fields();
-        let user = f.opt_str("UserName", &EXISTING_USER_NAME);
-        f.finish()?;
-        Ok(Self { user })
+        Ok(Self { user: optional_user(p)? })
     }
 
     fn resource(&self, ctx: &Ctx<'_>) -> Result<String, AwsError> {
