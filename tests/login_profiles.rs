@@ -93,12 +93,10 @@ async fn the_account_password_policy_is_enforced_on_every_password_set() {
         assert_eq!(aws_error(&err).0, "PasswordPolicyViolation", "{weak}");
     }
     iam.create_login_profile().user_name("bob").password("first-password-1!").send().await.unwrap();
-    // ChangePassword, as bob: the old password must be right, the new one must follow the policy
-    // and not repeat a recent one.
+    // ChangePassword, as bob: the policy's AllowUsersToChangePassword grants it without any IAM
+    // policy; the old password must be right, the new one must follow the policy and not repeat
+    // a recent one.
     let key = iam.create_access_key().user_name("bob").send().await.unwrap().access_key.unwrap();
-    let allow =
-        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:ChangePassword","Resource":"*"}]}"#;
-    iam.put_user_policy().user_name("bob").policy_name("pw").policy_document(allow).send().await.unwrap();
     let bob = d.iam(&key.access_key_id, &key.secret_access_key);
     let err = bob
         .change_password()
@@ -125,6 +123,28 @@ async fn the_account_password_policy_is_enforced_on_every_password_set() {
         .await
         .unwrap_err();
     assert_eq!(aws_error(&err).0, "AccessDenied", "the old password no longer works");
+    // The policy also lets bob read it.
+    assert_eq!(
+        bob.get_account_password_policy().send().await.unwrap().password_policy.unwrap().minimum_password_length,
+        Some(12)
+    );
+    // Without AllowUsersToChangePassword, bob needs iam:ChangePassword from a policy.
+    iam.update_account_password_policy().minimum_password_length(8).send().await.unwrap();
+    let err = bob
+        .change_password()
+        .old_password("second-password-2!")
+        .new_password("fourth-password-4!")
+        .send()
+        .await
+        .unwrap_err();
+    let (code, message) = aws_error(&err);
+    assert_eq!(code, "AccessDenied");
+    assert!(message.contains("iam:ChangePassword"), "{message}");
+    assert_eq!(aws_error(&bob.get_account_password_policy().send().await.unwrap_err()).0, "AccessDenied");
+    let allow =
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:ChangePassword","Resource":"*"}]}"#;
+    iam.put_user_policy().user_name("bob").policy_name("pw").policy_document(allow).send().await.unwrap();
+    bob.change_password().old_password("second-password-2!").new_password("fourth-password-4!").send().await.unwrap();
     // Root has no password to change.
     let err =
         iam.change_password().old_password("a-password-1!").new_password("b-password-2!!").send().await.unwrap_err();

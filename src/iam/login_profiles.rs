@@ -65,6 +65,34 @@ fn set_password(user: &mut UserRecord, new_hash: String, now: time::OffsetDateTi
     }
 }
 
+/// Authorizes `ctx.permission` on `resource` as usual, unless the account's password policy has
+/// AllowUsersToChangePassword, which grants IAM users ChangePassword and
+/// GetAccountPasswordPolicy without any policy, as in AWS.
+///
+/// # Errors
+/// `AccessDenied` as the policy engine words it; store failures.
+pub fn authorize_unless_self_service(
+    ctx: &Ctx<'_>,
+    policy: Option<&PasswordPolicy>,
+    resource: &str,
+) -> Result<(), AwsError> {
+    let is_user = matches!(ctx.caller.principal, Principal::User { .. });
+    if is_user && policy.is_some_and(|p| p.allow_users_to_change) {
+        return Ok(());
+    }
+    let facts = crate::authz::RequestFacts {
+        action: ctx.permission,
+        resource,
+        now: ctx.now,
+        source_ip: ctx.source_ip,
+        region: ctx.region,
+        request_tags: None,
+        tag_keys: None,
+        extra_keys: Vec::new(),
+    };
+    crate::authz::authorize(ctx.app, ctx.caller, &facts)
+}
+
 /// The input of actions whose only member is an optional UserName.
 fn optional_user(p: &Params) -> Result<Option<String>, AwsError> {
     let mut f = p.fields();
@@ -272,6 +300,8 @@ impl Operation for ChangePassword {
     const NAME: &'static str = "ChangePassword";
     const SERVICE: Service = Service::Iam;
     const MUTATES: bool = true;
+    // Decided in `run`: AllowUsersToChangePassword grants it without a policy, as in AWS.
+    const NEEDS_PERMISSION: bool = false;
     type Output = ();
 
     fn parse(p: &Params) -> Result<Self, AwsError> {
@@ -296,11 +326,7 @@ impl Operation for ChangePassword {
             return Err(AwsError::AccessDenied("The old password is incorrect.".into()));
         }
         let policy = ctx.app.store.account(account)?.and_then(|a| a.password_policy);
-        if policy.as_ref().is_some_and(|p| !p.allow_users_to_change) {
-            return Err(AwsError::AccessDenied(
-                "The account password policy does not allow users to change their own password.".into(),
-            ));
-        }
+        authorize_unless_self_service(ctx, policy.as_ref(), &ctx.caller.principal.arn())?;
         check_reuse(policy.as_ref(), profile, &self.new)?;
         let hash = checked_hash(ctx, &self.new)?;
         let now = ctx.now.replace_millisecond(0).unwrap_or(ctx.now);

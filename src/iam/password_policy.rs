@@ -41,6 +41,8 @@ impl Operation for GetAccountPasswordPolicy {
     const NAME: &'static str = "GetAccountPasswordPolicy";
     const SERVICE: Service = Service::Iam;
     const MUTATES: bool = false;
+    // Decided in `run`: AllowUsersToChangePassword lets users read the policy.
+    const NEEDS_PERMISSION: bool = false;
     type Output = PasswordPolicyResult;
 
     fn parse(p: &Params) -> Result<Self, AwsError> {
@@ -55,6 +57,7 @@ impl Operation for GetAccountPasswordPolicy {
     fn run(self, ctx: &Ctx<'_>) -> Result<PasswordPolicyResult, AwsError> {
         let account = ctx.account();
         let policy = ctx.app.store.account(account)?.and_then(|a| a.password_policy);
+        super::login_profiles::authorize_unless_self_service(ctx, policy.as_ref(), "*")?;
         policy.map(PasswordPolicyResult).ok_or_else(|| no_policy(account))
     }
 }
