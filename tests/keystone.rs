@@ -740,3 +740,42 @@ async fn users_and_projects_can_be_looked_up_by_who_may_see_them() {
     assert_error(&call(&d, "GET", "/v3/projects/service", Some(&token), None).await, 404, "Not Found");
     assert_error(&call(&d, "GET", "/v3/users", None, None).await, 401, "Unauthorized");
 }
+
+#[tokio::test]
+async fn a_user_without_roles_gets_no_scoped_token_and_no_s3tokens_answer() {
+    let dir = Arc::new(tempfile::tempdir().unwrap());
+    let d = Daemon::start_configured(dir, Clock::system(), |s| {
+        configure(s);
+        s.keystone.default_roles.clear();
+    })
+    .await;
+    user_with_password(&d, "nobody-special").await;
+    let (key_id, secret) = {
+        let k = d.root_iam().create_access_key().user_name("nobody-special").send().await.unwrap().access_key.unwrap();
+        (k.access_key_id, k.secret_access_key)
+    };
+    let scoped = login(
+        &d,
+        json!({"name": "nobody-special", "password": USER_PASSWORD, "domain": {"id": "default"}}),
+        Some(json!({"project": {"id": ACCOUNT}})),
+    )
+    .await;
+    assert_error(&scoped, 401, "Unauthorized");
+    let sts = "GET\n\n\nTue, 01 Dec 2026 10:15:00 +0000\n/bucket/object";
+    use hmac::Mac;
+    let mut mac = hmac::Hmac::<sha1::Sha1>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(sts.as_bytes());
+    let sig = STANDARD.encode(mac.finalize().into_bytes());
+    let service = service_token(&d).await;
+    let a = call(&d, "POST", "/v3/s3tokens", Some(&service), Some(s3tokens_body(&key_id, &STANDARD.encode(sts), &sig)))
+        .await;
+    assert_error(&a, 401, "Unauthorized");
+    // A group mapped to roles gives it one.
+    let iam = d.root_iam();
+    iam.create_group().group_name("operators").send().await.unwrap();
+    iam.add_user_to_group().group_name("operators").user_name("nobody-special").send().await.unwrap();
+    let a = call(&d, "POST", "/v3/s3tokens", Some(&service), Some(s3tokens_body(&key_id, &STANDARD.encode(sts), &sig)))
+        .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(role_names(&a.body), ["admin", "reader"]);
+}

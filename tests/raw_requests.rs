@@ -190,3 +190,32 @@ async fn requests_that_leave_their_body_unsigned_are_refused() {
     }
     d.root_iam().list_users().send().await.unwrap();
 }
+
+/// Keystone's routes answer what the HTTP layer refuses in Keystone's shape, and garbage gets
+/// Keystone's 400 while the daemon keeps serving.
+#[tokio::test]
+async fn keystone_routes_refuse_bad_bodies_in_keystones_shape() {
+    let d = Daemon::start().await;
+    let host = d.server.local_addr().to_string();
+    let huge = "A".repeat(2 << 20);
+    let request = format!(
+        "POST /v3/s3tokens HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{huge}",
+        huge.len()
+    );
+    let (status, body) = raw(&d, &request).await;
+    assert_eq!(status, 413);
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["error"]["code"], 413, "{body}");
+    for junk in
+        ["\u{0}\u{1}\u{2}", "[1,2,3]", "{\"auth\": 7}", "{\"auth\":{\"identity\":{\"methods\":[\"password\"]}}}"]
+    {
+        let request = format!(
+            "POST /v3/auth/tokens HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{junk}",
+            junk.len()
+        );
+        let (status, body) = raw(&d, &request).await;
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!((status, v["error"]["code"].as_u64()), (400, Some(400)), "{junk}: {body}");
+    }
+    d.root_sts().get_caller_identity().send().await.unwrap();
+}

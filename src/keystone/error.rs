@@ -86,10 +86,8 @@ impl KeystoneError {
 impl From<AwsError> for KeystoneError {
     fn from(e: AwsError) -> Self {
         let status = match e.status() {
-            404 => 404,
-            409 => 409,
+            s @ (403 | 404 | 409 | 413) => s,
             s if s >= 500 => 500,
-            403 => 403,
             _ => 400,
         };
         Self::new(status, e.message().to_owned())

@@ -178,6 +178,7 @@ async fn handle(
         }
     }
     let (parts, body) = req.into_parts();
+    let keystone = keystone::routes(parts.uri.path());
     let body = match tokio::time::timeout(deadline, Limited::new(body, MAX_BODY_BYTES).collect()).await {
         Ok(Ok(b)) => b.to_bytes(),
         Ok(Err(e)) => {
@@ -186,13 +187,16 @@ async fn handle(
             } else {
                 AwsError::InvalidHttpRequest("The request body could not be read.".into())
             };
-            return Ok(error_only(&err));
+            return Ok(error_only(&err, keystone));
         }
         Err(_) => {
-            let mut r = error_only(&AwsError::RequestTimeout(
-                "Your socket connection to the server was not read from or written to within the timeout period."
-                    .into(),
-            ));
+            let mut r = error_only(
+                &AwsError::RequestTimeout(
+                    "Your socket connection to the server was not read from or written to within the timeout period."
+                        .into(),
+                ),
+                keystone,
+            );
             // The rest of the body will not be read: the connection cannot carry another request.
             r.headers_mut().insert(hyper::header::CONNECTION, hyper::header::HeaderValue::from_static("close"));
             return Ok(r);
@@ -211,11 +215,7 @@ async fn handle(
         body,
         peer: Some(peer),
     };
-    let out = if keystone::routes(&request.path) {
-        keystone::handle(&app, request).await
-    } else {
-        app::handle(&app, request).await
-    };
+    let out = if keystone { keystone::handle(&app, request).await } else { app::handle(&app, request).await };
     let mut resp = Response::new(Full::new(Bytes::from(out.body)));
     *resp.status_mut() = StatusCode::from_u16(out.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let h = resp.headers_mut();
@@ -240,11 +240,16 @@ fn plain(status: StatusCode, text: Bytes) -> Response<Full<Bytes>> {
     r
 }
 
-/// An error answered before the request reached the app (body too large or unreadable).
-fn error_only(err: &AwsError) -> Response<Full<Bytes>> {
-    let body = xml::error_response(err, Service::Iam.namespace(), "00000000-0000-0000-0000-000000000000");
+/// An error answered before the request reached a front end (body too large or unreadable), in
+/// the shape of the front end it was for.
+fn error_only(err: &AwsError, keystone: bool) -> Response<Full<Bytes>> {
+    let (body, content_type) = if keystone {
+        (keystone::error::KeystoneError::from(err.clone()).to_json(), "application/json")
+    } else {
+        (xml::error_response(err, Service::Iam.namespace(), "00000000-0000-0000-0000-000000000000"), "text/xml")
+    };
     let mut r = Response::new(Full::new(Bytes::from(body)));
     *r.status_mut() = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::BAD_REQUEST);
-    r.headers_mut().insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static("text/xml"));
+    r.headers_mut().insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static(content_type));
     r
 }
