@@ -125,3 +125,36 @@ def test_cli_update_user_and_last_used(d):
     assert used["AccessKeyLastUsed"]["LastUsedDate"]
     assert aws(d, "iam", "get-user", "--user-name", "gina").error_line() == \
         cli_error("NoSuchEntity", "GetUser", "The user with name gina cannot be found.")
+
+
+def test_cli_login_profiles_password_policy_and_account_alias(d):
+    aws(d, "iam", "create-user", "--user-name", "pat")
+    assert aws(d, "iam", "get-account-password-policy").error_line() == cli_error(
+        "NoSuchEntity", "GetAccountPasswordPolicy", "The Password Policy with domain name 000000000000 cannot be found.")
+    assert aws(d, "iam", "update-account-password-policy", "--minimum-password-length", "14",
+               "--require-numbers", "--allow-users-to-change-password", "--password-reuse-prevention", "3").json is None
+    policy = aws(d, "iam", "get-account-password-policy").json["PasswordPolicy"]
+    assert policy["MinimumPasswordLength"] == 14 and policy["RequireNumbers"] and policy["AllowUsersToChangePassword"]
+    assert policy["PasswordReusePrevention"] == 3 and not policy["ExpirePasswords"]
+    weak = aws(d, "iam", "create-login-profile", "--user-name", "pat", "--password", "too-short-1")
+    assert weak.error_line().startswith(
+        "An error occurred (PasswordPolicyViolation) when calling the CreateLoginProfile operation: "), weak.stderr
+    assert "too-short-1" not in weak.stderr
+    made = aws(d, "iam", "create-login-profile", "--user-name", "pat", "--password", "long-enough-password-1",
+               "--password-reset-required").json["LoginProfile"]
+    assert made["UserName"] == "pat" and made["PasswordResetRequired"] is True
+    got = aws(d, "iam", "get-login-profile", "--user-name", "pat").json["LoginProfile"]
+    assert got["CreateDate"] == made["CreateDate"]
+    assert aws(d, "iam", "delete-user", "--user-name", "pat").error_line() == cli_error(
+        "DeleteConflict", "DeleteUser", "Cannot delete entity, must delete login profile first.")
+    assert aws(d, "iam", "delete-login-profile", "--user-name", "pat").json is None
+    assert aws(d, "iam", "get-login-profile", "--user-name", "pat").error_line() == cli_error(
+        "NoSuchEntity", "GetLoginProfile", "Login Profile for User pat cannot be found.")
+    assert aws(d, "iam", "delete-account-password-policy").json is None
+
+    assert aws(d, "iam", "list-account-aliases").json["AccountAliases"] == []
+    assert aws(d, "iam", "create-account-alias", "--account-alias", "research-lab").json is None
+    assert aws(d, "iam", "list-account-aliases").json["AccountAliases"] == ["research-lab"]
+    assert aws(d, "iam", "delete-account-alias", "--account-alias", "research-lab").json is None
+    assert aws(d, "iam", "delete-account-alias", "--account-alias", "research-lab").error_line() == cli_error(
+        "NoSuchEntity", "DeleteAccountAlias", "The account alias research-lab cannot be found.")
