@@ -56,6 +56,7 @@ struct KeystoneFile {
     default_roles: Option<Vec<String>>,
     token_ttl_seconds: Option<u64>,
     region: Option<String>,
+    public_url: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -87,6 +88,8 @@ pub struct KeystoneSettings {
     pub token_ttl: std::time::Duration,
     /// The region the catalog names.
     pub region: String,
+    /// The `/v3` URL the catalog and links name; `None` = `http://<Host header>/v3`.
+    pub public_url: Option<String>,
 }
 
 /// Tokens must outlive s3token's renewal margin (it renews at 120 s left) by a wide margin.
@@ -100,6 +103,7 @@ impl Default for KeystoneSettings {
             default_roles: vec!["member".into()],
             token_ttl: std::time::Duration::from_secs(3600),
             region: "RegionOne".into(),
+            public_url: None,
         }
     }
 }
@@ -140,6 +144,12 @@ impl KeystoneSettings {
             default_roles: file.default_roles.unwrap_or(defaults.default_roles),
             token_ttl: std::time::Duration::from_secs(ttl),
             region: file.region.unwrap_or(defaults.region),
+            public_url: match file.public_url {
+                Some(u) if !(u.starts_with("http://") || u.starts_with("https://")) => {
+                    return Err(format!("keystone.public_url {u:?} must start with http:// or https://"));
+                }
+                u => u.map(|u| u.trim_end_matches('/').to_owned()),
+            },
         })
     }
 }

@@ -179,6 +179,15 @@ async fn service_users_get_scoped_tokens_that_validate_and_survive_a_restart() {
     let catalog = &a.body["token"]["catalog"][0];
     assert_eq!(catalog["type"], "identity");
     assert_eq!(catalog["endpoints"][0]["url"], "http://127.0.0.1:5000/v3");
+    // Behind a proxy the catalog names the configured public URL instead.
+    let d = d
+        .restart_configured(|s| {
+            configure(s);
+            s.keystone.public_url = Some("https://iam.example.org/v3".into());
+        })
+        .await;
+    let a = call_with(&d, "GET", "/v3/auth/tokens", Some(&token), None, &[("X-Subject-Token", &token)]).await;
+    assert_eq!(a.body["token"]["catalog"][0]["endpoints"][0]["url"], "https://iam.example.org/v3");
 }
 
 #[tokio::test]

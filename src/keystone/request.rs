@@ -31,9 +31,13 @@ impl Req<'_> {
         self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 
-    /// `http://host/v3`, as the client reached us: the catalog's identity endpoint and links.
+    /// The catalog's identity endpoint and the base of links: `keystone.public_url`, else
+    /// `http://host/v3` as the client reached us.
     #[must_use]
     pub fn base_url(&self) -> String {
+        if let Some(u) = &self.state.settings.keystone.public_url {
+            return u.clone();
+        }
         let host = self.header("host").map_or_else(|| self.state.settings.listen.to_string(), str::to_owned);
         format!("http://{host}/v3")
     }
