@@ -39,8 +39,12 @@ def _die_with_parent():
 
 
 class Daemon:
-    def __init__(self, data_dir=None, ephemeral=False, fixed_root=True, config=None):
-        """`config`: the text of a TOML config file (`--config`), e.g. a `[keystone]` section."""
+    def __init__(self, data_dir=None, ephemeral=False, fixed_root=True, config=None,
+                 extra_args=None, extra_env=None):
+        """`config`: the text of a TOML config file (`--config`), e.g. a `[keystone]` section.
+        `extra_args`: more `iamd serve` arguments (e.g. `--s3-listen 127.0.0.1:0 --s3-backend
+        URL`); `extra_env`: more environment variables, set after the scrubbed IAMD_*/AWS_*.
+        With `--s3-listen`, start() also waits for the AWS_ENDPOINT_URL_S3 line (`s3_url`)."""
         self.scratch = tempfile.mkdtemp(prefix="iamd-conf-")
         self.config_path = None
         if config is not None:
@@ -49,8 +53,11 @@ class Daemon:
                 f.write(config)
         self.data_dir = None if ephemeral else (data_dir or os.path.join(self.scratch, "data"))
         self.fixed_root = fixed_root
+        self.extra_args = list(extra_args or [])
+        self.extra_env = dict(extra_env or {})
         self.proc = None
         self.url = None
+        self.s3_url = None
         self.env = {}
         self.logs = []  # stderr files of every start, oldest first
         self.exit_codes = []
@@ -70,22 +77,26 @@ class Daemon:
         env.update(IAMD_LOG="info", NO_COLOR="1")
         if self.fixed_root:
             env.update(IAMD_ROOT_ACCESS_KEY_ID=ROOT_KEY_ID, IAMD_ROOT_SECRET_ACCESS_KEY=ROOT_SECRET)
+        env.update(self.extra_env)
         where = ["--ephemeral"] if self.data_dir is None else ["--data-dir", self.data_dir]
         if self.config_path:
             where += ["--config", self.config_path]
         with open(out_path, "wb") as out, open(err_path, "wb") as err:
             self.proc = subprocess.Popen(
-                [IAMD, "serve", "--listen", "127.0.0.1:0", *where, "--print-env"],
+                [IAMD, "serve", "--listen", "127.0.0.1:0", *where, *self.extra_args, "--print-env"],
                 stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env,
                 preexec_fn=_die_with_parent,
             )
         LIVE.add(self)
+        wants_s3 = any(a == "--s3-listen" or a.startswith("--s3-listen=") for a in self.extra_args)
         deadline = time.monotonic() + START_TIMEOUT
         while True:
             with open(out_path) as f:
-                lines = f.read().splitlines()
+                text = f.read()
+            # Only whole lines: the last one may still be being written.
+            lines = text.splitlines() if text.endswith("\n") else text.splitlines()[:-1]
             self.env = dict(l.split("=", 1) for l in lines if "=" in l)
-            if len(self.env) >= 4:
+            if len(self.env) >= 4 and (not wants_s3 or "AWS_ENDPOINT_URL_S3" in self.env):
                 break
             if self.proc.poll() is not None:
                 raise RuntimeError(f"iamd exited with {self.proc.returncode} before serving: {self.log_tail()}")
@@ -93,6 +104,7 @@ class Daemon:
                 raise RuntimeError(f"iamd printed no environment in {START_TIMEOUT}s: {self.log_tail()}")
             time.sleep(0.02)
         self.url = self.env["AWS_ENDPOINT_URL"]
+        self.s3_url = self.env.get("AWS_ENDPOINT_URL_S3")
         return self
 
     def stop(self, sig=signal.SIGTERM):

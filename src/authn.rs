@@ -49,7 +49,10 @@ pub fn authenticate(
 }
 
 /// The principal and secret behind a long-term access key id.
-fn resolve_key(app: &State, id: &str) -> Result<(Principal, SecretKey), AwsError> {
+///
+/// # Errors
+/// `InvalidClientTokenId` for an unknown, inactive or deleted key (or one whose user is gone).
+pub fn resolve_key(app: &State, id: &str) -> Result<(Principal, SecretKey), AwsError> {
     if let Some(root) = app.settings.root.as_ref().filter(|r| r.access_key_id == id) {
         let account = app.settings.account_id.clone();
         return Ok((Principal::Root { account }, root.secret.clone()));
@@ -74,16 +77,32 @@ fn resolve_key(app: &State, id: &str) -> Result<(Principal, SecretKey), AwsError
     Ok((principal, key.secret.clone()))
 }
 
-type Session = (Principal, SecretKey, Option<Arc<SessionClaims>>);
+/// A session's principal, secret and claims.
+pub type Session = (Principal, SecretKey, Option<Arc<SessionClaims>>);
 
 /// The principal and secret a session token vouches for.
 fn resolve_session(app: &State, parsed: &ParsedAuth, settings: &SigSettings) -> Result<Session, AwsError> {
     let token = parsed.security_token.as_deref().ok_or_else(AwsError::invalid_token)?;
+    resolve_session_token(app, &parsed.access_key_id, token, settings.now)
+}
+
+/// The principal and secret the session token `token` vouches for, if it is the token of
+/// temporary key `access_key_id` and has not expired at `now`.
+///
+/// # Errors
+/// `InvalidClientTokenId` for a token that is not ours, altered or another key's;
+/// `ExpiredToken` after expiry.
+pub fn resolve_session_token(
+    app: &State,
+    access_key_id: &str,
+    token: &str,
+    now: time::OffsetDateTime,
+) -> Result<Session, AwsError> {
     let claims = app.tokens.open_cached(token).map_err(|_| AwsError::invalid_token())?;
-    if claims.access_key_id != parsed.access_key_id {
+    if claims.access_key_id != access_key_id {
         return Err(AwsError::invalid_token());
     }
-    if settings.now.unix_timestamp() >= claims.expires_at {
+    if now.unix_timestamp() >= claims.expires_at {
         return Err(AwsError::ExpiredToken("The security token included in the request is expired".into()));
     }
     let account = claims.account.clone();

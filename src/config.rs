@@ -26,6 +26,11 @@ pub struct Overrides {
     pub master_key_file: Option<PathBuf>,
     pub region: Option<String>,
     pub log: Option<String>,
+    pub s3_listen: Option<String>,
+    pub s3_backend: Option<String>,
+    pub s3_backend_access_key_id: Option<String>,
+    pub s3_backend_secret_access_key: Option<String>,
+    pub s3_backend_region: Option<String>,
 }
 
 /// The config file's keys, all optional.
@@ -42,6 +47,66 @@ struct FileSettings {
     log: Option<String>,
     #[serde(default)]
     keystone: KeystoneFile,
+    #[serde(default)]
+    s3_gateway: S3GatewayFile,
+}
+
+/// The `[s3_gateway]` section.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct S3GatewayFile {
+    listen: Option<String>,
+    backend: Option<String>,
+    backend_access_key_id: Option<String>,
+    backend_secret_access_key: Option<String>,
+    backend_region: Option<String>,
+    domain: Option<String>,
+}
+
+/// The S3 gateway: where it listens, the S3 server it forwards to, and that server's own key.
+#[derive(Debug, Clone)]
+pub struct S3GatewaySettings {
+    pub listen: SocketAddr,
+    /// The backend's base URL (`http://127.0.0.1:9000`).
+    pub backend: String,
+    pub backend_access_key_id: String,
+    pub backend_secret: SecretKey,
+    /// The region requests to the backend are signed for; also the gateway's own.
+    pub region: String,
+    /// With a domain, virtual-host-style requests (`bucket.domain`) are understood too.
+    pub domain: Option<String>,
+}
+
+impl S3GatewaySettings {
+    fn resolve(o: &Overrides, file: S3GatewayFile) -> Result<Option<Self>, String> {
+        let listen = o.s3_listen.clone().or(file.listen);
+        let backend = o.s3_backend.clone().or(file.backend);
+        let (listen, backend) = match (listen, backend) {
+            (None, None) => return Ok(None),
+            (Some(l), Some(b)) => (l, b),
+            _ => return Err("the S3 gateway needs both --s3-listen and --s3-backend".into()),
+        };
+        let listen: SocketAddr = listen.parse().map_err(|e| format!("S3 listen address {listen:?}: {e}"))?;
+        if !(backend.starts_with("http://") || backend.starts_with("https://")) {
+            return Err(format!("S3 backend {backend:?} must be an http:// or https:// URL"));
+        }
+        let key_id = o.s3_backend_access_key_id.clone().or(file.backend_access_key_id);
+        let secret = o.s3_backend_secret_access_key.clone().or(file.backend_secret_access_key);
+        let (Some(backend_access_key_id), Some(secret)) = (key_id, secret) else {
+            return Err(
+                "the S3 gateway needs the backend's key: IAMD_S3_BACKEND_ACCESS_KEY_ID and IAMD_S3_BACKEND_SECRET_ACCESS_KEY"
+                    .into(),
+            );
+        };
+        Ok(Some(Self {
+            listen,
+            backend: backend.trim_end_matches('/').to_owned(),
+            backend_access_key_id,
+            backend_secret: SecretKey::new(secret),
+            region: o.s3_backend_region.clone().or(file.backend_region).unwrap_or_else(|| DEFAULT_REGION.into()),
+            domain: file.domain,
+        }))
+    }
 }
 
 /// The `[keystone]` section.
@@ -175,6 +240,8 @@ pub struct Settings {
     pub region: String,
     pub log: String,
     pub keystone: KeystoneSettings,
+    /// `None` unless the S3 gateway was asked for.
+    pub s3_gateway: Option<S3GatewaySettings>,
 }
 
 impl Settings {
@@ -191,6 +258,7 @@ impl Settings {
             region: DEFAULT_REGION.into(),
             log: DEFAULT_LOG.into(),
             keystone: KeystoneSettings::default(),
+            s3_gateway: None,
         }
     }
 
@@ -206,6 +274,7 @@ impl Settings {
             }
             None => FileSettings::default(),
         };
+        let s3_gateway = S3GatewaySettings::resolve(&o, file.s3_gateway)?;
         let listen = o.listen.or(file.listen).unwrap_or_else(|| DEFAULT_LISTEN.into());
         let listen: SocketAddr = listen.parse().map_err(|e| format!("listen address {listen:?}: {e}"))?;
         let account_id = o.account_id.or(file.account_id).unwrap_or_else(|| DEFAULT_ACCOUNT_ID.into());
@@ -234,6 +303,7 @@ impl Settings {
         let keystone = KeystoneSettings::resolve(file.keystone, base)?;
         Ok(Self {
             keystone,
+            s3_gateway,
             listen,
             data_dir: o.data_dir.or(file.data_dir).unwrap_or_else(|| DEFAULT_DATA_DIR.into()),
             ephemeral,

@@ -22,6 +22,7 @@ pub mod password;
 pub mod policy;
 pub mod principal;
 pub mod protocol;
+pub mod s3;
 pub mod server;
 pub mod sigv4;
 pub mod state;

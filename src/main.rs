@@ -40,9 +40,17 @@ struct ServeArgs {
     /// Keep state in a temporary directory removed at exit.
     #[arg(long)]
     ephemeral: bool,
-    /// Print AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION once serving.
+    /// Print AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION once serving
+    /// (and AWS_ENDPOINT_URL_S3 with the S3 gateway).
     #[arg(long)]
     print_env: bool,
+    /// Also serve the S3 gateway on this address (port 0 picks a free one).
+    #[arg(long, env = "IAMD_S3_LISTEN")]
+    s3_listen: Option<String>,
+    /// The S3 server the gateway forwards to (its key: IAMD_S3_BACKEND_ACCESS_KEY_ID and
+    /// IAMD_S3_BACKEND_SECRET_ACCESS_KEY; its region: IAMD_S3_BACKEND_REGION).
+    #[arg(long, env = "IAMD_S3_BACKEND")]
+    s3_backend: Option<String>,
 }
 
 #[derive(clap::Args)]
@@ -66,6 +74,8 @@ fn main() -> std::process::ExitCode {
                 data_dir: Some(f.data_dir),
                 ephemeral: false,
                 print_env: false,
+                s3_listen: None,
+                s3_backend: None,
             };
             (args, Some(f.count))
         }
@@ -80,6 +90,11 @@ fn main() -> std::process::ExitCode {
         master_key_file: env("IAMD_MASTER_KEY_FILE").map(PathBuf::from),
         region: env("IAMD_REGION"),
         log: env("IAMD_LOG"),
+        s3_listen: args.s3_listen,
+        s3_backend: args.s3_backend,
+        s3_backend_access_key_id: env("IAMD_S3_BACKEND_ACCESS_KEY_ID"),
+        s3_backend_secret_access_key: env("IAMD_S3_BACKEND_SECRET_ACCESS_KEY"),
+        s3_backend_region: env("IAMD_S3_BACKEND_REGION"),
     };
     let settings = match Settings::resolve(overrides, args.ephemeral) {
         Ok(s) => s,
@@ -103,6 +118,9 @@ fn main() -> std::process::ExitCode {
 }
 
 fn init_logging(filter: &str) {
+    // s3s logs every refused S3 request at ERROR; the gateway logs its own decisions.
+    let with_s3s = if filter.contains("s3s") { filter.to_owned() } else { format!("{filter},s3s=off") };
+    let filter = with_s3s.as_str();
     let filter =
         tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt()

@@ -60,6 +60,16 @@ async fn serve_until_signal(settings: Settings, print_env: bool) -> Result<(), R
         tokio::net::TcpListener::bind(listen).await.map_err(|e| RunError(format!("cannot listen on {listen}: {e}")))?;
     let addr = listener.local_addr().map_or(listen, |a| a);
     tracing::info!(%addr, data_dir = %state.settings.data_dir.display(), account = %state.settings.account_id, "serving IAM and STS");
+    let gateway_settings = state.settings.s3_gateway.clone();
+    let state = Arc::new(state);
+    let gateway = match &gateway_settings {
+        Some(g) => Some(
+            crate::s3::spawn(state.clone(), g)
+                .await
+                .map_err(|e| RunError(format!("cannot listen on {} for the S3 gateway: {e}", g.listen)))?,
+        ),
+        None => None,
+    };
     let mut out = std::io::stdout().lock();
     if let Some(g) = generated.as_ref().filter(|_| !print_env) {
         eprintln!(
@@ -69,6 +79,9 @@ async fn serve_until_signal(settings: Settings, print_env: bool) -> Result<(), R
         let _ = writeln!(out, "AWS_ACCESS_KEY_ID={}\nAWS_SECRET_ACCESS_KEY={}", g.access_key_id, g.secret.expose());
     }
     if print_env {
+        if let Some(g) = &gateway {
+            let _ = writeln!(out, "AWS_ENDPOINT_URL_S3=http://{}", g.local_addr());
+        }
         let _ = writeln!(out, "AWS_ENDPOINT_URL=http://{addr}");
         let creds = generated
             .as_ref()
@@ -86,7 +99,10 @@ async fn serve_until_signal(settings: Settings, print_env: bool) -> Result<(), R
     }
     let _ = out.flush();
     drop(out);
-    serve(listener, Arc::new(state), Limits::default(), shutdown_signal()).await;
+    serve(listener, state, Limits::default(), shutdown_signal()).await;
+    if let Some(g) = gateway {
+        g.shutdown().await;
+    }
     Ok(())
 }
 

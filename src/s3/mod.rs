@@ -1,0 +1,138 @@
+//! The S3 gateway, on its own listener: an S3 front end (s3s) whose authentication reads iamd's
+//! keys and session tokens and whose authorization asks the policy engine with S3 actions, ARNs
+//! and condition keys; allowed requests go on to the backend re-signed with its own key
+//! (s3s-aws over the AWS SDK for Rust, bodies streamed both ways).
+
+pub mod access;
+pub mod actions;
+pub mod auth;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::config::S3GatewaySettings;
+use crate::state::State;
+
+/// The S3 client that talks to the backend with the backend's key.
+fn backend_client(g: &S3GatewaySettings) -> aws_sdk_s3::Client {
+    use aws_sdk_s3::config::{
+        BehaviorVersion, Credentials, Region, RequestChecksumCalculation, ResponseChecksumValidation,
+    };
+    let creds = Credentials::new(&g.backend_access_key_id, g.backend_secret.expose(), None, None, "iamd-s3-backend");
+    let conf = aws_sdk_s3::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(g.region.clone()))
+        .endpoint_url(&g.backend)
+        .credentials_provider(creds)
+        .force_path_style(true)
+        // Checksums the client asked for travel as its headers; the gateway adds none.
+        .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
+        .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
+        .build();
+    aws_sdk_s3::Client::from_conf(conf)
+}
+
+/// The s3s service: iamd's auth and access in front of a proxy to the backend.
+#[must_use]
+pub fn service(state: &Arc<State>, g: &S3GatewaySettings) -> s3s::service::S3Service {
+    let proxy = s3s_aws::Proxy::from(backend_client(g));
+    let mut b = s3s::service::S3ServiceBuilder::new(proxy);
+    b.set_auth(auth::IamdAuth(state.clone()));
+    b.set_access(access::IamdAccess(state.clone()));
+    if let Some(domain) = &g.domain {
+        match s3s::host::SingleDomain::new(domain) {
+            Ok(h) => b.set_host(h),
+            Err(e) => tracing::warn!(error = %e, %domain, "s3 gateway: ignoring the domain"),
+        }
+    }
+    b.build()
+}
+
+/// The client's address, for `aws:SourceIp`.
+#[derive(Clone, Copy, Debug)]
+pub struct Peer(pub SocketAddr);
+
+/// One request through s3s. A refusal sent before the body was read leaves that body on the
+/// connection: say `Connection: close`, so clients (which send `Expect: 100-continue`) open a
+/// new one instead of reusing a connection the server is about to drop.
+async fn call(
+    svc: s3s::service::S3Service,
+    peer: SocketAddr,
+    mut req: hyper::Request<hyper::body::Incoming>,
+) -> Result<s3s::HttpResponse, s3s::HttpError> {
+    use hyper::body::Body as _;
+    req.extensions_mut().insert(Peer(peer));
+    let has_body = !req.body().is_end_stream();
+    let mut resp = hyper::service::Service::call(&svc, req).await?;
+    if has_body && (resp.status().is_client_error() || resp.status().is_server_error()) {
+        resp.headers_mut().insert(hyper::header::CONNECTION, hyper::header::HeaderValue::from_static("close"));
+    }
+    Ok(resp)
+}
+
+/// A gateway serving in the background.
+pub struct RunningGateway {
+    addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RunningGateway {
+    #[must_use]
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops accepting, drains in-flight requests (up to 10 s), and returns.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}
+
+/// Binds `g.listen` and serves the gateway until [`RunningGateway::shutdown`].
+///
+/// # Errors
+/// When the address cannot be bound.
+pub async fn spawn(state: Arc<State>, g: &S3GatewaySettings) -> std::io::Result<RunningGateway> {
+    let listener = TcpListener::bind(g.listen).await?;
+    let addr = listener.local_addr()?;
+    let svc = service(&state, g);
+    let (stop, mut stopped) = watch::channel(false);
+    let task = tokio::spawn(async move {
+        let graceful = GracefulShutdown::new();
+        loop {
+            tokio::select! {
+                _ = async { let _ = stopped.wait_for(|s| *s).await; } => break,
+                accepted = listener.accept() => {
+                    let Ok((stream, peer)) = accepted else {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    };
+                    let svc = svc.clone();
+                    let service = hyper::service::service_fn(move |req| call(svc.clone(), peer, req));
+                    let conn = http1::Builder::new()
+                        .timer(TokioTimer::new())
+                        .header_read_timeout(Duration::from_secs(30))
+                        .serve_connection(TokioIo::new(stream), service);
+                    let conn = graceful.watch(conn);
+                    tokio::spawn(async move {
+                        if let Err(e) = conn.await {
+                            tracing::debug!(error = %e, "s3 gateway connection ended with an error");
+                        }
+                    });
+                }
+            }
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(10), graceful.shutdown()).await;
+    });
+    tracing::info!(%addr, backend = %g.backend, "serving the S3 gateway");
+    Ok(RunningGateway { addr, stop, task })
+}
