@@ -31,6 +31,7 @@ pub struct IamdAccess(pub Arc<State>);
 fn allow(
     state: &State,
     caller: &Caller,
+    source_ip: Option<std::net::IpAddr>,
     action: &str,
     resource: &str,
     keys: Vec<(&'static str, String)>,
@@ -69,6 +70,7 @@ fn query_param<'a>(query: &'a str, name: &str) -> Option<std::borrow::Cow<'a, st
 impl S3Access for IamdAccess {
     async fn check(&self, cx: &mut S3AccessContext<'_>) -> S3Result<()> {
         let state = &self.0;
+        let source_ip = cx.extensions_mut().get::<Peer>().map(|p| p.0.ip());
         let access_key = cx.credentials().map(|c| c.access_key.clone()).ok_or_else(|| s3_error!(AccessDenied))?;
         let query = cx.uri().query().unwrap_or_default().to_owned();
         let header = |name: &str| cx.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
@@ -76,7 +78,6 @@ impl S3Access for IamdAccess {
             .or_else(|| query_param(&query, "X-Amz-Security-Token").map(|t| t.into_owned()));
         let region = state.settings.s3_gateway.as_ref().map_or("us-east-1", |g| g.region.as_str()).to_owned();
         let who = caller(state, &access_key, token.as_deref(), &region)?;
-        let source_ip = cx.extensions_mut().get::<Peer>().map(|p| p.0.ip());
         let op = cx.s3_op().name().to_owned();
         let (bucket, key) = match cx.s3_path() {
             S3Path::Root => (None, None),
