@@ -386,4 +386,27 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn the_s3_gateway_needs_a_listen_address_a_backend_and_its_key() {
+        let none = Settings::resolve(Overrides::default(), false).unwrap();
+        assert!(none.s3_gateway.is_none());
+        let full = Overrides {
+            s3_listen: Some("127.0.0.1:0".into()),
+            s3_backend: Some("http://127.0.0.1:9000/".into()),
+            s3_backend_access_key_id: Some("backend".into()),
+            s3_backend_secret_access_key: Some("backend-secret".into()),
+            ..Overrides::default()
+        };
+        let g = Settings::resolve(full.clone(), false).unwrap().s3_gateway.unwrap();
+        assert_eq!((g.backend.as_str(), g.region.as_str()), ("http://127.0.0.1:9000", "us-east-1"));
+        for broken in [
+            Overrides { s3_backend: None, ..full.clone() },
+            Overrides { s3_backend_secret_access_key: None, ..full.clone() },
+            Overrides { s3_backend: Some("127.0.0.1:9000".into()), ..full.clone() },
+            Overrides { s3_listen: Some("nowhere".into()), ..full.clone() },
+        ] {
+            assert!(Settings::resolve(broken, false).is_err());
+        }
+    }
 }
