@@ -9,13 +9,16 @@ use s3s::dto::DeleteObjectsInput;
 use s3s::path::S3Path;
 use s3s::{S3Request, S3Result, s3_error};
 
-use super::Peer;
 use super::actions::{condition_keys, copy_source, iam_action, resource_arn};
 use super::auth::{caller, internal};
 use crate::authz::{RequestFacts, authorize};
 use crate::error::AwsError;
 use crate::principal::Caller;
 use crate::state::State;
+
+/// The client's address (the listener puts it in the request's extensions), for `aws:SourceIp`.
+#[derive(Clone, Copy, Debug)]
+pub struct Peer(pub std::net::SocketAddr);
 
 /// Who `check` authenticated, for the per-operation checks that follow.
 #[derive(Clone)]

@@ -55,10 +55,6 @@ pub fn service(state: &Arc<State>, g: &S3GatewaySettings) -> s3s::service::S3Ser
     b.build()
 }
 
-/// The client's address, for `aws:SourceIp`.
-#[derive(Clone, Copy, Debug)]
-pub struct Peer(pub SocketAddr);
-
 /// One request through s3s. A refusal sent before the body was read leaves that body on the
 /// connection: say `Connection: close`, so clients (which send `Expect: 100-continue`) open a
 /// new one instead of reusing a connection the server is about to drop.
@@ -68,7 +64,7 @@ async fn call(
     mut req: hyper::Request<hyper::body::Incoming>,
 ) -> Result<s3s::HttpResponse, s3s::HttpError> {
     use hyper::body::Body as _;
-    req.extensions_mut().insert(Peer(peer));
+    req.extensions_mut().insert(access::Peer(peer));
     let has_body = !req.body().is_end_stream();
     let mut resp = hyper::service::Service::call(&svc, req).await?;
     if has_body && (resp.status().is_client_error() || resp.status().is_server_error()) {
