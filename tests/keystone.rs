@@ -463,6 +463,14 @@ fn sign_v4(secret: &str, sts: &str) -> String {
     iamd::sigv4::signature_hex(&key, sts)
 }
 
+/// SigV2 (base64 HMAC-SHA1) over `sts` with `secret`, computed independently of iamd.
+fn sign_v2(secret: &str, sts: &str) -> String {
+    use hmac::Mac;
+    let mut mac = hmac::Hmac::<sha1::Sha1>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(sts.as_bytes());
+    STANDARD.encode(mac.finalize().into_bytes())
+}
+
 #[tokio::test]
 async fn s3tokens_resolves_temporary_keys_without_their_session_token_and_sigv2() {
     let d = daemon().await;
@@ -535,10 +543,7 @@ async fn s3tokens_resolves_temporary_keys_without_their_session_token_and_sigv2(
     // SigV2 (HMAC-SHA1, base64) with a long-term key.
     let (key_id, secret) = d.user_with_key("legacy").await;
     let v2 = "GET\n\n\nTue, 01 Dec 2026 10:15:00 +0000\n/bucket/object";
-    use hmac::Mac;
-    let mut mac = hmac::Hmac::<sha1::Sha1>::new_from_slice(secret.as_bytes()).unwrap();
-    mac.update(v2.as_bytes());
-    let sig = STANDARD.encode(mac.finalize().into_bytes());
+    let sig = sign_v2(&secret, v2);
     let a = call(&d, "POST", "/v3/s3tokens", Some(&service), Some(s3tokens_body(&key_id, &STANDARD.encode(v2), &sig)))
         .await;
     assert_eq!(a.status, 200, "{}", a.body);
@@ -771,10 +776,7 @@ async fn a_user_without_roles_gets_no_scoped_token_and_no_s3tokens_answer() {
     .await;
     assert_error(&scoped, 401, "Unauthorized");
     let sts = "GET\n\n\nTue, 01 Dec 2026 10:15:00 +0000\n/bucket/object";
-    use hmac::Mac;
-    let mut mac = hmac::Hmac::<sha1::Sha1>::new_from_slice(secret.as_bytes()).unwrap();
-    mac.update(sts.as_bytes());
-    let sig = STANDARD.encode(mac.finalize().into_bytes());
+    let sig = sign_v2(&secret, sts);
     let service = service_token(&d).await;
     let a = call(&d, "POST", "/v3/s3tokens", Some(&service), Some(s3tokens_body(&key_id, &STANDARD.encode(sts), &sig)))
         .await;
