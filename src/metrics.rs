@@ -147,6 +147,67 @@ impl Registry {
     }
 }
 
+/// Request latencies by an operation name known only at run time (the S3 gateway's, named by
+/// s3s), and refusals by error code. A read lock finds an operation seen before.
+#[derive(Default)]
+pub struct ByOperation {
+    latency: std::sync::RwLock<std::collections::BTreeMap<String, std::sync::Arc<[Histogram; OUTCOMES.len()]>>>,
+    refusals: std::sync::Mutex<std::collections::BTreeMap<String, u64>>,
+}
+
+impl ByOperation {
+    /// Records one request: its operation ("" when refused before one was known), status and
+    /// how long until its answer's headers.
+    pub fn record(&self, operation: &str, status: u16, took: Duration) {
+        let outcome = match status {
+            0..400 => 0,
+            400..500 => 1,
+            _ => 2,
+        };
+        let seen = self.latency.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(operation).cloned();
+        let h = seen.unwrap_or_else(|| {
+            let mut map = self.latency.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+            map.entry(operation.to_owned()).or_default().clone()
+        });
+        h[outcome].observe(took);
+    }
+
+    /// Counts a request the gateway itself refused, by S3 error code (refusals are rare).
+    pub fn refusal(&self, code: &str) {
+        let mut map = self.refusals.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        match map.get_mut(code) {
+            Some(n) => *n += 1,
+            None => {
+                map.insert(code.to_owned(), 1);
+            }
+        }
+    }
+
+    /// `{prefix}_request_duration_seconds` by operation and outcome, `{prefix}_refusals_total`
+    /// by code.
+    pub fn render(&self, out: &mut String, prefix: &str, what: &str) {
+        let name = format!("{prefix}_request_duration_seconds");
+        header(
+            out,
+            &name,
+            "histogram",
+            &format!("{what} requests by operation and outcome, until the answer's headers."),
+        );
+        for (op, hs) in self.latency.read().unwrap_or_else(std::sync::PoisonError::into_inner).iter() {
+            for (h, outcome) in hs.iter().zip(OUTCOMES) {
+                if h.count() > 0 {
+                    h.render(out, &name, &format!("operation=\"{op}\",outcome=\"{outcome}\""));
+                }
+            }
+        }
+        let name = format!("{prefix}_refusals_total");
+        header(out, &name, "counter", &format!("{what} requests refused by iamd, by S3 error code."));
+        for (code, n) in self.refusals.lock().unwrap_or_else(std::sync::PoisonError::into_inner).iter() {
+            let _ = writeln!(out, "{name}{{code=\"{code}\"}} {n}");
+        }
+    }
+}
+
 /// Writes a `# TYPE` header.
 pub fn header(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
@@ -169,5 +230,34 @@ mod tests {
         assert!(out.contains("x_bucket{a=\"b\",le=\"2.5\"} 2\n"), "{out}");
         assert!(out.contains("x_bucket{a=\"b\",le=\"+Inf\"} 3\n"), "{out}");
         assert!(out.contains("x_count{a=\"b\"} 3\n"), "{out}");
+    }
+
+    #[test]
+    fn operations_are_counted_by_name_and_outcome() {
+        let m = ByOperation::default();
+        m.record("GetObject", 200, Duration::from_millis(1));
+        m.record("GetObject", 200, Duration::from_millis(1));
+        m.record("GetObject", 403, Duration::from_millis(1));
+        m.record("", 403, Duration::from_millis(1));
+        m.refusal("AccessDenied");
+        m.refusal("AccessDenied");
+        let mut out = String::new();
+        m.render(&mut out, "iamd_s3", "S3 gateway");
+        assert!(
+            out.contains("iamd_s3_request_duration_seconds_count{operation=\"GetObject\",outcome=\"success\"} 2\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains(
+                "iamd_s3_request_duration_seconds_count{operation=\"GetObject\",outcome=\"client_error\"} 1\n"
+            ),
+            "{out}"
+        );
+        assert!(
+            out.contains("iamd_s3_request_duration_seconds_count{operation=\"\",outcome=\"client_error\"} 1\n"),
+            "{out}"
+        );
+        assert!(!out.contains("server_error"), "{out}");
+        assert!(out.contains("iamd_s3_refusals_total{code=\"AccessDenied\"} 2\n"), "{out}");
     }
 }

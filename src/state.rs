@@ -23,6 +23,8 @@ pub struct State {
     /// Seals and opens session tokens.
     pub tokens: TokenSealer,
     pub metrics: Registry,
+    /// The S3 gateway's requests.
+    pub s3_metrics: crate::metrics::ByOperation,
     /// Loaded policy sets and parsed documents.
     pub authz: AuthzCache,
 }
@@ -57,6 +59,7 @@ impl State {
             last_used: LastUsedTracker::default(),
             tokens: TokenSealer::new(&token_key_id, &token_key),
             metrics: Registry::default(),
+            s3_metrics: crate::metrics::ByOperation::default(),
             authz: AuthzCache::default(),
         };
         let generated = app.bootstrap_root().map_err(|e| format!("cannot prepare the root account: {e}"))?;
@@ -141,6 +144,9 @@ impl State {
         use std::fmt::Write as _;
         let mut out = String::new();
         self.metrics.render(&mut out);
+        if self.settings.s3_gateway.is_some() {
+            self.s3_metrics.render(&mut out, "iamd_s3", "S3 gateway");
+        }
         crate::metrics::header(&mut out, "iamd_store_flush_duration_seconds", "histogram", "Group-commit flushes.");
         self.store.flush_histogram().render(&mut out, "iamd_store_flush_duration_seconds", "");
         crate::metrics::header(&mut out, "iamd_cache_hits_total", "counter", "Read-view lookups answered from memory.");

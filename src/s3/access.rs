@@ -5,12 +5,13 @@
 use std::sync::Arc;
 
 use s3s::access::{S3Access, S3AccessContext};
-use s3s::dto::DeleteObjectsInput;
+use s3s::dto::{DeleteObjectsInput, PutObjectInput, StreamingBlob, UploadPartInput};
 use s3s::path::S3Path;
 use s3s::{S3Request, S3Result, s3_error};
 
 use super::actions::{condition_keys, copy_source, iam_action, resource_arn};
-use super::auth::{caller, internal};
+use super::auth::{caller, counted, internal};
+use super::body::{Complete, Guarded, Refusal, TrailingChecksum, Underneath};
 use crate::authz::{RequestFacts, authorize};
 use crate::error::AwsError;
 use crate::principal::Caller;
@@ -72,44 +73,110 @@ fn query_param<'a>(query: &'a str, name: &str) -> Option<std::borrow::Cow<'a, st
 #[async_trait::async_trait]
 impl S3Access for IamdAccess {
     async fn check(&self, cx: &mut S3AccessContext<'_>) -> S3Result<()> {
-        let state = &self.0;
-        let source_ip = cx.extensions_mut().get::<Peer>().map(|p| p.0.ip());
-        let access_key = cx.credentials().map(|c| c.access_key.clone()).ok_or_else(|| s3_error!(AccessDenied))?;
-        let query = cx.uri().query().unwrap_or_default().to_owned();
-        let header = |name: &str| cx.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
-        let token = header("x-amz-security-token")
-            .or_else(|| query_param(&query, "X-Amz-Security-Token").map(|t| t.into_owned()));
-        let region = state.settings.s3_gateway.as_ref().map_or("us-east-1", |g| g.region.as_str()).to_owned();
-        let who = caller(state, &access_key, token.as_deref(), &region)?;
-        let op = cx.s3_op().name().to_owned();
-        let (bucket, key) = match cx.s3_path() {
-            S3Path::Root => (None, None),
-            S3Path::Bucket { bucket } => (Some(bucket.to_string()), None),
-            S3Path::Object { bucket, key } => (Some(bucket.to_string()), Some(key.to_string())),
-        };
-        let keys = condition_keys(&op, &query, header);
-        // DeleteObjects names its keys in the body: decided per key in `delete_objects`.
-        if op != "DeleteObjects" {
-            let resource = resource_arn(bucket.as_deref(), key.as_deref());
-            allow(state, &who, source_ip, &iam_action(&op), &resource, keys)?;
+        if let Some(seen) = cx.extensions_mut().get::<Operation>().cloned() {
+            let _ = seen.0.set(cx.s3_op().name().to_owned());
         }
-        if matches!(op.as_str(), "CopyObject" | "UploadPartCopy") {
-            let source = header("x-amz-copy-source")
-                .and_then(|h| copy_source(&h))
-                .ok_or_else(|| s3_error!(InvalidArgument, "Invalid copy source"))?;
-            allow(state, &who, source_ip, "s3:GetObject", &resource_arn(Some(&source.0), Some(&source.1)), Vec::new())?;
-        }
-        cx.extensions_mut().insert(Decided { caller: who, source_ip });
-        Ok(())
+        counted(&self.0, decide(&self.0, cx))
     }
 
     async fn delete_objects(&self, req: &mut S3Request<DeleteObjectsInput>) -> S3Result<()> {
-        let state = &self.0;
-        let d = req.extensions.get::<Decided>().cloned().ok_or_else(|| s3_error!(AccessDenied))?;
-        for object in &req.input.delete.objects {
-            let resource = resource_arn(Some(&req.input.bucket), Some(&object.key));
-            allow(state, &d.caller, d.source_ip, "s3:DeleteObject", &resource, Vec::new())?;
-        }
+        counted(&self.0, decide_each_deletion(&self.0, req))
+    }
+
+    async fn put_object(&self, req: &mut S3Request<PutObjectInput>) -> S3Result<()> {
+        let input = &mut req.input;
+        input.body = guard_aws_chunked(&req.headers, &req.extensions, req.trailing_headers.clone(), input.body.take())?;
+        input.content_encoding = without_aws_chunked(input.content_encoding.take());
         Ok(())
     }
+
+    async fn upload_part(&self, req: &mut S3Request<UploadPartInput>) -> S3Result<()> {
+        let input = &mut req.input;
+        input.body = guard_aws_chunked(&req.headers, &req.extensions, req.trailing_headers.clone(), input.body.take())?;
+        Ok(())
+    }
+}
+
+/// The request's operation, for `/metrics` (`s3::call` puts an empty one in the extensions).
+#[derive(Clone, Default)]
+pub struct Operation(pub Arc<std::sync::OnceLock<String>>);
+
+/// Authenticates the caller and decides the operation on its bucket or object (and, for copies,
+/// `s3:GetObject` on the source).
+fn decide(state: &State, cx: &mut S3AccessContext<'_>) -> S3Result<()> {
+    let source_ip = cx.extensions_mut().get::<Peer>().map(|p| p.0.ip());
+    let access_key = cx.credentials().map(|c| c.access_key.clone()).ok_or_else(|| s3_error!(AccessDenied))?;
+    let query = cx.uri().query().unwrap_or_default().to_owned();
+    let header = |name: &str| cx.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let token =
+        header("x-amz-security-token").or_else(|| query_param(&query, "X-Amz-Security-Token").map(|t| t.into_owned()));
+    let region = state.settings.s3_gateway.as_ref().map_or("us-east-1", |g| g.region.as_str()).to_owned();
+    let who = caller(state, &access_key, token.as_deref(), &region)?;
+    let op = cx.s3_op().name().to_owned();
+    let (bucket, key) = match cx.s3_path() {
+        S3Path::Root => (None, None),
+        S3Path::Bucket { bucket } => (Some(bucket.to_string()), None),
+        S3Path::Object { bucket, key } => (Some(bucket.to_string()), Some(key.to_string())),
+    };
+    let keys = condition_keys(&op, &query, header);
+    // DeleteObjects names its keys in the body: decided per key in `delete_objects`.
+    if op != "DeleteObjects" {
+        let resource = resource_arn(bucket.as_deref(), key.as_deref());
+        allow(state, &who, source_ip, &iam_action(&op), &resource, keys)?;
+    }
+    if matches!(op.as_str(), "CopyObject" | "UploadPartCopy") {
+        let source = header("x-amz-copy-source")
+            .and_then(|h| copy_source(&h))
+            .ok_or_else(|| s3_error!(InvalidArgument, "Invalid copy source"))?;
+        allow(state, &who, source_ip, "s3:GetObject", &resource_arn(Some(&source.0), Some(&source.1)), Vec::new())?;
+    }
+    cx.extensions_mut().insert(Decided { caller: who, source_ip });
+    Ok(())
+}
+
+/// DeleteObjects names its keys in the body: `s3:DeleteObject` is decided for each.
+fn decide_each_deletion(state: &State, req: &S3Request<DeleteObjectsInput>) -> S3Result<()> {
+    let d = req.extensions.get::<Decided>().cloned().ok_or_else(|| s3_error!(AccessDenied))?;
+    for object in &req.input.delete.objects {
+        let resource = resource_arn(Some(&req.input.bucket), Some(&object.key));
+        allow(state, &d.caller, d.source_ip, "s3:DeleteObject", &resource, Vec::new())?;
+    }
+    Ok(())
+}
+
+/// An aws-chunked upload body, held back at its end until s3s has checked its last chunk's
+/// signature and [`TrailingChecksum`] the checksum after it (s3s-aws would forward the upload
+/// without either).
+fn guard_aws_chunked(
+    headers: &http::HeaderMap,
+    extensions: &http::Extensions,
+    trailers: Option<s3s::TrailingHeaders>,
+    body: Option<StreamingBlob>,
+) -> S3Result<Option<StreamingBlob>> {
+    let streaming =
+        headers.get("x-amz-content-sha256").and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("STREAMING-"));
+    let body = match body {
+        Some(body) if streaming => body,
+        other => return Ok(other),
+    };
+    let check: Box<dyn super::body::Check> =
+        match (headers.get("x-amz-trailer").and_then(|v| v.to_str().ok()), trailers) {
+            (Some(name), Some(trailers)) => Box::new(TrailingChecksum::new(name, trailers).ok_or_else(|| {
+                s3_error!(InvalidRequest, "The value specified in the x-amz-trailer header is not supported")
+            })?),
+            _ => Box::new(Complete),
+        };
+    let refusal = extensions.get::<Refusal>().cloned().unwrap_or_default();
+    Ok(Some(StreamingBlob::new(Guarded::new(body, check, Underneath::AwsChunked, refusal))))
+}
+
+/// `Content-Encoding` without `aws-chunked`, which describes the request, not the object.
+fn without_aws_chunked(encoding: Option<String>) -> Option<String> {
+    let kept: Vec<&str> = encoding
+        .as_deref()?
+        .split(',')
+        .map(str::trim)
+        .filter(|e| !e.is_empty() && !e.eq_ignore_ascii_case("aws-chunked"))
+        .collect();
+    (!kept.is_empty()).then(|| kept.join(","))
 }

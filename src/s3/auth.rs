@@ -20,7 +20,20 @@ pub struct IamdAuth(pub Arc<State>);
 #[async_trait::async_trait]
 impl S3Auth for IamdAuth {
     async fn get_secret_key(&self, access_key: &str) -> S3Result<SecretKey> {
-        let state = &self.0;
+        counted(&self.0, secret_key(&self.0, access_key))
+    }
+}
+
+/// Counts the gateway's own refusals in `/metrics`.
+pub fn counted<T>(state: &State, r: S3Result<T>) -> S3Result<T> {
+    if let Err(e) = &r {
+        state.s3_metrics.refusal(e.code().as_str());
+    }
+    r
+}
+
+fn secret_key(state: &State, access_key: &str) -> S3Result<SecretKey> {
+    {
         if looks_like(access_key, IdKind::TemporaryAccessKey) {
             let record = state.store.temporary_key(access_key).map_err(internal)?;
             let record = record.ok_or_else(|| s3_error!(InvalidAccessKeyId))?;

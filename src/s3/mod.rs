@@ -6,6 +6,7 @@
 pub mod access;
 pub mod actions;
 pub mod auth;
+pub mod body;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -55,18 +56,46 @@ pub fn service(state: &Arc<State>, g: &S3GatewaySettings) -> s3s::service::S3Ser
     b.build()
 }
 
-/// One request through s3s. A refusal sent before the body was read leaves that body on the
-/// connection: say `Connection: close`, so clients (which send `Expect: 100-continue`) open a
-/// new one instead of reusing a connection the server is about to drop.
+/// One request through s3s. A body whose signed `x-amz-content-sha256` is a hash is checked
+/// against it as it streams ([`body::Guarded`]); a body refused on the way is answered with
+/// that refusal rather than with the error of the backend upload it aborted. A refusal sent
+/// before the body was read leaves that body on the connection: say `Connection: close`, so
+/// clients (which send `Expect: 100-continue`) open a new one instead of reusing a connection
+/// the server is about to drop.
 async fn call(
     svc: s3s::service::S3Service,
+    state: Arc<State>,
     peer: SocketAddr,
-    mut req: hyper::Request<hyper::body::Incoming>,
+    req: hyper::Request<hyper::body::Incoming>,
 ) -> Result<s3s::HttpResponse, s3s::HttpError> {
     use hyper::body::Body as _;
-    req.extensions_mut().insert(access::Peer(peer));
+    let started = std::time::Instant::now();
     let has_body = !req.body().is_end_stream();
-    let mut resp = hyper::service::Service::call(&svc, req).await?;
+    let refusal = body::Refusal::default();
+    let sha256 = req.headers().get("x-amz-content-sha256").and_then(|v| v.to_str().ok());
+    let check = if has_body { sha256.and_then(body::ContentSha256::from_header) } else { None };
+    let mut req = req.map(|incoming| {
+        let raw = s3s::Body::from(incoming);
+        match check {
+            Some(check) => {
+                let guarded = body::Guarded::new(raw, Box::new(check), body::Underneath::Connection, refusal.clone());
+                let stream: s3s::stream::DynByteStream = Box::pin(guarded);
+                s3s::Body::from(stream)
+            }
+            None => raw,
+        }
+    });
+    req.extensions_mut().insert(access::Peer(peer));
+    req.extensions_mut().insert(refusal.clone());
+    let operation = access::Operation::default();
+    req.extensions_mut().insert(operation.clone());
+    let mut resp = svc.call(req).await?;
+    if let Some(refused) = refusal.take() {
+        state.s3_metrics.refusal(refused.code().as_str());
+        resp = refused.to_http_response().map_err(|e| s3s::HttpError::new(Box::new(e)))?;
+    }
+    let op = operation.0.get().map_or("", String::as_str);
+    state.s3_metrics.record(op, resp.status().as_u16(), started.elapsed());
     if has_body && (resp.status().is_client_error() || resp.status().is_server_error()) {
         resp.headers_mut().insert(hyper::header::CONNECTION, hyper::header::HeaderValue::from_static("close"));
     }
@@ -112,8 +141,8 @@ pub async fn spawn(state: Arc<State>, g: &S3GatewaySettings) -> std::io::Result<
                         tokio::time::sleep(Duration::from_millis(50)).await;
                         continue;
                     };
-                    let svc = svc.clone();
-                    let service = hyper::service::service_fn(move |req| call(svc.clone(), peer, req));
+                    let (svc, state) = (svc.clone(), state.clone());
+                    let service = hyper::service::service_fn(move |req| call(svc.clone(), state.clone(), peer, req));
                     let conn = http1::Builder::new()
                         .timer(TokioTimer::new())
                         .header_read_timeout(Duration::from_secs(30))
