@@ -743,3 +743,47 @@ def test_refused_upload_leaves_the_connection_usable_or_says_close():
                     f"({first[1]}), then the connection was closed under the next request ({second!r})")
                 assert second[0].split()[1] == "200" and second[2] == b"blob", second
         assert keys(d, "data", "projects/p2/") == []
+
+
+def test_virtual_host_style_with_a_domain():
+    """With `[s3_gateway] domain`, `bucket.domain` names the bucket (boto3's virtual addressing);
+    path style keeps working. Names under the domain resolve to 127.0.0.1 in this process only
+    (socket.getaddrinfo is wrapped), so no resolver is needed."""
+    import socket
+    from s3_backend import MotoS3, gateway_daemon
+    domain = "s3.iamd.test"
+    real = socket.getaddrinfo
+
+    def resolve(host, *args, **kwargs):
+        if isinstance(host, str) and (host == domain or host.endswith("." + domain)):
+            host = "127.0.0.1"
+        return real(host, *args, **kwargs)
+
+    moto = MotoS3().start()
+    d = gateway_daemon(moto.url, config=f'[s3_gateway]\ndomain = "{domain}"\n').start()
+    socket.getaddrinfo = resolve
+    try:
+        port = d.s3_url.rsplit(":", 1)[1]
+        svc = set_up_registry(d)
+        creds = assume(d, svc, P1_READ_WRITE)
+        cfg = botocore.config.Config(s3={"addressing_style": "virtual"}, retries={"total_max_attempts": 1})
+        vh = boto3.client("s3", endpoint_url=f"http://{domain}:{port}", region_name=REGION,
+                          aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                          aws_session_token=creds["SessionToken"], config=cfg)
+        seen = []
+        vh.meta.events.register("before-send.s3", lambda request, **_: seen.append(request.url))
+        vh.put_object(Bucket="data", Key=P1 + "vh", Body=b"virtual")
+        assert seen[-1].startswith(f"http://data.{domain}:{port}/projects/"), seen
+        assert vh.get_object(Bucket="data", Key=P1 + "vh")["Body"].read() == b"virtual"
+        listed = vh.list_objects_v2(Bucket="data", Prefix=P1)
+        assert [o["Key"] for o in listed["Contents"]] == [P1 + "vh"], listed
+        # The policy is decided on the bucket the host names.
+        assert_denied(vh.put_object, Bucket="other", Key=P1 + "vh", Body=b"x")
+        assert_denied(vh.put_object, Bucket="data", Key="projects/p2/vh", Body=b"x")
+        # Path style on the same gateway.
+        assert s3_as(d, creds).get_object(Bucket="data", Key=P1 + "vh")["Body"].read() == b"virtual"
+        assert keys(d, "other") == [] and keys(d, "data", "projects/p2/") == []
+    finally:
+        socket.getaddrinfo = real
+        d.stop()
+        moto.stop()

@@ -98,6 +98,11 @@ impl S3GatewaySettings {
                     .into(),
             );
         };
+        if let Some(domain) = &file.domain
+            && !is_host_name(domain)
+        {
+            return Err(format!("[s3_gateway] domain {domain:?} is not a host name"));
+        }
         Ok(Some(Self {
             listen,
             backend: backend.trim_end_matches('/').to_owned(),
@@ -107,6 +112,13 @@ impl S3GatewaySettings {
             domain: file.domain,
         }))
     }
+}
+
+/// A DNS host name: dot-separated labels of letters, digits and hyphens.
+#[must_use]
+pub fn is_host_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.split('.').all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
 }
 
 /// The `[keystone]` section.
@@ -407,6 +419,13 @@ mod tests {
             Overrides { s3_listen: Some("nowhere".into()), ..full.clone() },
         ] {
             assert!(Settings::resolve(broken, false).is_err());
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("iamd.toml");
+        for (domain, ok) in [("s3.example.org", true), ("s3.example.org:9000", false), ("bad_name", false)] {
+            std::fs::write(&path, format!("[s3_gateway]\ndomain = \"{domain}\"\n")).unwrap();
+            let r = Settings::resolve(Overrides { config: Some(path.clone()), ..full.clone() }, false);
+            assert_eq!(r.is_ok(), ok, "{domain}");
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod access;
 pub mod actions;
 pub mod auth;
 pub mod body;
+pub mod host;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -48,9 +49,9 @@ pub fn service(state: &Arc<State>, g: &S3GatewaySettings) -> s3s::service::S3Ser
     b.set_auth(auth::IamdAuth(state.clone()));
     b.set_access(access::IamdAccess(state.clone()));
     if let Some(domain) = &g.domain {
-        match s3s::host::SingleDomain::new(domain) {
-            Ok(h) => b.set_host(h),
-            Err(e) => tracing::warn!(error = %e, %domain, "s3 gateway: ignoring the domain"),
+        match host::Domain::new(domain) {
+            Some(h) => b.set_host(h),
+            None => tracing::warn!(%domain, "s3 gateway: ignoring a domain that is not a host name"),
         }
     }
     b.build()
