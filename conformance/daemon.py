@@ -88,7 +88,6 @@ class Daemon:
                 preexec_fn=_die_with_parent,
             )
         LIVE.add(self)
-        wants_s3 = any(a == "--s3-listen" or a.startswith("--s3-listen=") for a in self.extra_args)
         deadline = time.monotonic() + START_TIMEOUT
         while True:
             with open(out_path) as f:
@@ -96,7 +95,8 @@ class Daemon:
             # Only whole lines: the last one may still be being written.
             lines = text.splitlines() if text.endswith("\n") else text.splitlines()[:-1]
             self.env = dict(l.split("=", 1) for l in lines if "=" in l)
-            if len(self.env) >= 4 and (not wants_s3 or "AWS_ENDPOINT_URL_S3" in self.env):
+            # AWS_DEFAULT_REGION is the block's last line (written in one go).
+            if "AWS_DEFAULT_REGION" in self.env:
                 break
             if self.proc.poll() is not None:
                 raise RuntimeError(f"iamd exited with {self.proc.returncode} before serving: {self.log_tail()}")

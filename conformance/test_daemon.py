@@ -1,13 +1,19 @@
 """The process contract: --print-env, /healthz, SIGTERM, --ephemeral, generated root keys."""
 
+import json
+import os
 import re
+import signal
+import subprocess
+import sys
+import tempfile
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 
-from clients import ACCOUNT, error_of, iam, sts
-from daemon import ROOT_KEY_ID, ROOT_SECRET, Daemon
+from clients import ACCOUNT, AWS, error_of, iam, sts
+from daemon import IAMD, ROOT_KEY_ID, ROOT_SECRET, Daemon
 
 
 def test_print_env_and_healthz(d):
@@ -66,3 +72,101 @@ def test_generated_root_credentials_work():
         assert error_of(sts(d).get_caller_identity)[0] == "InvalidClientTokenId"
     finally:
         d.close()
+
+
+def _only(env_lines, home):
+    """An environment with nothing AWS-related but what iamd printed: no ~/.aws (HOME is an
+    empty directory), no AWS_* or IAMD_* of the harness."""
+    env = {"PATH": os.environ["PATH"], "HOME": home, "LANG": "C.UTF-8"}
+    env.update(env_lines)
+    return env
+
+
+def _dotenv(text):
+    return dict(l.split("=", 1) for l in text.splitlines() if "=" in l)
+
+
+def test_clients_work_with_only_the_printed_environment():
+    """The README's CI recipe: the printed lines, and nothing else, configure the aws CLI v1 and
+    boto3 (botocore reads AWS_DEFAULT_REGION and the per-service AWS_ENDPOINT_URL_IAM/_STS)."""
+    d = Daemon(ephemeral=True, fixed_root=False).start()
+    try:
+        for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_IAM", "AWS_ENDPOINT_URL_STS"):
+            assert d.env[name] == d.url, d.env
+        assert d.env["AWS_DEFAULT_REGION"] == d.env["AWS_REGION"] == "us-east-1", d.env
+        with tempfile.TemporaryDirectory() as home:
+            env = _only(d.env, home)
+            r = subprocess.run([AWS, "iam", "create-user", "--user-name", "ci"], env=env,
+                               capture_output=True, text=True, timeout=60)
+            assert r.returncode == 0, r.stderr
+            assert json.loads(r.stdout)["User"]["UserName"] == "ci"
+            script = ("import boto3\n"
+                      "print(boto3.client('sts').get_caller_identity()['Arn'])\n"
+                      "print([u['UserName'] for u in boto3.client('iam').list_users()['Users']])\n")
+            r = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60)
+            assert r.returncode == 0, r.stderr
+            assert r.stdout.splitlines() == [f"arn:aws:iam::{ACCOUNT}:root", "['ci']"], r.stdout
+    finally:
+        d.stop()
+        d.close()
+
+
+def _spawn(args, env_file=None):
+    """iamd serve --ephemeral with `args`; returns the process and its stdout file."""
+    out = tempfile.NamedTemporaryFile(delete=False)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "IAMD_"))}
+    proc = subprocess.Popen([IAMD, "serve", "--ephemeral", "--listen", "127.0.0.1:0", *args],
+                            stdout=out, stderr=subprocess.PIPE, env=env, stdin=subprocess.DEVNULL)
+    return proc, out.name
+
+
+def _wait_for(path, pattern, proc, timeout=10):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with open(path) as f:
+            text = f.read()
+        if re.search(pattern, text, re.M):
+            return text
+        assert proc.poll() is None, proc.stderr.read().decode()
+        time.sleep(0.01)
+    raise AssertionError(f"{pattern!r} never appeared in {path}")
+
+
+def test_print_env_shell_and_env_file():
+    """`--print-env=shell` prints export lines a shell evaluates; `--env-file` appends the
+    NAME=value lines to a file, keeping what it held ($GITHUB_ENV); SIGTERM stops iamd within a
+    second and removes its ephemeral data dir."""
+    with tempfile.TemporaryDirectory() as tmp:
+        env_file = os.path.join(tmp, "github_env")
+        with open(env_file, "w") as f:
+            f.write("EARLIER=kept\n")
+        proc, out = _spawn(["--print-env=shell", "--env-file", env_file])
+        try:
+            printed = _wait_for(out, r"^export AWS_DEFAULT_REGION=", proc)
+            appended = _wait_for(env_file, r"^AWS_DEFAULT_REGION=", proc)
+            assert appended.startswith("EARLIER=kept\n"), appended
+            from_file = _dotenv(appended)
+            assert from_file["AWS_ACCESS_KEY_ID"].startswith("AKIA"), from_file
+            # The shell form says the same: evaluate it and print what it set.
+            r = subprocess.run(["bash", "-c", f'eval "$(cat {out})"; echo "$AWS_ENDPOINT_URL_IAM $AWS_ACCESS_KEY_ID"'],
+                               capture_output=True, text=True, timeout=10)
+            assert r.stdout.split() == [from_file["AWS_ENDPOINT_URL_IAM"], from_file["AWS_ACCESS_KEY_ID"]], (printed, r)
+            # The variables from the file drive the aws CLI.
+            with tempfile.TemporaryDirectory() as home:
+                r = subprocess.run([AWS, "sts", "get-caller-identity"], env=_only(from_file, home),
+                                   capture_output=True, text=True, timeout=60)
+                assert r.returncode == 0, r.stderr
+            # Where the ephemeral state lives (the start-up log names it).
+            os.kill(proc.pid, signal.SIGTERM)
+            started = time.monotonic()
+            proc.wait(10)
+            took = time.monotonic() - started
+            log = proc.stderr.read().decode()
+            assert proc.returncode == 0, log
+            assert took < 1.0, f"SIGTERM to exit took {took:.2f} s"
+            data_dir = re.search(r"data_dir=(\S+)", log).group(1)
+            assert not os.path.exists(data_dir), f"{data_dir} is still there"
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            os.unlink(out)

@@ -40,10 +40,14 @@ struct ServeArgs {
     /// Keep state in a temporary directory removed at exit.
     #[arg(long)]
     ephemeral: bool,
-    /// Print AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION once serving
-    /// (and AWS_ENDPOINT_URL_S3 with the S3 gateway).
+    /// Once serving, print the client environment: AWS_ENDPOINT_URL (and _IAM, _STS, and _S3
+    /// with the gateway), the root key when known, AWS_REGION and AWS_DEFAULT_REGION. As
+    /// NAME=value lines (`dotenv`, the default) or `export NAME='value'` (`shell`).
+    #[arg(long, value_enum, num_args = 0..=1, require_equals = true, default_missing_value = "dotenv")]
+    print_env: Option<iamd::server::EnvFormat>,
+    /// Append the same NAME=value lines to this file once serving (e.g. "$GITHUB_ENV").
     #[arg(long)]
-    print_env: bool,
+    env_file: Option<PathBuf>,
     /// Also serve the S3 gateway on this address (port 0 picks a free one).
     #[arg(long, env = "IAMD_S3_LISTEN")]
     s3_listen: Option<String>,
@@ -73,7 +77,8 @@ fn main() -> std::process::ExitCode {
                 listen: None,
                 data_dir: Some(f.data_dir),
                 ephemeral: false,
-                print_env: false,
+                print_env: None,
+                env_file: None,
                 s3_listen: None,
                 s3_backend: None,
             };
@@ -106,7 +111,10 @@ fn main() -> std::process::ExitCode {
     init_logging(&settings.log);
     let result = match fill {
         Some(count) => iamd::fill::fill_keys(settings, count).map_err(|e| e.to_string()),
-        None => iamd::server::run(settings, args.print_env).map_err(|e| e.to_string()),
+        None => {
+            let env_output = iamd::server::EnvOutput { print: args.print_env, file: args.env_file };
+            iamd::server::run(settings, env_output).map_err(|e| e.to_string())
+        }
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -37,8 +37,8 @@ fn start(data_dir: &std::path::Path, root: Option<(&str, &str)>) -> Running {
     let mut child = cmd.spawn().unwrap();
     let mut env = std::collections::HashMap::new();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    // AWS_REGION is the last line --print-env writes.
-    while !env.contains_key("AWS_REGION") {
+    // AWS_DEFAULT_REGION is the last line --print-env writes.
+    while !env.contains_key("AWS_DEFAULT_REGION") {
         let Some(Ok(line)) = lines.next() else { break };
         if let Some((k, v)) = line.split_once('=') {
             env.insert(k.to_owned(), v.to_owned());

@@ -1,12 +1,15 @@
 //! The daemon's life: open the state, bind, tell the caller where it serves, serve until a
 //! signal, stop. `http` holds the hyper side.
 
+pub mod client_env;
 pub mod http;
 
 use std::io::Write;
 use std::sync::Arc;
 
 pub use http::{Limits, RunningServer, serve, spawn, spawn_with};
+
+pub use client_env::Format as EnvFormat;
 
 use crate::clock::Clock;
 use crate::config::Settings;
@@ -22,13 +25,21 @@ impl std::fmt::Display for RunError {
     }
 }
 
+/// Where the client environment goes once serving (`--print-env[=FORMAT]`, `--env-file PATH`).
+#[derive(Clone, Debug, Default)]
+pub struct EnvOutput {
+    pub print: Option<EnvFormat>,
+    pub file: Option<std::path::PathBuf>,
+}
+
 /// Runs the daemon until SIGTERM or SIGINT: opens the data dir (a temporary one with
-/// `--ephemeral`, removed at exit), binds, prints generated root credentials or, with
-/// `print_env`, the client environment, then serves and drains.
+/// `--ephemeral`, removed at exit), binds, prints generated root credentials or the client
+/// environment, then serves and drains.
 ///
 /// # Errors
-/// When the data dir, the runtime or the listener cannot be set up.
-pub fn run(mut settings: Settings, print_env: bool) -> Result<(), RunError> {
+/// When the data dir, the runtime or the listener cannot be set up, or the env file cannot be
+/// written.
+pub fn run(mut settings: Settings, env_output: EnvOutput) -> Result<(), RunError> {
     // Held until exit: dropping it removes the ephemeral data dir.
     let ephemeral_dir = if settings.ephemeral {
         let d = tempfile::Builder::new()
@@ -44,14 +55,14 @@ pub fn run(mut settings: Settings, print_env: bool) -> Result<(), RunError> {
         .enable_all()
         .build()
         .map_err(|e| RunError(format!("cannot start the runtime: {e}")))?;
-    let result = runtime.block_on(serve_until_signal(settings, print_env));
+    let result = runtime.block_on(serve_until_signal(settings, env_output));
     // The state (and sled) is gone once the runtime has stopped; only then remove the dir.
     drop(runtime);
     drop(ephemeral_dir);
     result
 }
 
-async fn serve_until_signal(settings: Settings, print_env: bool) -> Result<(), RunError> {
+async fn serve_until_signal(settings: Settings, env_output: EnvOutput) -> Result<(), RunError> {
     let listen = settings.listen;
     let region = settings.region.clone();
     let configured_root = settings.root.clone();
@@ -70,40 +81,55 @@ async fn serve_until_signal(settings: Settings, print_env: bool) -> Result<(), R
         ),
         None => None,
     };
-    let mut out = std::io::stdout().lock();
-    if let Some(g) = generated.as_ref().filter(|_| !print_env) {
+    let wants_env = env_output.print.is_some() || env_output.file.is_some();
+    if let Some(g) = generated.as_ref().filter(|_| !wants_env) {
         eprintln!(
             "iamd: generated root credentials for account {} (shown once, keep them):",
             state.settings.account_id
         );
-        let _ = writeln!(out, "AWS_ACCESS_KEY_ID={}\nAWS_SECRET_ACCESS_KEY={}", g.access_key_id, g.secret.expose());
+        print_once(&format!("AWS_ACCESS_KEY_ID={}\nAWS_SECRET_ACCESS_KEY={}\n", g.access_key_id, g.secret.expose()));
     }
-    if print_env {
-        if let Some(g) = &gateway {
-            let _ = writeln!(out, "AWS_ENDPOINT_URL_S3=http://{}", g.local_addr());
-        }
-        let _ = writeln!(out, "AWS_ENDPOINT_URL=http://{addr}");
-        let creds = generated
+    if wants_env {
+        let root = generated
             .as_ref()
             .map(|g| (g.access_key_id.clone(), g.secret.clone()))
             .or_else(|| configured_root.as_ref().map(|r| (r.access_key_id.clone(), r.secret.clone())));
-        match creds {
-            Some((id, secret)) => {
-                let _ = writeln!(out, "AWS_ACCESS_KEY_ID={id}\nAWS_SECRET_ACCESS_KEY={}", secret.expose());
-            }
-            None => {
-                eprintln!("iamd: root credentials were shown when this data dir was created and are not shown again");
-            }
+        if root.is_none() {
+            eprintln!("iamd: root credentials were shown when this data dir was created and are not shown again");
         }
-        let _ = writeln!(out, "AWS_REGION={region}");
+        let env = client_env::ClientEnv {
+            endpoint: format!("http://{addr}"),
+            s3_endpoint: gateway.as_ref().map(|g| format!("http://{}", g.local_addr())),
+            root_key: root.as_ref().map(|(id, secret)| (id.as_str(), secret.expose())),
+            region: &region,
+        };
+        if let Some(path) = &env_output.file {
+            append(path, &env.render(EnvFormat::Dotenv))
+                .map_err(|e| RunError(format!("cannot append to the env file {}: {e}", path.display())))?;
+        }
+        if let Some(format) = env_output.print {
+            print_once(&env.render(format));
+        }
     }
-    let _ = out.flush();
-    drop(out);
     serve(listener, state, Limits::default(), shutdown_signal()).await;
     if let Some(g) = gateway {
         g.shutdown().await;
     }
     Ok(())
+}
+
+/// Writes `text` to stdout in one write, so a reader never sees half of it.
+fn print_once(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+}
+
+/// Appends `text` to `path` (created if missing), as `$GITHUB_ENV` expects.
+fn append(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+    f.write_all(text.as_bytes())?;
+    f.sync_all()
 }
 
 /// Resolves on SIGTERM or SIGINT.
