@@ -787,3 +787,34 @@ def test_virtual_host_style_with_a_domain():
         socket.getaddrinfo = real
         d.stop()
         moto.stop()
+
+
+def test_object_versions_need_the_version_actions():
+    """`?versionId=` asks for s3:GetObjectVersion / s3:DeleteObjectVersion (AWS's Service
+    Authorization Reference): a session allowed GetObject and DeleteObject reads and deletes
+    the current object, not an older version of it, nor copies from one."""
+    with gateway() as (d, _moto):
+        svc = set_up_registry(d)
+        root = s3(d)
+        root.put_bucket_versioning(Bucket="data", VersioningConfiguration={"Status": "Enabled"})
+        old = root.put_object(Bucket="data", Key=P1 + "v", Body=b"old")["VersionId"]
+        root.put_object(Bucket="data", Key=P1 + "v", Body=b"new")
+        plain = s3_as(d, assume(d, svc, P1_READ_WRITE))
+        assert plain.get_object(Bucket="data", Key=P1 + "v")["Body"].read() == b"new"
+        assert_denied(plain.get_object, Bucket="data", Key=P1 + "v", VersionId=old)
+        assert_head_denied(plain, Bucket="data", Key=P1 + "v", VersionId=old)
+        assert_denied(plain.delete_object, Bucket="data", Key=P1 + "v", VersionId=old)
+        assert_denied(plain.copy_object, Bucket="data", Key=P1 + "copy",
+                      CopySource={"Bucket": "data", "Key": P1 + "v", "VersionId": old})
+        # (AWS answers DeleteObjects 200 with a per-key AccessDenied; the gateway refuses the
+        # whole request when any key is denied.)
+        assert_denied(plain.delete_objects, Bucket="data", Delete={"Objects": [{"Key": P1 + "v", "VersionId": old}]})
+        versions = root.list_object_versions(Bucket="data", Prefix=P1 + "v")["Versions"]
+        assert old in [v["VersionId"] for v in versions], versions
+        # With the version actions in the session policy, the same calls work.
+        both = p1_session_policy("s3:GetObject", "s3:PutObject", "s3:GetObjectVersion", "s3:DeleteObjectVersion")
+        versioned = s3_as(d, assume(d, svc, both, name="versions"))
+        assert versioned.get_object(Bucket="data", Key=P1 + "v", VersionId=old)["Body"].read() == b"old"
+        versioned.delete_object(Bucket="data", Key=P1 + "v", VersionId=old)
+        versions = root.list_object_versions(Bucket="data", Prefix=P1 + "v")["Versions"]
+        assert old not in [v["VersionId"] for v in versions], versions

@@ -9,7 +9,7 @@ use s3s::dto::{DeleteObjectsInput, PutObjectInput, StreamingBlob, UploadPartInpu
 use s3s::path::S3Path;
 use s3s::{S3Request, S3Result, s3_error};
 
-use super::actions::{condition_keys, copy_source, iam_action, resource_arn};
+use super::actions::{condition_keys, copy_source, iam_action, resource_arn, version_id};
 use super::auth::{caller, counted, internal};
 use super::body::{Complete, Guarded, Refusal, TrailingChecksum, Underneath};
 use crate::authz::{RequestFacts, authorize};
@@ -122,13 +122,16 @@ fn decide(state: &State, cx: &mut S3AccessContext<'_>) -> S3Result<()> {
     // DeleteObjects names its keys in the body: decided per key in `delete_objects`.
     if op != "DeleteObjects" {
         let resource = resource_arn(bucket.as_deref(), key.as_deref());
-        allow(state, &who, source_ip, &iam_action(&op), &resource, keys)?;
+        let action = iam_action(&op, version_id(&query).is_some());
+        allow(state, &who, source_ip, &action, &resource, keys)?;
     }
     if matches!(op.as_str(), "CopyObject" | "UploadPartCopy") {
         let source = header("x-amz-copy-source")
             .and_then(|h| copy_source(&h))
             .ok_or_else(|| s3_error!(InvalidArgument, "Invalid copy source"))?;
-        allow(state, &who, source_ip, "s3:GetObject", &resource_arn(Some(&source.0), Some(&source.1)), Vec::new())?;
+        let action = iam_action("GetObject", source.version_id.is_some());
+        let resource = resource_arn(Some(&source.bucket), Some(&source.key));
+        allow(state, &who, source_ip, &action, &resource, Vec::new())?;
     }
     cx.extensions_mut().insert(Decided { caller: who, source_ip });
     Ok(())
@@ -139,7 +142,8 @@ fn decide_each_deletion(state: &State, req: &S3Request<DeleteObjectsInput>) -> S
     let d = req.extensions.get::<Decided>().cloned().ok_or_else(|| s3_error!(AccessDenied))?;
     for object in &req.input.delete.objects {
         let resource = resource_arn(Some(&req.input.bucket), Some(&object.key));
-        allow(state, &d.caller, d.source_ip, "s3:DeleteObject", &resource, Vec::new())?;
+        let action = iam_action("DeleteObject", object.version_id.is_some());
+        allow(state, &d.caller, d.source_ip, &action, &resource, Vec::new())?;
     }
     Ok(())
 }

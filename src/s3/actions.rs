@@ -1,9 +1,30 @@
 //! Which IAM permission an S3 operation needs, on which resource, with which S3 condition keys:
 //! the names of AWS's Service Authorization Reference. Pure.
 
-/// The IAM action (`s3:…`) of an S3 operation as s3s names it (`GetObject`, `ListObjectsV2`).
+/// The IAM action (`s3:…`) of an S3 operation as s3s names it (`GetObject`, `ListObjectsV2`),
+/// on a specific object version (`?versionId=`) or not: AWS asks for `s3:GetObjectVersion`,
+/// `s3:DeleteObjectVersion`, … for those.
 #[must_use]
-pub fn iam_action(op: &str) -> String {
+pub fn iam_action(op: &str, on_version: bool) -> String {
+    let action = current_version_action(op);
+    if !on_version {
+        return format!("s3:{action}");
+    }
+    let versioned = match action {
+        "GetObject" if op == "GetObjectAttributes" => "GetObjectVersionAttributes",
+        "GetObject" => "GetObjectVersion",
+        "DeleteObject" => "DeleteObjectVersion",
+        "GetObjectTagging" => "GetObjectVersionTagging",
+        "PutObjectTagging" => "PutObjectVersionTagging",
+        "DeleteObjectTagging" => "DeleteObjectVersionTagging",
+        "GetObjectAcl" => "GetObjectVersionAcl",
+        "PutObjectAcl" => "PutObjectVersionAcl",
+        other => other,
+    };
+    format!("s3:{versioned}")
+}
+
+fn current_version_action(op: &str) -> &str {
     let mapped = match op {
         "HeadObject" => "GetObject",
         "HeadBucket" | "ListObjects" | "ListObjectsV2" => "ListBucket",
@@ -30,7 +51,13 @@ pub fn iam_action(op: &str) -> String {
         "DeleteObjectTagging" => "DeleteObjectTagging",
         other => other,
     };
-    format!("s3:{mapped}")
+    mapped
+}
+
+/// The `versionId` a request's query names, if any (also the `s3:versionid` condition key).
+#[must_use]
+pub fn version_id(query: &str) -> Option<String> {
+    form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == "versionId").map(|(_, v)| v.into_owned())
 }
 
 /// `arn:aws:s3:::bucket`, `arn:aws:s3:::bucket/key`, or `*` for the service itself.
@@ -61,6 +88,9 @@ pub fn condition_keys(op: &str, query: &str, header: impl Fn(&str) -> Option<Str
         }
         keys.push(("s3:prefix", prefix));
     }
+    if let Some(v) = version_id(query) {
+        keys.push(("s3:versionid", v));
+    }
     for (name, key) in [
         ("x-amz-acl", "s3:x-amz-acl"),
         ("x-amz-copy-source", "s3:x-amz-copy-source"),
@@ -75,14 +105,25 @@ pub fn condition_keys(op: &str, query: &str, header: impl Fn(&str) -> Option<Str
     keys
 }
 
-/// The bucket and key an `x-amz-copy-source` header names (`/bucket/key` or `bucket/key`,
-/// percent-encoded, optionally `?versionId=…`).
+/// What an `x-amz-copy-source` header names (`/bucket/key` or `bucket/key`, percent-encoded,
+/// optionally `?versionId=…`).
+#[derive(Debug, PartialEq, Eq)]
+pub struct CopySource {
+    pub bucket: String,
+    pub key: String,
+    pub version_id: Option<String>,
+}
+
 #[must_use]
-pub fn copy_source(header: &str) -> Option<(String, String)> {
-    let path = header.split('?').next().unwrap_or_default().trim_start_matches('/');
-    let decoded = percent_encoding::percent_decode_str(path).decode_utf8().ok()?;
+pub fn copy_source(header: &str) -> Option<CopySource> {
+    let (path, query) = header.split_once('?').unwrap_or((header, ""));
+    let decoded = percent_encoding::percent_decode_str(path.trim_start_matches('/')).decode_utf8().ok()?;
     let (bucket, key) = decoded.split_once('/')?;
-    (!bucket.is_empty() && !key.is_empty()).then(|| (bucket.to_owned(), key.to_owned()))
+    (!bucket.is_empty() && !key.is_empty()).then(|| CopySource {
+        bucket: bucket.to_owned(),
+        key: key.to_owned(),
+        version_id: version_id(query),
+    })
 }
 
 #[cfg(test)]
@@ -91,14 +132,22 @@ mod tests {
 
     #[test]
     fn operations_map_to_the_service_authorization_reference() {
-        assert_eq!(iam_action("GetObject"), "s3:GetObject");
-        assert_eq!(iam_action("HeadObject"), "s3:GetObject");
-        assert_eq!(iam_action("ListObjectsV2"), "s3:ListBucket");
-        assert_eq!(iam_action("ListBuckets"), "s3:ListAllMyBuckets");
-        assert_eq!(iam_action("UploadPart"), "s3:PutObject");
-        assert_eq!(iam_action("ListParts"), "s3:ListMultipartUploadParts");
-        assert_eq!(iam_action("AbortMultipartUpload"), "s3:AbortMultipartUpload");
-        assert_eq!(iam_action("DeleteObjects"), "s3:DeleteObject");
+        assert_eq!(iam_action("GetObject", false), "s3:GetObject");
+        assert_eq!(iam_action("HeadObject", false), "s3:GetObject");
+        assert_eq!(iam_action("ListObjectsV2", false), "s3:ListBucket");
+        assert_eq!(iam_action("ListBuckets", false), "s3:ListAllMyBuckets");
+        assert_eq!(iam_action("UploadPart", false), "s3:PutObject");
+        assert_eq!(iam_action("ListParts", false), "s3:ListMultipartUploadParts");
+        assert_eq!(iam_action("AbortMultipartUpload", false), "s3:AbortMultipartUpload");
+        assert_eq!(iam_action("DeleteObjects", false), "s3:DeleteObject");
+        // On a version (`?versionId=`), AWS's *Version actions.
+        assert_eq!(iam_action("GetObject", true), "s3:GetObjectVersion");
+        assert_eq!(iam_action("HeadObject", true), "s3:GetObjectVersion");
+        assert_eq!(iam_action("GetObjectAttributes", true), "s3:GetObjectVersionAttributes");
+        assert_eq!(iam_action("DeleteObject", true), "s3:DeleteObjectVersion");
+        assert_eq!(iam_action("PutObjectTagging", true), "s3:PutObjectVersionTagging");
+        assert_eq!(iam_action("GetObjectAcl", true), "s3:GetObjectVersionAcl");
+        assert_eq!(iam_action("PutObject", true), "s3:PutObject");
         assert_eq!(resource_arn(Some("b"), Some("a/b c")), "arn:aws:s3:::b/a/b c");
         assert_eq!(resource_arn(Some("b"), None), "arn:aws:s3:::b");
         assert_eq!(resource_arn(None, None), "*");
@@ -119,8 +168,12 @@ mod tests {
 
     #[test]
     fn copy_sources_name_a_bucket_and_key() {
-        assert_eq!(copy_source("/src/a%20b.txt"), Some(("src".into(), "a b.txt".into())));
-        assert_eq!(copy_source("src/dir/k?versionId=3"), Some(("src".into(), "dir/k".into())));
+        let source = |b: &str, k: &str, v: Option<&str>| {
+            Some(CopySource { bucket: b.into(), key: k.into(), version_id: v.map(Into::into) })
+        };
+        assert_eq!(copy_source("/src/a%20b.txt"), source("src", "a b.txt", None));
+        assert_eq!(copy_source("src/dir/k?versionId=3"), source("src", "dir/k", Some("3")));
         assert_eq!(copy_source("/onlybucket"), None);
+        assert_eq!(version_id("versionId=a%2Bb&x=1").as_deref(), Some("a+b"));
     }
 }
