@@ -161,6 +161,16 @@ class RgwCluster:
         return self._run("ceph", "-c", self.conf, "--connect-timeout", str(int(timeout)), *args,
                          timeout=timeout + 10, check=check)
 
+    def admin(self, *args, timeout=60):
+        """`radosgw-admin ARGS` against this cluster (e.g. "user", "create", "--uid=u", ...), as
+        `client.admin` (its log in log/client.admin.log); the CompletedProcess, output in cmd.log.
+        Raises RuntimeError when it exits non-zero."""
+        p = self._run("radosgw-admin", "-c", self.conf, *args, timeout=timeout, check=False)
+        if p.returncode != 0:
+            raise RuntimeError(f"`radosgw-admin {' '.join(args)}` exited {p.returncode}: "
+                               f"{(p.stderr or p.stdout)[-800:]}")
+        return p
+
     def _spawn(self, name, *args):
         out = open(self._path("log", f"{name}.out"), "wb")
         try:

@@ -120,11 +120,12 @@ class MotoS3:
         shutil.rmtree(self.scratch, ignore_errors=True)
 
 
-def gateway_daemon(backend_url, region=None, **kw):
+def gateway_daemon(backend_url, region=None, key_id=BACKEND_KEY_ID, secret=BACKEND_SECRET, **kw):
     """An iamd (not started) whose S3 gateway listens on a free port and forwards to
-    `backend_url` with the backend key."""
-    env = {"IAMD_S3_BACKEND_ACCESS_KEY_ID": BACKEND_KEY_ID,
-           "IAMD_S3_BACKEND_SECRET_ACCESS_KEY": BACKEND_SECRET}
+    `backend_url` with the backend key (`key_id` / `secret`: moto's, which it ignores, unless
+    the backend checks them, as RGW does)."""
+    env = {"IAMD_S3_BACKEND_ACCESS_KEY_ID": key_id,
+           "IAMD_S3_BACKEND_SECRET_ACCESS_KEY": secret}
     if region:
         env["IAMD_S3_BACKEND_REGION"] = region
     return daemon.Daemon(extra_args=["--s3-listen", "127.0.0.1:0", "--s3-backend", backend_url],

@@ -25,7 +25,7 @@ pub fn iam_action(op: &str, on_version: bool) -> String {
 }
 
 fn current_version_action(op: &str) -> &str {
-    let mapped = match op {
+    match op {
         "HeadObject" => "GetObject",
         "HeadBucket" | "ListObjects" | "ListObjectsV2" => "ListBucket",
         "ListObjectVersions" => "ListBucketVersions",
@@ -50,8 +50,7 @@ fn current_version_action(op: &str) -> &str {
         "DeleteBucketWebsite" => "DeleteBucketWebsite",
         "DeleteObjectTagging" => "DeleteObjectTagging",
         other => other,
-    };
-    mapped
+    }
 }
 
 /// The `versionId` a request's query names, if any (also the `s3:versionid` condition key).
