@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use crate::seed::format::Seed;
 use serde::Deserialize;
 
 use crate::sigv4::SecretKey;
@@ -31,6 +32,8 @@ pub struct Overrides {
     pub s3_backend_access_key_id: Option<String>,
     pub s3_backend_secret_access_key: Option<String>,
     pub s3_backend_region: Option<String>,
+    /// `--seed FILE`, in order: applied after the config file's own seed tables.
+    pub seeds: Vec<PathBuf>,
 }
 
 /// The config file's keys, all optional.
@@ -49,6 +52,15 @@ struct FileSettings {
     keystone: KeystoneFile,
     #[serde(default)]
     s3_gateway: S3GatewayFile,
+    // The seed tables, as in a `--seed` file.
+    #[serde(default)]
+    policies: Vec<crate::seed::format::PolicySeed>,
+    #[serde(default)]
+    groups: Vec<crate::seed::format::GroupSeed>,
+    #[serde(default)]
+    users: Vec<crate::seed::format::UserSeed>,
+    #[serde(default)]
+    roles: Vec<crate::seed::format::RoleSeed>,
 }
 
 /// The `[s3_gateway]` section.
@@ -254,6 +266,8 @@ pub struct Settings {
     pub keystone: KeystoneSettings,
     /// `None` unless the S3 gateway was asked for.
     pub s3_gateway: Option<S3GatewaySettings>,
+    /// Entities applied at start: the config file's seed tables, then each `--seed` file's.
+    pub seed: Seed,
 }
 
 impl Settings {
@@ -271,6 +285,7 @@ impl Settings {
             log: DEFAULT_LOG.into(),
             keystone: KeystoneSettings::default(),
             s3_gateway: None,
+            seed: Seed::default(),
         }
     }
 
@@ -313,8 +328,16 @@ impl Settings {
         };
         let base = o.config.as_deref().and_then(Path::parent).unwrap_or(Path::new("."));
         let keystone = KeystoneSettings::resolve(file.keystone, base)?;
+        let mut seed = Seed { policies: file.policies, groups: file.groups, users: file.users, roles: file.roles };
+        for path in &o.seeds {
+            let text =
+                std::fs::read_to_string(path).map_err(|e| format!("cannot read the seed {}: {e}", path.display()))?;
+            seed.extend(Seed::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?);
+        }
+        seed.check()?;
         Ok(Self {
             keystone,
+            seed,
             s3_gateway,
             listen,
             data_dir: o.data_dir.or(file.data_dir).unwrap_or_else(|| DEFAULT_DATA_DIR.into()),

@@ -45,6 +45,10 @@ struct ServeArgs {
     /// NAME=value lines (`dotenv`, the default) or `export NAME='value'` (`shell`).
     #[arg(long, value_enum, num_args = 0..=1, require_equals = true, default_missing_value = "dotenv")]
     print_env: Option<iamd::server::EnvFormat>,
+    /// A seed file of IAM entities to hold (see config/seed.example.toml), applied at start,
+    /// idempotently; repeatable.
+    #[arg(long = "seed", value_name = "FILE")]
+    seeds: Vec<PathBuf>,
     /// Append the same NAME=value lines to this file once serving (e.g. "$GITHUB_ENV").
     #[arg(long)]
     env_file: Option<PathBuf>,
@@ -79,6 +83,7 @@ fn main() -> std::process::ExitCode {
                 ephemeral: false,
                 print_env: None,
                 env_file: None,
+                seeds: Vec::new(),
                 s3_listen: None,
                 s3_backend: None,
             };
@@ -100,6 +105,7 @@ fn main() -> std::process::ExitCode {
         s3_backend_access_key_id: env("IAMD_S3_BACKEND_ACCESS_KEY_ID"),
         s3_backend_secret_access_key: env("IAMD_S3_BACKEND_SECRET_ACCESS_KEY"),
         s3_backend_region: env("IAMD_S3_BACKEND_REGION"),
+        seeds: args.seeds,
     };
     let settings = match Settings::resolve(overrides, args.ephemeral) {
         Ok(s) => s,

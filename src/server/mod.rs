@@ -67,6 +67,7 @@ async fn serve_until_signal(settings: Settings, env_output: EnvOutput) -> Result
     let region = settings.region.clone();
     let configured_root = settings.root.clone();
     let (state, generated) = State::open(settings, Clock::system()).map_err(RunError)?;
+    let state = apply_seed(state).await?;
     let listener =
         tokio::net::TcpListener::bind(listen).await.map_err(|e| RunError(format!("cannot listen on {listen}: {e}")))?;
     let addr = listener.local_addr().map_or(listen, |a| a);
@@ -116,6 +117,22 @@ async fn serve_until_signal(settings: Settings, env_output: EnvOutput) -> Result
         g.shutdown().await;
     }
     Ok(())
+}
+
+/// Applies the settings' seed before serving (on a blocking thread: it writes the store).
+async fn apply_seed(state: State) -> Result<State, RunError> {
+    if state.settings.seed.is_empty() {
+        return Ok(state);
+    }
+    let (state, applied) = tokio::task::spawn_blocking(move || {
+        let applied = crate::seed::apply(&state, &state.settings.seed);
+        (state, applied)
+    })
+    .await
+    .map_err(|e| RunError(format!("applying the seed: {e}")))?;
+    let applied = applied.map_err(RunError)?;
+    tracing::info!(changes = applied.steps, "seed applied");
+    Ok(state)
 }
 
 /// Writes `text` to stdout in one write, so a reader never sees half of it.
