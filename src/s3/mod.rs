@@ -6,6 +6,7 @@
 pub mod access;
 pub mod actions;
 pub mod auth;
+pub mod backend;
 pub mod body;
 pub mod host;
 
@@ -22,29 +23,10 @@ use tokio::sync::watch;
 use crate::config::S3GatewaySettings;
 use crate::state::State;
 
-/// The S3 client that talks to the backend with the backend's key.
-fn backend_client(g: &S3GatewaySettings) -> aws_sdk_s3::Client {
-    use aws_sdk_s3::config::{
-        BehaviorVersion, Credentials, Region, RequestChecksumCalculation, ResponseChecksumValidation,
-    };
-    let creds = Credentials::new(&g.backend_access_key_id, g.backend_secret.expose(), None, None, "iamd-s3-backend");
-    let conf = aws_sdk_s3::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(g.region.clone()))
-        .endpoint_url(&g.backend)
-        .credentials_provider(creds)
-        .force_path_style(true)
-        // Checksums the client asked for travel as its headers; the gateway adds none.
-        .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
-        .response_checksum_validation(ResponseChecksumValidation::WhenRequired)
-        .build();
-    aws_sdk_s3::Client::from_conf(conf)
-}
-
 /// The s3s service: iamd's auth and access in front of a proxy to the backend.
 #[must_use]
 pub fn service(state: &Arc<State>, g: &S3GatewaySettings) -> s3s::service::S3Service {
-    let proxy = s3s_aws::Proxy::from(backend_client(g));
+    let proxy = s3s_aws::Proxy::from(backend::client(g));
     let mut b = s3s::service::S3ServiceBuilder::new(proxy);
     b.set_auth(auth::IamdAuth(state.clone()));
     b.set_access(access::IamdAccess(state.clone()));
