@@ -7,6 +7,7 @@ pub mod app;
 pub mod arn;
 pub mod authn;
 pub mod authz;
+pub mod backup;
 pub mod clock;
 pub mod config;
 pub mod dispatch;

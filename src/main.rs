@@ -20,6 +20,14 @@ struct Cli {
 enum Command {
     /// Serve IAM and STS on one port.
     Serve(ServeArgs),
+    /// Check the settings (config file, flags, environment, seed files) and exit: 0 when valid.
+    CheckConfig(ServeArgs),
+    /// Write the data dir's whole store, secrets still sealed under the master key, as one JSON
+    /// file (to stdout unless --output). The daemon must be stopped: an export is one snapshot.
+    Export(BackupArgs),
+    /// Load a backup written by `iamd export` into an empty data dir, which needs the master
+    /// key the backup was sealed under (IAMD_MASTER_KEY_FILE or DATA_DIR/master.key).
+    Import(ImportArgs),
     /// Benchmarks only: store COUNT access keys of synthetic users (two each, secrets random and
     /// never shown) straight into a data dir, offline, then exit.
     #[command(hide = true)]
@@ -62,6 +70,31 @@ struct ServeArgs {
 }
 
 #[derive(clap::Args)]
+struct BackupArgs {
+    /// TOML settings file (see config/iamd.toml).
+    #[arg(long, env = "IAMD_CONFIG")]
+    config: Option<PathBuf>,
+    /// Directory holding the database.
+    #[arg(long, env = "IAMD_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Write here instead of stdout.
+    #[arg(long)]
+    output: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+struct ImportArgs {
+    /// The file `iamd export` wrote.
+    file: PathBuf,
+    /// TOML settings file (see config/iamd.toml).
+    #[arg(long, env = "IAMD_CONFIG")]
+    config: Option<PathBuf>,
+    /// Directory to create the database in (must hold none).
+    #[arg(long, env = "IAMD_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
 struct FillArgs {
     /// Directory holding the database.
     #[arg(long, env = "IAMD_DATA_DIR")]
@@ -71,24 +104,40 @@ struct FillArgs {
     count: usize,
 }
 
+/// What to do once the settings are resolved.
+enum Job {
+    Serve(iamd::server::EnvOutput),
+    CheckConfig,
+    Export(Option<PathBuf>),
+    Import(PathBuf),
+    Fill(usize),
+}
+
+fn offline(config: Option<PathBuf>, data_dir: Option<PathBuf>) -> ServeArgs {
+    ServeArgs {
+        config,
+        listen: None,
+        data_dir,
+        ephemeral: false,
+        print_env: None,
+        seeds: Vec::new(),
+        env_file: None,
+        s3_listen: None,
+        s3_backend: None,
+    }
+}
+
 fn main() -> std::process::ExitCode {
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-    let (args, fill) = match Cli::parse().command {
-        Command::Serve(args) => (args, None),
-        Command::FillKeys(f) => {
-            let args = ServeArgs {
-                config: None,
-                listen: None,
-                data_dir: Some(f.data_dir),
-                ephemeral: false,
-                print_env: None,
-                env_file: None,
-                seeds: Vec::new(),
-                s3_listen: None,
-                s3_backend: None,
-            };
-            (args, Some(f.count))
+    let (args, job) = match Cli::parse().command {
+        Command::Serve(args) => {
+            let output = iamd::server::EnvOutput { print: args.print_env, file: args.env_file.clone() };
+            (args, Job::Serve(output))
         }
+        Command::CheckConfig(args) => (args, Job::CheckConfig),
+        Command::Export(b) => (offline(b.config, b.data_dir), Job::Export(b.output)),
+        Command::Import(i) => (offline(i.config, i.data_dir), Job::Import(i.file)),
+        Command::FillKeys(f) => (offline(None, Some(f.data_dir)), Job::Fill(f.count)),
     };
     let overrides = Overrides {
         config: args.config,
@@ -115,12 +164,18 @@ fn main() -> std::process::ExitCode {
         }
     };
     init_logging(&settings.log);
-    let result = match fill {
-        Some(count) => iamd::fill::fill_keys(settings, count).map_err(|e| e.to_string()),
-        None => {
-            let env_output = iamd::server::EnvOutput { print: args.print_env, file: args.env_file };
-            iamd::server::run(settings, env_output).map_err(|e| e.to_string())
+    let result = match job {
+        Job::Serve(output) => iamd::server::run(settings, output).map_err(|e| e.to_string()),
+        Job::CheckConfig => {
+            println!("iamd: the settings are valid");
+            Ok(())
         }
+        Job::Export(output) => export(&settings, output),
+        Job::Import(file) => std::fs::File::open(&file)
+            .map_err(|e| format!("cannot read {}: {e}", file.display()))
+            .and_then(|f| iamd::backup::import(&settings, std::io::BufReader::new(f)))
+            .map(|n| eprintln!("iamd: imported {n} records into {}", settings.data_dir.display())),
+        Job::Fill(count) => iamd::fill::fill_keys(settings, count).map_err(|e| e.to_string()),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -129,6 +184,21 @@ fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+fn export(settings: &Settings, output: Option<PathBuf>) -> Result<(), String> {
+    let n = match &output {
+        Some(path) => {
+            let file = std::fs::File::create(path).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            let mut out = std::io::BufWriter::new(file);
+            let n = iamd::backup::export(settings, &mut out)?;
+            out.into_inner().map_err(|e| e.to_string())?.sync_all().map_err(|e| e.to_string())?;
+            n
+        }
+        None => iamd::backup::export(settings, &mut std::io::stdout().lock())?,
+    };
+    eprintln!("iamd: exported {n} records from {}", settings.data_dir.display());
+    Ok(())
 }
 
 fn init_logging(filter: &str) {

@@ -54,6 +54,16 @@ impl MasterKey {
         }
     }
 
+    /// A value that tells keys apart without revealing them (HMAC-SHA256 of a fixed label),
+    /// kept in backups so an import can say it was given the wrong key.
+    #[must_use]
+    pub fn check_value(&self) -> String {
+        use hmac::{Hmac, Mac};
+        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(self.0.as_ref()).expect("any key length");
+        mac.update(b"iamd master key check v1");
+        hex::encode(mac.finalize().into_bytes())
+    }
+
     /// A key from raw bytes (tests).
     #[must_use]
     pub fn from_bytes(bytes: [u8; 32]) -> Self {

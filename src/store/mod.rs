@@ -10,6 +10,7 @@ mod codec;
 mod commit;
 mod credentials;
 mod crypto;
+pub mod dump;
 mod migrate;
 pub mod records;
 mod tx;
@@ -124,19 +125,33 @@ impl std::error::Error for OpenError {}
 
 /// Opens sled, waiting while another handle (a store being dropped, a daemon shutting down)
 /// still holds the directory's lock.
-fn open_db(dir: &Path) -> Result<sled::Db, OpenError> {
+fn open_db(dir: &Path, wait: Duration) -> Result<sled::Db, OpenError> {
     let started = Instant::now();
     loop {
         let opened =
             sled::Config::new().path(dir.join("db")).cache_capacity(SLED_CACHE_BYTES).flush_every_ms(None).open();
         match opened {
             Ok(db) => return Ok(db),
-            Err(sled::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock && started.elapsed() < LOCK_WAIT => {
+            Err(sled::Error::Io(e)) if is_locked(&e) && started.elapsed() < wait => {
                 std::thread::sleep(Duration::from_millis(5));
+            }
+            Err(sled::Error::Io(e)) if is_locked(&e) => {
+                return Err(OpenError(format!(
+                    "the data dir {} is in use by another iamd process (its database is locked)",
+                    dir.display()
+                )));
             }
             Err(e) => return Err(OpenError(format!("cannot open database in {}: {e}", dir.display()))),
         }
     }
+}
+
+/// Whether sled failed because another handle holds the directory's lock (sled wraps the
+/// `WouldBlock` of the lock in an error of its own kind, naming it in the message).
+fn is_locked(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::WouldBlock
+        || e.raw_os_error() == Some(11)
+        || e.to_string().contains("could not acquire lock")
 }
 
 impl Store {
@@ -145,7 +160,15 @@ impl Store {
     /// # Errors
     /// When the directory cannot be used or holds data of a newer format.
     pub fn open(dir: &Path, master: &MasterKey) -> Result<Self, OpenError> {
-        let db = open_db(dir)?;
+        Self::open_waiting(dir, master, LOCK_WAIT)
+    }
+
+    /// [`Store::open`], waiting at most `wait` for another handle to let go of the directory.
+    ///
+    /// # Errors
+    /// As [`Store::open`]; a directory still locked after `wait` is "in use".
+    pub fn open_waiting(dir: &Path, master: &MasterKey, wait: Duration) -> Result<Self, OpenError> {
+        let db = open_db(dir, wait)?;
         let tree = |name: &str| db.open_tree(name).map_err(|e| OpenError(format!("cannot open tree {name}: {e}")));
         let trees = Trees {
             meta: tree("meta")?,
