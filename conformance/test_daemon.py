@@ -170,3 +170,40 @@ def test_print_env_shell_and_env_file():
             if proc.poll() is None:
                 proc.kill()
             os.unlink(out)
+
+
+def test_json_logs():
+    """IAMD_LOG_FORMAT=json: every log line is one JSON object (the request line's fields too)."""
+    d = Daemon(ephemeral=True, extra_env={"IAMD_LOG_FORMAT": "json"}).start()
+    try:
+        iam(d).list_users()
+    finally:
+        d.stop()
+    with open(d.logs[-1]) as f:
+        lines = [l for l in f.read().splitlines() if l.strip()]
+    events = [json.loads(l) for l in lines]
+    requests = [e for e in events if e.get("fields", {}).get("action") == "ListUsers"]
+    assert requests and requests[0]["fields"]["status"] == 200, lines
+    assert all("timestamp" in e and "level" in e for e in events), lines
+    d.close()
+
+
+def test_version_and_check_config():
+    r = subprocess.run([IAMD, "--version"], capture_output=True, text=True, timeout=10)
+    assert r.returncode == 0 and re.fullmatch(r"iamd \d+\.\d+\.\d+\n", r.stdout), (r.stdout, r.stderr)
+    here = os.path.dirname(os.path.abspath(__file__))
+    shipped = os.path.join(here, "..", "config", "iamd.toml")
+    seed = os.path.join(here, "..", "config", "seed.example.toml")
+    r = subprocess.run([IAMD, "check-config", "--config", shipped, "--seed", seed], capture_output=True, text=True,
+                       timeout=10)
+    assert r.returncode == 0, r.stderr
+    with tempfile.TemporaryDirectory() as tmp:
+        bad = os.path.join(tmp, "bad.toml")
+        with open(bad, "w") as f:
+            f.write('listen = "127.0.0.1:1"\nunknown_key = 1\n')
+        r = subprocess.run([IAMD, "check-config", "--config", bad], capture_output=True, text=True, timeout=10)
+        assert r.returncode == 2 and "unknown_key" in r.stderr, (r.returncode, r.stderr)
+        with open(bad, "w") as f:
+            f.write('[[users]]\nname = "ci"\n[[users.access_keys]]\nid = "AKIA-NOT-VALID"\nsecret = "x"\n')
+        r = subprocess.run([IAMD, "check-config", "--config", bad], capture_output=True, text=True, timeout=10)
+        assert r.returncode == 2 and 'user "ci"' in r.stderr, (r.returncode, r.stderr)

@@ -32,6 +32,8 @@ pub struct HttpRequest {
     pub headers: Vec<(String, String)>,
     pub body: bytes::Bytes,
     pub peer: Option<SocketAddr>,
+    /// Whether it came over TLS.
+    pub secure: bool,
 }
 
 /// What to send back.
@@ -138,9 +140,11 @@ async fn run(
         state.last_used.record(&caller.access_key_id, now, entry.service.name(), &caller.region);
     }
     let source_ip = req.peer.map(|p| p.ip());
+    let secure_transport = req.secure;
     let permission = dispatch::permission(index);
     if !entry.mutates {
-        let ctx = Ctx { app: state, caller: &caller, now, region: &caller.region, source_ip, permission };
+        let ctx =
+            Ctx { app: state, caller: &caller, now, region: &caller.region, source_ip, secure_transport, permission };
         return (entry.execute)(&ctx, &params, request_id);
     }
     // Writes wait for the commit lock and sled's I/O: keep them off the async workers.
@@ -149,7 +153,8 @@ async fn run(
     let (body, committed) = tokio::task::spawn_blocking(move || {
         // A pooled thread: forget any commit number an earlier task left behind.
         let _ = take_thread_commit();
-        let ctx = Ctx { app: &state2, caller: &caller, now, region: &caller.region, source_ip, permission };
+        let ctx =
+            Ctx { app: &state2, caller: &caller, now, region: &caller.region, source_ip, secure_transport, permission };
         ((entry.execute)(&ctx, &params, &request_id), take_thread_commit())
     })
     .await

@@ -34,6 +34,9 @@ pub struct Overrides {
     pub s3_backend_region: Option<String>,
     /// `--seed FILE`, in order: applied after the config file's own seed tables.
     pub seeds: Vec<PathBuf>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    pub log_format: Option<String>,
 }
 
 /// The config file's keys, all optional.
@@ -48,6 +51,9 @@ struct FileSettings {
     master_key_file: Option<PathBuf>,
     region: Option<String>,
     log: Option<String>,
+    log_format: Option<String>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
     #[serde(default)]
     keystone: KeystoneFile,
     #[serde(default)]
@@ -268,6 +274,17 @@ pub struct Settings {
     pub s3_gateway: Option<S3GatewaySettings>,
     /// Entities applied at start: the config file's seed tables, then each `--seed` file's.
     pub seed: Seed,
+    /// PEM certificate chain and private key: IAM/STS (and the S3 gateway) serve HTTPS.
+    pub tls: Option<TlsFiles>,
+    /// Log lines as text (default) or JSON objects.
+    pub log_json: bool,
+}
+
+/// Where the TLS certificate chain and its private key are (PEM).
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
 }
 
 impl Settings {
@@ -286,6 +303,8 @@ impl Settings {
             keystone: KeystoneSettings::default(),
             s3_gateway: None,
             seed: Seed::default(),
+            tls: None,
+            log_json: false,
         }
     }
 
@@ -335,9 +354,21 @@ impl Settings {
             seed.extend(Seed::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?);
         }
         seed.check()?;
+        let tls = match (o.tls_cert.or(file.tls_cert), o.tls_key.or(file.tls_key)) {
+            (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
+            (None, None) => None,
+            _ => return Err("TLS needs both a certificate (--tls-cert) and its key (--tls-key)".into()),
+        };
+        let log_json = match o.log_format.or(file.log_format).as_deref() {
+            None | Some("text") => false,
+            Some("json") => true,
+            Some(other) => return Err(format!("log format {other:?}: use \"text\" or \"json\"")),
+        };
         Ok(Self {
             keystone,
             seed,
+            tls,
+            log_json,
             s3_gateway,
             listen,
             data_dir: o.data_dir.or(file.data_dir).unwrap_or_else(|| DEFAULT_DATA_DIR.into()),

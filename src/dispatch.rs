@@ -35,6 +35,7 @@ fn execute<O: Operation>(ctx: &Ctx<'_>, params: &Params, request_id: &str) -> Re
             resource: &resource,
             now: ctx.now,
             source_ip: ctx.source_ip,
+            secure_transport: ctx.secure_transport,
             region: ctx.region,
             request_tags: input.request_tags(),
             tag_keys: input.tag_keys(),

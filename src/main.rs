@@ -60,6 +60,13 @@ struct ServeArgs {
     /// Append the same NAME=value lines to this file once serving (e.g. "$GITHUB_ENV").
     #[arg(long)]
     env_file: Option<PathBuf>,
+    /// Serve HTTPS with this PEM certificate chain (with --tls-key); aws:SecureTransport is
+    /// then true.
+    #[arg(long, env = "IAMD_TLS_CERT")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, env = "IAMD_TLS_KEY")]
+    tls_key: Option<PathBuf>,
     /// Also serve the S3 gateway on this address (port 0 picks a free one).
     #[arg(long, env = "IAMD_S3_LISTEN")]
     s3_listen: Option<String>,
@@ -124,6 +131,8 @@ fn offline(config: Option<PathBuf>, data_dir: Option<PathBuf>) -> ServeArgs {
         env_file: None,
         s3_listen: None,
         s3_backend: None,
+        tls_cert: None,
+        tls_key: None,
     }
 }
 
@@ -155,6 +164,9 @@ fn main() -> std::process::ExitCode {
         s3_backend_secret_access_key: env("IAMD_S3_BACKEND_SECRET_ACCESS_KEY"),
         s3_backend_region: env("IAMD_S3_BACKEND_REGION"),
         seeds: args.seeds,
+        tls_cert: args.tls_cert,
+        tls_key: args.tls_key,
+        log_format: env("IAMD_LOG_FORMAT"),
     };
     let settings = match Settings::resolve(overrides, args.ephemeral) {
         Ok(s) => s,
@@ -163,7 +175,7 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
-    init_logging(&settings.log);
+    init_logging(&settings.log, settings.log_json);
     let result = match job {
         Job::Serve(output) => iamd::server::run(settings, output).map_err(|e| e.to_string()),
         Job::CheckConfig => {
@@ -201,16 +213,16 @@ fn export(settings: &Settings, output: Option<PathBuf>) -> Result<(), String> {
     Ok(())
 }
 
-fn init_logging(filter: &str) {
+fn init_logging(filter: &str, json: bool) {
     // s3s logs every refused S3 request at ERROR; the gateway logs its own decisions.
     let with_s3s = if filter.contains("s3s") { filter.to_owned() } else { format!("{filter},s3s=off") };
     let filter = with_s3s.as_str();
     let filter =
         tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .init();
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false);
+    if json {
+        logs.json().init();
+    } else {
+        logs.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())).init();
+    }
 }

@@ -65,6 +65,8 @@ pub struct Ctx<'a> {
     pub region: &'a str,
     /// The client's address (`aws:SourceIp`).
     pub source_ip: Option<std::net::IpAddr>,
+    /// Whether the request came over TLS.
+    pub secure_transport: bool,
     /// The permission the action needs (`iam:CreateUser`).
     pub permission: &'static str,
 }

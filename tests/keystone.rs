@@ -64,6 +64,7 @@ async fn call_with(
         headers.push(((*k).into(), (*v).into()));
     }
     let req = HttpRequest {
+        secure: false,
         method: method.into(),
         path: path.into(),
         query: query.into(),

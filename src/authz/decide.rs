@@ -21,6 +21,8 @@ pub struct RequestFacts<'a> {
     pub resource: &'a str,
     pub now: OffsetDateTime,
     pub source_ip: Option<IpAddr>,
+    /// Whether the request came over TLS (`aws:SecureTransport`).
+    pub secure_transport: bool,
     pub region: &'a str,
     pub request_tags: Option<&'a [Tag]>,
     pub tag_keys: Option<&'a [String]>,
@@ -62,7 +64,7 @@ pub fn request_context_with(
         .value("aws:userid", principal.user_id())
         .value("aws:CurrentTime", facts.now)
         .value("aws:EpochTime", facts.now.unix_timestamp())
-        .value("aws:SecureTransport", false)
+        .value("aws:SecureTransport", facts.secure_transport)
         .value("aws:RequestedRegion", facts.region)
         .value("aws:ViaAWSService", false);
     if let Some(t) = kind.condition_value() {

@@ -85,6 +85,7 @@ pub fn authorize_unless_self_service(
         resource,
         now: ctx.now,
         source_ip: ctx.source_ip,
+        secure_transport: ctx.secure_transport,
         region: ctx.region,
         request_tags: None,
         tag_keys: None,

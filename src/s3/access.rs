@@ -17,15 +17,19 @@ use crate::error::AwsError;
 use crate::principal::Caller;
 use crate::state::State;
 
-/// The client's address (the listener puts it in the request's extensions), for `aws:SourceIp`.
+/// The client's address and whether it connected over TLS (the listener puts it in the
+/// request's extensions), for `aws:SourceIp` and `aws:SecureTransport`.
 #[derive(Clone, Copy, Debug)]
-pub struct Peer(pub std::net::SocketAddr);
+pub struct Peer {
+    pub addr: std::net::SocketAddr,
+    pub tls: bool,
+}
 
 /// Who `check` authenticated, for the per-operation checks that follow.
 #[derive(Clone)]
 struct Decided {
     caller: Caller,
-    source_ip: Option<std::net::IpAddr>,
+    peer: Option<Peer>,
 }
 
 /// Decides S3 requests for s3s.
@@ -34,20 +38,18 @@ pub struct IamdAccess(pub Arc<State>);
 /// Asks the policy engine whether `caller` may do `action` on `resource`.
 fn allow(
     state: &State,
-    caller: &Caller,
-    source_ip: Option<std::net::IpAddr>,
+    d: &Decided,
     action: &str,
     resource: &str,
-    keys: Vec<(&'static str, String)>,
+    extra_keys: Vec<(&'static str, String)>,
 ) -> S3Result<()> {
-    let mut extra_keys = keys;
-    // The gateway listens on plain HTTP (a TLS terminator in front says so itself).
-    extra_keys.push(("aws:SecureTransport", "false".into()));
+    let caller = &d.caller;
     let facts = RequestFacts {
         action,
         resource,
         now: state.clock.now(),
-        source_ip,
+        source_ip: d.peer.map(|p| p.addr.ip()),
+        secure_transport: d.peer.is_some_and(|p| p.tls),
         region: &caller.region,
         request_tags: None,
         tag_keys: None,
@@ -104,14 +106,14 @@ pub struct Operation(pub Arc<std::sync::OnceLock<String>>);
 /// Authenticates the caller and decides the operation on its bucket or object (and, for copies,
 /// `s3:GetObject` on the source).
 fn decide(state: &State, cx: &mut S3AccessContext<'_>) -> S3Result<()> {
-    let source_ip = cx.extensions_mut().get::<Peer>().map(|p| p.0.ip());
+    let peer = cx.extensions_mut().get::<Peer>().copied();
     let access_key = cx.credentials().map(|c| c.access_key.clone()).ok_or_else(|| s3_error!(AccessDenied))?;
     let query = cx.uri().query().unwrap_or_default().to_owned();
     let header = |name: &str| cx.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let token =
         header("x-amz-security-token").or_else(|| query_param(&query, "X-Amz-Security-Token").map(|t| t.into_owned()));
     let region = state.settings.s3_gateway.as_ref().map_or("us-east-1", |g| g.region.as_str()).to_owned();
-    let who = caller(state, &access_key, token.as_deref(), &region)?;
+    let who = Decided { caller: caller(state, &access_key, token.as_deref(), &region)?, peer };
     let op = cx.s3_op().name().to_owned();
     let (bucket, key) = match cx.s3_path() {
         S3Path::Root => (None, None),
@@ -123,7 +125,7 @@ fn decide(state: &State, cx: &mut S3AccessContext<'_>) -> S3Result<()> {
     if op != "DeleteObjects" {
         let resource = resource_arn(bucket.as_deref(), key.as_deref());
         let action = iam_action(&op, version_id(&query).is_some());
-        allow(state, &who, source_ip, &action, &resource, keys)?;
+        allow(state, &who, &action, &resource, keys)?;
     }
     if matches!(op.as_str(), "CopyObject" | "UploadPartCopy") {
         let source = header("x-amz-copy-source")
@@ -131,9 +133,9 @@ fn decide(state: &State, cx: &mut S3AccessContext<'_>) -> S3Result<()> {
             .ok_or_else(|| s3_error!(InvalidArgument, "Invalid copy source"))?;
         let action = iam_action("GetObject", source.version_id.is_some());
         let resource = resource_arn(Some(&source.bucket), Some(&source.key));
-        allow(state, &who, source_ip, &action, &resource, Vec::new())?;
+        allow(state, &who, &action, &resource, Vec::new())?;
     }
-    cx.extensions_mut().insert(Decided { caller: who, source_ip });
+    cx.extensions_mut().insert(who);
     Ok(())
 }
 
@@ -143,7 +145,7 @@ fn decide_each_deletion(state: &State, req: &S3Request<DeleteObjectsInput>) -> S
     for object in &req.input.delete.objects {
         let resource = resource_arn(Some(&req.input.bucket), Some(&object.key));
         let action = iam_action("DeleteObject", object.version_id.is_some());
-        allow(state, &d.caller, d.source_ip, &action, &resource, Vec::new())?;
+        allow(state, &d, &action, &resource, Vec::new())?;
     }
     Ok(())
 }

@@ -48,7 +48,7 @@ pub fn service(state: &Arc<State>, g: &S3GatewaySettings) -> s3s::service::S3Ser
 async fn call(
     svc: s3s::service::S3Service,
     state: Arc<State>,
-    peer: SocketAddr,
+    peer: access::Peer,
     req: hyper::Request<hyper::body::Incoming>,
 ) -> Result<s3s::HttpResponse, s3s::HttpError> {
     use hyper::body::Body as _;
@@ -68,7 +68,7 @@ async fn call(
             None => raw,
         }
     });
-    req.extensions_mut().insert(access::Peer(peer));
+    req.extensions_mut().insert(peer);
     req.extensions_mut().insert(refusal.clone());
     let operation = access::Operation::default();
     req.extensions_mut().insert(operation.clone());
@@ -109,7 +109,11 @@ impl RunningGateway {
 ///
 /// # Errors
 /// When the address cannot be bound.
-pub async fn spawn(state: Arc<State>, g: &S3GatewaySettings) -> std::io::Result<RunningGateway> {
+pub async fn spawn(
+    state: Arc<State>,
+    g: &S3GatewaySettings,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+) -> std::io::Result<RunningGateway> {
     let listener = TcpListener::bind(g.listen).await?;
     let addr = listener.local_addr()?;
     let svc = service(&state, g);
@@ -125,14 +129,22 @@ pub async fn spawn(state: Arc<State>, g: &S3GatewaySettings) -> std::io::Result<
                         continue;
                     };
                     let (svc, state) = (svc.clone(), state.clone());
+                    let peer = access::Peer { addr: peer, tls: tls.is_some() };
                     let service = hyper::service::service_fn(move |req| call(svc.clone(), state.clone(), peer, req));
-                    let conn = http1::Builder::new()
-                        .timer(TokioTimer::new())
-                        .header_read_timeout(Duration::from_secs(30))
-                        .serve_connection(TokioIo::new(stream), service);
-                    let conn = graceful.watch(conn);
+                    let mut builder = http1::Builder::new();
+                    builder.timer(TokioTimer::new()).header_read_timeout(Duration::from_secs(30));
+                    let (acceptor, watcher) = (tls.clone(), graceful.watcher());
                     tokio::spawn(async move {
-                        if let Err(e) = conn.await {
+                        let ended = match acceptor {
+                            None => watcher.watch(builder.serve_connection(TokioIo::new(stream), service)).await,
+                            Some(acceptor) => {
+                                match tokio::time::timeout(Duration::from_secs(30), acceptor.accept(stream)).await {
+                                    Ok(Ok(s)) => watcher.watch(builder.serve_connection(TokioIo::new(s), service)).await,
+                                    _ => return tracing::debug!(peer = %peer.addr, "s3 gateway: TLS handshake failed"),
+                                }
+                            }
+                        };
+                        if let Err(e) = ended {
                             tracing::debug!(error = %e, "s3 gateway connection ended with an error");
                         }
                     });

@@ -473,6 +473,7 @@ fn call(state: &State, root: &Caller, action: &str, params: &Pairs) -> Result<()
         now: state.clock.now(),
         region: &root.region,
         source_ip: None,
+        secure_transport: true,
         permission: dispatch::permission(index),
     };
     (entry.execute)(&ctx, &params, "seed").map(|_| ())

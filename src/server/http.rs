@@ -98,7 +98,7 @@ pub async fn spawn_with(app: Arc<State>, addr: SocketAddr, limits: Limits) -> st
     let addr = listener.local_addr()?;
     let (stop, mut stopped) = watch::channel(false);
     let task = tokio::spawn(async move {
-        serve(listener, app, limits, async move {
+        serve(listener, app, limits, None, async move {
             let _ = stopped.wait_for(|s| *s).await;
         })
         .await;
@@ -106,8 +106,15 @@ pub async fn spawn_with(app: Arc<State>, addr: SocketAddr, limits: Limits) -> st
     Ok(RunningServer { addr, stop, task })
 }
 
-/// Serves until `shutdown` completes, then drains connections and persists state.
-pub async fn serve(listener: TcpListener, app: Arc<State>, limits: Limits, shutdown: impl Future<Output = ()>) {
+/// Serves (over TLS with `tls`) until `shutdown` completes, then drains connections and
+/// persists state.
+pub async fn serve(
+    listener: TcpListener,
+    app: Arc<State>,
+    limits: Limits,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    shutdown: impl Future<Output = ()>,
+) {
     let graceful = GracefulShutdown::new();
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     let mut persist_tick = tokio::time::interval(PERSIST_EVERY);
@@ -136,19 +143,43 @@ pub async fn serve(listener: TcpListener, app: Arc<State>, limits: Limits, shutd
                     }
                 };
                 let app = app.clone();
-                let service = service_fn(move |req| handle(app.clone(), req, peer, limits.request_deadline));
-                let conn = http1::Builder::new()
-                    .timer(TokioTimer::new())
-                    .header_read_timeout(limits.header_timeout)
-                    .max_buf_size(64 * 1024)
-                    .serve_connection(TokioIo::new(stream), service);
-                let conn = graceful.watch(conn);
-                tokio::spawn(async move {
-                    if let Err(e) = conn.await {
-                        tracing::debug!(error = %e, "connection ended with an error");
+                let secure = tls.is_some();
+                let service = service_fn(move |req| handle(app.clone(), req, peer, secure, limits.request_deadline));
+                let builder = {
+                    let mut b = http1::Builder::new();
+                    b.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout).max_buf_size(64 * 1024);
+                    b
+                };
+                match &tls {
+                    None => {
+                        let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+                        tokio::spawn(async move {
+                            if let Err(e) = conn.await {
+                                tracing::debug!(error = %e, "connection ended with an error");
+                            }
+                            drop(permit);
+                        });
                     }
-                    drop(permit);
-                });
+                    Some(acceptor) => {
+                        // The handshake runs in the connection's task, bounded like a request's
+                        // headers, so a slow or silent client holds only its own slot.
+                        let acceptor = acceptor.clone();
+                        let watcher = graceful.watcher();
+                        tokio::spawn(async move {
+                            let shaken = tokio::time::timeout(limits.header_timeout, acceptor.accept(stream)).await;
+                            let stream = match shaken {
+                                Ok(Ok(s)) => s,
+                                Ok(Err(e)) => return tracing::debug!(error = %e, %peer, "TLS handshake failed"),
+                                Err(_) => return tracing::debug!(%peer, "TLS handshake timed out"),
+                            };
+                            let conn = watcher.watch(builder.serve_connection(TokioIo::new(stream), service));
+                            if let Err(e) = conn.await {
+                                tracing::debug!(error = %e, "connection ended with an error");
+                            }
+                            drop(permit);
+                        });
+                    }
+                }
             }
         }
     }
@@ -168,6 +199,7 @@ async fn handle(
     app: Arc<State>,
     req: Request<Incoming>,
     peer: SocketAddr,
+    secure: bool,
     deadline: Duration,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     if req.method() == hyper::Method::GET {
@@ -214,6 +246,7 @@ async fn handle(
         headers,
         body,
         peer: Some(peer),
+        secure,
     };
     let out = if keystone { keystone::handle(&app, request).await } else { app::handle(&app, request).await };
     let mut resp = Response::new(Full::new(Bytes::from(out.body)));

@@ -3,6 +3,7 @@
 
 pub mod client_env;
 pub mod http;
+pub mod tls;
 
 use std::io::Write;
 use std::sync::Arc;
@@ -68,6 +69,8 @@ async fn serve_until_signal(settings: Settings, env_output: EnvOutput) -> Result
     let configured_root = settings.root.clone();
     let (state, generated) = State::open(settings, Clock::system()).map_err(RunError)?;
     let state = apply_seed(state).await?;
+    let tls = state.settings.tls.as_ref().map(tls::acceptor).transpose().map_err(RunError)?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let listener =
         tokio::net::TcpListener::bind(listen).await.map_err(|e| RunError(format!("cannot listen on {listen}: {e}")))?;
     let addr = listener.local_addr().map_or(listen, |a| a);
@@ -76,7 +79,7 @@ async fn serve_until_signal(settings: Settings, env_output: EnvOutput) -> Result
     let state = Arc::new(state);
     let gateway = match &gateway_settings {
         Some(g) => Some(
-            crate::s3::spawn(state.clone(), g)
+            crate::s3::spawn(state.clone(), g, tls.clone())
                 .await
                 .map_err(|e| RunError(format!("cannot listen on {} for the S3 gateway: {e}", g.listen)))?,
         ),
@@ -99,8 +102,8 @@ async fn serve_until_signal(settings: Settings, env_output: EnvOutput) -> Result
             eprintln!("iamd: root credentials were shown when this data dir was created and are not shown again");
         }
         let env = client_env::ClientEnv {
-            endpoint: format!("http://{addr}"),
-            s3_endpoint: gateway.as_ref().map(|g| format!("http://{}", g.local_addr())),
+            endpoint: format!("{scheme}://{addr}"),
+            s3_endpoint: gateway.as_ref().map(|g| format!("{scheme}://{}", g.local_addr())),
             root_key: root.as_ref().map(|(id, secret)| (id.as_str(), secret.expose())),
             region: &region,
         };
@@ -112,7 +115,7 @@ async fn serve_until_signal(settings: Settings, env_output: EnvOutput) -> Result
             print_once(&env.render(format));
         }
     }
-    serve(listener, state, Limits::default(), shutdown_signal()).await;
+    serve(listener, state, Limits::default(), tls, shutdown_signal()).await;
     if let Some(g) = gateway {
         g.shutdown().await;
     }

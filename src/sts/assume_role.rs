@@ -288,6 +288,7 @@ impl AssumeRole {
             resource: &self.role_arn,
             now: ctx.now,
             source_ip: ctx.source_ip,
+            secure_transport: ctx.secure_transport,
             region: ctx.region,
             request_tags: Some(&self.tags),
             tag_keys: None,
