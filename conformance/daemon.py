@@ -59,6 +59,7 @@ class Daemon:
         self.url = None
         self.s3_url = None
         self.env = {}
+        self.last_env = {}
         self.logs = []  # stderr files of every start, oldest first
         self.exit_codes = []
         CREATED.append(self)
@@ -78,6 +79,7 @@ class Daemon:
         if self.fixed_root:
             env.update(IAMD_ROOT_ACCESS_KEY_ID=ROOT_KEY_ID, IAMD_ROOT_SECRET_ACCESS_KEY=ROOT_SECRET)
         env.update(self.extra_env)
+        self.last_env = env  # for a test that runs other iamd commands on the same data dir
         where = ["--ephemeral"] if self.data_dir is None else ["--data-dir", self.data_dir]
         if self.config_path:
             where += ["--config", self.config_path]
