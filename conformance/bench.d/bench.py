@@ -180,10 +180,33 @@ def http_status(url, path="/healthz", timeout=1.0):
         c.close()
 
 
-def start_iamd(binary, data_dir, scratch, name):
+def write_seed(path):
+    """A seed of 1,000 entities: 100 managed policies, 50 groups, 750 users (each with an access
+    key, a group and an attached policy) and 100 roles (each with an attached policy)."""
+    doc = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::bench/*"}]})
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": "arn:aws:iam::000000000000:root"}}]})
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+    out = []
+    for i in range(100):
+        out.append(f"[[policies]]\nname = \"p{i}\"\ndocument = '''{doc}'''\n")
+    for i in range(50):
+        out.append(f"[[groups]]\nname = \"g{i}\"\n")
+    for i in range(750):
+        key = "AKIA" + "".join(alphabet[(i >> (5 * k)) & 31] for k in range(16))
+        out.append(f"[[users]]\nname = \"u{i}\"\ngroups = [\"g{i % 50}\"]\nattached_policies = [\"p{i % 100}\"]\n"
+                   f"[[users.access_keys]]\nid = \"{key}\"\nsecret = \"bench-seed-secret-{i:06d}-0123456789abcdef\"\n")
+    for i in range(100):
+        out.append(f"[[roles]]\nname = \"r{i}\"\ntrust_policy = '''{trust}'''\nattached_policies = [\"p{i}\"]\n")
+    with open(path, "w") as f:
+        f.write("\n".join(out))
+
+
+def start_iamd(binary, data_dir, scratch, name, extra=()):
     """Starts `iamd serve` and measures spawn → --print-env output and spawn → /healthz 200,
     polling every 1 ms. Returns (proc, print_env_seconds, healthz_seconds)."""
-    p = Proc(name, [binary, "serve", "--listen", "127.0.0.1:0", "--data-dir", data_dir, "--print-env"],
+    p = Proc(name, [binary, "serve", "--listen", "127.0.0.1:0", "--data-dir", data_dir, "--print-env", *extra],
              iamd_env(), scratch)
     deadline = p.t0 + START_TIMEOUT
     while True:  # the whole --print-env block ends with AWS_REGION
@@ -746,6 +769,15 @@ def main():
                           f"{statistics.median(envs) * 1000:.1f} ms"))
             facts.append(("iamd start → /healthz 200, empty data dir (median of 3)",
                           f"{statistics.median(readies) * 1000:.1f} ms"))
+
+        with Stage("iamd start-up with a 1,000-entity seed (first start applies it, second finds it applied)"):
+            seed = os.path.join(scratch, "seed-1000.toml")
+            write_seed(seed)
+            data = os.path.join(scratch, "data-seeded")
+            for label in ("first start, applies the seed", "second start, seed already applied"):
+                d, t_env, t_ready = start_iamd(binary, data, scratch, "iamd-seeded", ["--seed", seed])
+                d.stop()
+                facts.append((f"iamd start → /healthz 200, 1,000-entity seed, {label}", f"{t_ready * 1000:.1f} ms"))
 
         ids = ["s1", "s2", "s3", "s4", "s5", "s6"]
         targets = []
