@@ -11,6 +11,7 @@ pub mod listing;
 pub mod login_profiles;
 pub mod managed_policies;
 pub mod not_found;
+pub mod oidc_providers;
 mod pagination;
 pub mod password_policy;
 pub mod policy_docs;

@@ -144,6 +144,33 @@ impl Taggable for PolicyTags {
     }
 }
 
+pub struct OidcProviderTags;
+
+impl Taggable for OidcProviderTags {
+    const TAG: &'static str = "TagOpenIDConnectProvider";
+    const UNTAG: &'static str = "UntagOpenIDConnectProvider";
+    const LIST_TAGS: &'static str = "ListOpenIDConnectProviderTags";
+    const ID_MEMBER: &'static str = "OpenIDConnectProviderArn";
+    const ID_RULE: &'static StrRule = &ARN;
+
+    fn resource(_: &State, _: &str, id: &str) -> Result<String, AwsError> {
+        Ok(id.to_owned())
+    }
+
+    fn read(app: &State, account: &str, id: &str) -> Result<Vec<Tag>, AwsError> {
+        Ok(super::oidc_providers::load(app, account, id)?.tags)
+    }
+
+    fn update(
+        tx: &Tx<'_>,
+        account: &str,
+        id: &str,
+        f: impl FnOnce(&mut Vec<Tag>) -> Result<(), AwsError>,
+    ) -> TxResult<()> {
+        super::oidc_providers::update(tx, account, id, |p| f(&mut p.tags))
+    }
+}
+
 pub struct TagResource<T> {
     id: String,
     tags: Vec<Tag>,

@@ -27,8 +27,8 @@ pub use commit::{Committer, take_thread_commit};
 pub use crypto::{MasterKey, SealedSecret, Sealer};
 pub use records::{
     AccessKeyRecord, AccountRecord, Attachment, CredentialRecord, EntityKind, GroupRecord, InlinePolicy, KeyLastUsed,
-    KeyStatus, LoginProfile, ManagedPolicyRecord, PasswordPolicy, PolicyHolding, PolicyVersionRecord, RoleRecord,
-    TemporaryKeyRecord, UserRecord,
+    KeyStatus, LoginProfile, ManagedPolicyRecord, OidcProviderRecord, PasswordPolicy, PolicyHolding,
+    PolicyVersionRecord, RoleRecord, TemporaryKeyRecord, UserRecord,
 };
 pub use tx::{Tx, TxResult, abort};
 use view::{Generations, RecordCache};

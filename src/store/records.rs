@@ -22,6 +22,25 @@ pub struct AccountRecord {
     /// The account's alias (unique across accounts; also its Keystone project name).
     #[serde(default)]
     pub alias: Option<String>,
+    /// Its IAM OpenID Connect providers (at most 100, as in AWS).
+    #[serde(default)]
+    pub oidc_providers: Vec<OidcProviderRecord>,
+}
+
+/// An IAM OpenID Connect provider.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OidcProviderRecord {
+    /// The URL without its scheme (`HOST[:PORT]/PATH`): the ARN's resource and the prefix of
+    /// the trust-policy condition keys.
+    pub id: String,
+    /// The URL as created.
+    pub url: String,
+    pub client_ids: Vec<String>,
+    pub thumbprints: Vec<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub create_date: OffsetDateTime,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
 }
 
 /// An account's password policy, as UpdateAccountPasswordPolicy sets it.
