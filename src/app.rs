@@ -130,13 +130,17 @@ async fn run(
         body: &req.body,
     };
     let sig_settings = sigv4::Settings { now, max_skew: MAX_CLOCK_SKEW, uri_encoding: UriEncoding::Double };
-    let caller = authenticate(state, &parts, &sig_settings, entry).inspect_err(|_| outcome.auth_failed = true)?;
+    let caller = if entry.unsigned {
+        unsigned_caller(state)
+    } else {
+        authenticate(state, &parts, &sig_settings, entry).inspect_err(|_| outcome.auth_failed = true)?
+    };
     // Only the log line names the principal: build its ARN only when that line is written.
-    if tracing::enabled!(tracing::Level::INFO) {
+    if tracing::enabled!(tracing::Level::INFO) && !entry.unsigned {
         outcome.principal = caller.principal.arn();
     }
     // Temporary keys live only in their tokens; their uses are not tracked (nor asked about).
-    if caller.session.is_none() {
+    if caller.session.is_none() && !entry.unsigned {
         state.last_used.record(&caller.access_key_id, now, entry.service.name(), &caller.region);
     }
     let source_ip = req.peer.map(|p| p.ip());
@@ -165,6 +169,18 @@ async fn run(
         state.store.durable(seq).await?;
     }
     body
+}
+
+/// The caller of an unsigned action (AssumeRoleWithWebIdentity): nobody is authenticated, and
+/// such actions neither ask for a permission nor read the caller (`dispatch::entry` enforces the
+/// first); the account is the daemon's, where the action's own input does not name one.
+fn unsigned_caller(state: &State) -> Caller {
+    Caller {
+        principal: crate::principal::Principal::Root { account: state.settings.account_id.clone() },
+        access_key_id: String::new(),
+        region: state.settings.region.clone(),
+        session: None,
+    }
 }
 
 /// Parses and verifies the signature and names the caller.

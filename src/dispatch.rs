@@ -18,11 +18,15 @@ pub struct Entry {
     pub name: &'static str,
     pub service: Service,
     pub mutates: bool,
+    /// Taken without a signature (see [`Operation::UNSIGNED`]).
+    pub unsigned: bool,
     pub execute: fn(&Ctx<'_>, &Params, &str) -> Result<Vec<u8>, AwsError>,
 }
 
 const fn entry<O: Operation>() -> Entry {
-    Entry { name: O::NAME, service: O::SERVICE, mutates: O::MUTATES, execute: execute::<O> }
+    // An unsigned request has no caller to authorize: the action must decide by itself.
+    assert!(!O::UNSIGNED || !O::NEEDS_PERMISSION, "an unsigned action cannot need a permission");
+    Entry { name: O::NAME, service: O::SERVICE, mutates: O::MUTATES, unsigned: O::UNSIGNED, execute: execute::<O> }
 }
 
 /// Parse, authorize, run, encode.
@@ -146,6 +150,7 @@ pub static TABLE: &[Entry] = &[
     entry::<iam::simulate::GetContextKeysForCustomPolicy>(),
     entry::<sts::caller_identity::GetCallerIdentity>(),
     entry::<sts::assume_role::AssumeRole>(),
+    entry::<sts::web_identity::AssumeRoleWithWebIdentity>(),
     entry::<sts::session_token::GetSessionToken>(),
     entry::<sts::session_token::GetAccessKeyInfo>(),
 ];

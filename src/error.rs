@@ -49,6 +49,10 @@ pub enum AwsError {
     // STS.
     PackedPolicyTooLarge(String),
     RegionDisabled(String),
+    InvalidIdentityToken(String),
+    ExpiredTokenException(String),
+    IdpRejectedClaim(String),
+    IdpCommunicationError(String),
     // Ours.
     ServiceFailure(String),
     ServiceUnavailable(String),
@@ -90,6 +94,10 @@ impl AwsError {
             Self::InvalidUserType(_) => "InvalidUserType",
             Self::PackedPolicyTooLarge(_) => "PackedPolicyTooLarge",
             Self::RegionDisabled(_) => "RegionDisabledException",
+            Self::InvalidIdentityToken(_) => "InvalidIdentityToken",
+            Self::ExpiredTokenException(_) => "ExpiredTokenException",
+            Self::IdpRejectedClaim(_) => "IDPRejectedClaim",
+            Self::IdpCommunicationError(_) => "IDPCommunicationError",
             Self::ServiceFailure(_) => "ServiceFailure",
             Self::ServiceUnavailable(_) => "ServiceUnavailable",
         }
@@ -103,6 +111,7 @@ impl AwsError {
             | Self::InvalidClientTokenId(_)
             | Self::SignatureDoesNotMatch(_)
             | Self::AccessDenied(_)
+            | Self::IdpRejectedClaim(_)
             | Self::RegionDisabled(_) => 403,
             Self::ExpiredToken(_)
             | Self::IncompleteSignature(_)
@@ -121,6 +130,9 @@ impl AwsError {
             | Self::MalformedPolicyDocument(_)
             | Self::PackedPolicyTooLarge(_)
             | Self::PasswordPolicyViolation(_)
+            | Self::InvalidIdentityToken(_)
+            | Self::ExpiredTokenException(_)
+            | Self::IdpCommunicationError(_)
             | Self::InvalidUserType(_) => 400,
             Self::NoSuchEntity(_) => 404,
             Self::EntityAlreadyExists(_)
@@ -176,6 +188,10 @@ impl AwsError {
             | Self::InvalidUserType(m)
             | Self::PackedPolicyTooLarge(m)
             | Self::RegionDisabled(m)
+            | Self::InvalidIdentityToken(m)
+            | Self::ExpiredTokenException(m)
+            | Self::IdpRejectedClaim(m)
+            | Self::IdpCommunicationError(m)
             | Self::ServiceFailure(m)
             | Self::ServiceUnavailable(m) => m,
         }

@@ -87,6 +87,9 @@ pub trait Operation: Sized {
     const MUTATES: bool;
     /// Whether the action needs a permission at all (GetCallerIdentity does not).
     const NEEDS_PERMISSION: bool = true;
+    /// Whether the request is unsigned, as AWS takes it (AssumeRoleWithWebIdentity: the token
+    /// is the credential). Such an action decides everything itself.
+    const UNSIGNED: bool = false;
     type Output: WriteXml;
 
     /// Reads and validates the input.

@@ -25,6 +25,8 @@ pub struct State {
     pub metrics: Registry,
     /// The S3 gateway's requests.
     pub s3_metrics: crate::metrics::ByOperation,
+    /// OpenID Connect providers' signing keys, for AssumeRoleWithWebIdentity.
+    pub oidc_keys: crate::oidc::keys::ProviderKeys,
     /// Loaded policy sets and parsed documents.
     pub authz: AuthzCache,
 }
@@ -60,6 +62,7 @@ impl State {
             tokens: TokenSealer::new(&token_key_id, &token_key),
             metrics: Registry::default(),
             s3_metrics: crate::metrics::ByOperation::default(),
+            oidc_keys: crate::oidc::keys::ProviderKeys::default(),
             authz: AuthzCache::default(),
         };
         let generated = app.bootstrap_root().map_err(|e| format!("cannot prepare the root account: {e}"))?;

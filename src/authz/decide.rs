@@ -86,6 +86,12 @@ pub fn request_context_with(
         if let Principal::AssumedRole { session_name, .. } = principal {
             b = b.value("aws:RoleSessionName", session_name.as_str());
         }
+        if let Some(w) = &claims.web_identity {
+            b = b
+                .value("aws:FederatedProvider", w.provider_arn.as_str())
+                .value(&format!("{}:sub", w.provider_id), w.subject.as_str())
+                .value(&format!("{}:aud", w.provider_id), w.audience.as_str());
+        }
     }
     for tag in principal_tags {
         b = b.value(&format!("aws:PrincipalTag/{}", tag.key), tag.value.as_str());

@@ -263,6 +263,7 @@ impl Operation for AssumeRole {
                 source_identity: source_identity.clone(),
                 tags,
                 transitive_tag_keys: transitive,
+                web_identity: None,
             },
         )?;
         Ok(AssumeRoleResult {

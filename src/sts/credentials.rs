@@ -20,6 +20,7 @@ pub struct SessionExtras {
     pub source_identity: Option<String>,
     pub tags: Vec<Tag>,
     pub transitive_tag_keys: Vec<String>,
+    pub web_identity: Option<super::token::WebIdentityClaims>,
 }
 
 /// Freshly issued temporary credentials.
@@ -56,6 +57,7 @@ pub fn issue(
         source_identity: extras.source_identity,
         tags: extras.tags,
         transitive_tag_keys: extras.transitive_tag_keys,
+        web_identity: extras.web_identity,
     };
     let token = app.tokens.seal(&claims);
     let record = TemporaryKeyRecord { token: token.clone(), expires_at: claims.expires_at };

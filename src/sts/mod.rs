@@ -5,3 +5,4 @@ pub mod caller_identity;
 pub mod credentials;
 pub mod session_token;
 pub mod token;
+pub mod web_identity;

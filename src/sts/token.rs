@@ -49,6 +49,18 @@ pub struct SessionClaims {
     pub tags: Vec<Tag>,
     #[serde(default)]
     pub transitive_tag_keys: Vec<String>,
+    /// For AssumeRoleWithWebIdentity's sessions: the provider and the token's subject.
+    #[serde(default)]
+    pub web_identity: Option<WebIdentityClaims>,
+}
+
+/// Where a web-identity session came from (`aws:FederatedProvider`, `HOST:sub`, `HOST:aud`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebIdentityClaims {
+    pub provider_arn: String,
+    pub provider_id: String,
+    pub subject: String,
+    pub audience: String,
 }
 
 impl std::fmt::Debug for SessionClaims {
@@ -182,6 +194,7 @@ mod tests {
             source_identity: None,
             tags: vec![],
             transitive_tag_keys: vec![],
+            web_identity: None,
         }
     }
 

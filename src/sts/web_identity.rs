@@ -1,0 +1,234 @@
+//! AssumeRoleWithWebIdentity: an unsigned request whose OpenID Connect ID token is the
+//! credential. The token is verified against an IAM OIDC provider of the role's account
+//! (`oidc::verify`), then the role's trust policy must allow the provider as a `Federated`
+//! principal, with `HOST:aud`, `HOST:sub`, `HOST:amr`, `HOST:oaud` and the token's principal
+//! tags in the context. The session is a role session like AssumeRole's.
+
+use time::Duration;
+
+use super::assume_role::{DEFAULT_DURATION, MAX_POLICY_ARNS, PACKED_LIMIT};
+use super::credentials::{self, Issued, SessionExtras};
+use super::token::{SessionIdentity, WebIdentityClaims};
+use crate::error::AwsError;
+use crate::iam::oidc_providers::provider_arn;
+use crate::oidc::verify::{Verified, verify};
+use crate::operation::{Ctx, Operation, Service};
+use crate::policy::{
+    ContextValue, Decision, EvaluationInput, PolicyDocument, PolicyKind, PolicyRef, PrincipalRef, PrincipalType,
+    RequestContext, ResourcePolicyMode, ResourcePolicyRef, evaluate,
+};
+use crate::protocol::rules::{ARN, ROLE_DURATION, ROLE_SESSION_NAME, SESSION_POLICY, StrRule};
+use crate::protocol::{Params, Tag, WriteXml, XmlOut};
+use crate::store::RoleRecord;
+
+const WEB_IDENTITY_TOKEN: StrRule = StrRule {
+    min: 4,
+    max: 20_000,
+    pattern: r"[\u0021-\u007E]+",
+    matches: |t| t.bytes().all(|b| (0x21..=0x7e).contains(&b)),
+};
+const PROVIDER_ID: StrRule = StrRule { min: 4, max: 2048, pattern: "", matches: |_| true };
+
+pub struct AssumeRoleWithWebIdentity {
+    role_arn: String,
+    session_name: String,
+    token: String,
+    duration: i64,
+    policy: Option<String>,
+    policy_arns: Vec<String>,
+}
+
+pub struct WebIdentityResult {
+    credentials: Issued,
+    subject: String,
+    assumed_role_id: String,
+    arn: String,
+    provider: String,
+    audience: String,
+    packed_policy_size: Option<usize>,
+}
+
+impl WriteXml for WebIdentityResult {
+    fn write(&self, w: &mut XmlOut) {
+        self.credentials.write(w);
+        w.text("SubjectFromWebIdentityToken", &self.subject);
+        w.elem("AssumedRoleUser", |w| {
+            w.text("AssumedRoleId", &self.assumed_role_id);
+            w.text("Arn", &self.arn);
+        });
+        if let Some(size) = self.packed_policy_size {
+            w.int("PackedPolicySize", i64::try_from(size).unwrap_or(i64::MAX));
+        }
+        w.text("Provider", &self.provider);
+        w.text("Audience", &self.audience);
+    }
+}
+
+fn not_authorized() -> AwsError {
+    AwsError::AccessDenied("Not authorized to perform sts:AssumeRoleWithWebIdentity".into())
+}
+
+impl Operation for AssumeRoleWithWebIdentity {
+    const NAME: &'static str = "AssumeRoleWithWebIdentity";
+    const SERVICE: Service = Service::Sts;
+    const MUTATES: bool = true;
+    const NEEDS_PERMISSION: bool = false;
+    const UNSIGNED: bool = true;
+    type Output = WebIdentityResult;
+
+    fn parse(p: &Params) -> Result<Self, AwsError> {
+        let mut f = p.fields();
+        let role_arn = f.str("RoleArn", &ARN);
+        let session_name = f.str("RoleSessionName", &ROLE_SESSION_NAME);
+        let token = f.secret("WebIdentityToken", &WEB_IDENTITY_TOKEN);
+        let _provider_id = f.opt_str("ProviderId", &PROVIDER_ID);
+        let policy = f.opt_str("Policy", &SESSION_POLICY);
+        let policy_arns = f.field_list("PolicyArns", "arn", &ARN, MAX_POLICY_ARNS).unwrap_or_default();
+        let duration = f.opt_int("DurationSeconds", &ROLE_DURATION).unwrap_or(DEFAULT_DURATION);
+        f.finish()?;
+        if let Some(text) = &policy {
+            PolicyDocument::parse(text, PolicyKind::Identity)?;
+        }
+        Ok(Self { role_arn, session_name, token, duration, policy, policy_arns })
+    }
+
+    fn resource(&self, _: &Ctx<'_>) -> Result<String, AwsError> {
+        Ok(self.role_arn.clone())
+    }
+
+    fn run(self, ctx: &Ctx<'_>) -> Result<WebIdentityResult, AwsError> {
+        let parsed = crate::arn::Arn::parse(&self.role_arn)
+            .ok_or_else(|| AwsError::ValidationError(format!("{} is invalid", self.role_arn)))?;
+        let (path, name) = parsed
+            .iam_entity("role")
+            .ok_or_else(|| AwsError::ValidationError(format!("{} is invalid", self.role_arn)))?;
+        let account = parsed.account.to_owned();
+        let role = ctx
+            .app
+            .store
+            .role(&account, name)?
+            .filter(|r| r.path == path && r.name == name)
+            .ok_or_else(not_authorized)?;
+        let providers = ctx.app.store.account(&account)?.unwrap_or_default().oidc_providers;
+        // A blocking thread (the action writes): wait here for the provider's keys, bounded by
+        // the fetch timeout, without holding anything other requests need.
+        let now = ctx.now.unix_timestamp();
+        let verified =
+            tokio::runtime::Handle::current().block_on(verify(&ctx.app.oidc_keys, &providers, &self.token, now))?;
+        let provider = provider_arn(&account, &verified.provider_id);
+        let tags: Vec<Tag> =
+            verified.principal_tags.iter().map(|(k, v)| Tag { key: k.clone(), value: v.clone() }).collect();
+        let trust = PolicyDocument::parse(&role.trust_policy, PolicyKind::Resource)?;
+        let allows = |action: &str| self.trust_allows(ctx, &role, &trust, &provider, &verified, &tags, action);
+        if !allows("sts:AssumeRoleWithWebIdentity") {
+            return Err(not_authorized());
+        }
+        if !tags.is_empty() && !allows("sts:TagSession") {
+            return Err(AwsError::AccessDenied("Not authorized to perform sts:TagSession".into()));
+        }
+        if self.duration > role.max_session_duration {
+            return Err(AwsError::ValidationError(
+                "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.".into(),
+            ));
+        }
+        for arn in &self.policy_arns {
+            crate::iam::managed_policies::load_policy(ctx.app, &role.account, arn).map_err(|_| {
+                AwsError::InvalidParameterValue(format!("Policy {arn} does not exist or is not attachable."))
+            })?;
+        }
+        let packed = self.policy.as_deref().map_or(0, crate::policy::policy_size)
+            + self.policy_arns.iter().map(String::len).sum::<usize>()
+            + tags.iter().map(|t| t.key.len() + t.value.len()).sum::<usize>();
+        let percent = (packed * 100).div_ceil(PACKED_LIMIT);
+        if percent > 100 {
+            return Err(AwsError::PackedPolicyTooLarge(format!(
+                "Packed policy consumes {percent}% of allotted space, please use smaller policy."
+            )));
+        }
+        let passes_policies = self.policy.is_some() || !self.policy_arns.is_empty() || !tags.is_empty();
+        let identity = SessionIdentity::AssumedRole {
+            role_name: role.name.clone(),
+            role_path: role.path.clone(),
+            role_id: role.id.clone(),
+            session_name: self.session_name.clone(),
+        };
+        let credentials = credentials::issue(
+            ctx.app,
+            &role.account,
+            identity,
+            ctx.now,
+            Duration::seconds(self.duration),
+            SessionExtras {
+                policy: self.policy.clone(),
+                policy_arns: self.policy_arns.clone(),
+                source_identity: None,
+                tags,
+                transitive_tag_keys: verified.transitive_tag_keys.clone(),
+                web_identity: Some(WebIdentityClaims {
+                    provider_arn: provider.clone(),
+                    provider_id: verified.provider_id.clone(),
+                    subject: verified.subject.clone(),
+                    audience: verified.audience.clone(),
+                }),
+            },
+        )?;
+        Ok(WebIdentityResult {
+            credentials,
+            subject: verified.subject,
+            assumed_role_id: format!("{}:{}", role.id, self.session_name),
+            arn: format!("arn:aws:sts::{}:assumed-role/{}/{}", role.account, role.name, self.session_name),
+            // AWS names the IAM provider's ARN here (the token's `iss` for other providers).
+            provider: provider.clone(),
+            audience: verified.audience,
+            packed_policy_size: passes_policies.then_some(percent),
+        })
+    }
+}
+
+impl AssumeRoleWithWebIdentity {
+    /// Whether the trust policy allows the provider's user `action` on the role. The caller is
+    /// the provider (`Federated`), which has no policies of its own: the trust policy decides.
+    #[allow(clippy::too_many_arguments)]
+    fn trust_allows(
+        &self,
+        ctx: &Ctx<'_>,
+        role: &RoleRecord,
+        trust: &PolicyDocument,
+        provider: &str,
+        v: &Verified,
+        tags: &[Tag],
+        action: &str,
+    ) -> bool {
+        let id = &v.provider_id;
+        let mut b = RequestContext::builder(action, &self.role_arn)
+            .principal(PrincipalRef::new(PrincipalType::Federated, provider, ""))
+            .value("aws:FederatedProvider", provider)
+            .value("aws:CurrentTime", ctx.now)
+            .value("aws:EpochTime", ctx.now.unix_timestamp())
+            .value("aws:SecureTransport", ctx.secure_transport)
+            .value("aws:RequestedRegion", ctx.region)
+            .value("sts:RoleSessionName", self.session_name.as_str())
+            .value(&format!("{id}:aud"), v.audience.as_str())
+            .value(&format!("{id}:sub"), v.subject.as_str())
+            .values(&format!("{id}:oaud"), v.audiences.iter().map(|a| ContextValue::String(a.clone())))
+            .values(&format!("{id}:amr"), v.amr.iter().map(|a| ContextValue::String(a.clone())));
+        if let Some(ip) = ctx.source_ip {
+            b = b.value("aws:SourceIp", ip);
+        }
+        for t in tags {
+            b = b.value(&format!("aws:PrincipalTag/{}", t.key), t.value.as_str());
+            b = b.value(&format!("aws:RequestTag/{}", t.key), t.value.as_str());
+        }
+        if !tags.is_empty() {
+            b = b.values("aws:TagKeys", tags.iter().map(|t| ContextValue::String(t.key.clone())));
+        }
+        let context = b.build();
+        let mut input = EvaluationInput::new(&context);
+        input.resource_policy = Some(ResourcePolicyRef {
+            policy: PolicyRef { source_id: "AssumeRolePolicyDocument", source_type: "resource", document: trust },
+            mode: ResourcePolicyMode::Required,
+        });
+        input.resource_account = Some(&role.account);
+        evaluate(&input).decision == Decision::Allowed
+    }
+}
