@@ -58,6 +58,8 @@ struct FileSettings {
     keystone: KeystoneFile,
     #[serde(default)]
     s3_gateway: S3GatewayFile,
+    #[serde(default)]
+    oidc: OidcFile,
     // The seed tables, as in a `--seed` file.
     #[serde(default)]
     policies: Vec<crate::seed::format::PolicySeed>,
@@ -67,6 +69,24 @@ struct FileSettings {
     users: Vec<crate::seed::format::UserSeed>,
     #[serde(default)]
     roles: Vec<crate::seed::format::RoleSeed>,
+}
+
+/// The `[oidc]` section.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OidcFile {
+    #[serde(default)]
+    pinned_jwks: Vec<PinnedJwksFile>,
+}
+
+/// A provider's signing keys given instead of fetched (air-gapped setups).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PinnedJwksFile {
+    /// The provider's URL, as created (`https://idp.example.org/realm`).
+    provider: String,
+    jwks: Option<String>,
+    jwks_file: Option<PathBuf>,
 }
 
 /// The `[s3_gateway]` section.
@@ -278,6 +298,8 @@ pub struct Settings {
     pub tls: Option<TlsFiles>,
     /// Log lines as text (default) or JSON objects.
     pub log_json: bool,
+    /// OpenID Connect providers' JWKS documents given in the config: provider URL → JWKS text.
+    pub pinned_jwks: Vec<(String, String)>,
 }
 
 /// Where the TLS certificate chain and its private key are (PEM).
@@ -305,6 +327,7 @@ impl Settings {
             seed: Seed::default(),
             tls: None,
             log_json: false,
+            pinned_jwks: Vec::new(),
         }
     }
 
@@ -364,11 +387,24 @@ impl Settings {
             Some("json") => true,
             Some(other) => return Err(format!("log format {other:?}: use \"text\" or \"json\"")),
         };
+        let mut pinned_jwks = Vec::new();
+        for p in file.oidc.pinned_jwks {
+            let text = match (p.jwks, p.jwks_file) {
+                (Some(text), None) => text,
+                (None, Some(path)) => {
+                    let path = if path.is_absolute() { path } else { base.join(path) };
+                    std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?
+                }
+                _ => return Err(format!("[[oidc.pinned_jwks]] {}: give exactly one of jwks and jwks_file", p.provider)),
+            };
+            pinned_jwks.push((p.provider, text));
+        }
         Ok(Self {
             keystone,
             seed,
             tls,
             log_json,
+            pinned_jwks,
             s3_gateway,
             listen,
             data_dir: o.data_dir.or(file.data_dir).unwrap_or_else(|| DEFAULT_DATA_DIR.into()),

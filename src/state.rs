@@ -53,6 +53,7 @@ impl State {
         let master = MasterKey::load_or_create(&master_path, create)?;
         let store = Store::open(&settings.data_dir, &master).map_err(|e| e.to_string())?;
         let (token_key_id, token_key) = store.token_key().map_err(|e| format!("cannot prepare the token key: {e}"))?;
+        let oidc_keys = crate::oidc::keys::ProviderKeys::with_pinned(&settings.pinned_jwks)?;
         let app = Self {
             settings,
             store,
@@ -62,7 +63,7 @@ impl State {
             tokens: TokenSealer::new(&token_key_id, &token_key),
             metrics: Registry::default(),
             s3_metrics: crate::metrics::ByOperation::default(),
-            oidc_keys: crate::oidc::keys::ProviderKeys::default(),
+            oidc_keys,
             authz: AuthzCache::default(),
         };
         let generated = app.bootstrap_root().map_err(|e| format!("cannot prepare the root account: {e}"))?;

@@ -44,6 +44,8 @@ type HttpsClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Empty<byt
 
 /// The key cache of every provider, and the client that fills it.
 pub struct ProviderKeys {
+    /// Providers whose keys the config gives: never fetched.
+    pinned: HashMap<String, Arc<JwkSet>>,
     cache: Mutex<HashMap<String, Cached>>,
     /// One fetch at a time per provider.
     fetching: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
@@ -59,6 +61,7 @@ impl Default for ProviderKeys {
             .enable_http1()
             .build();
         Self {
+            pinned: HashMap::new(),
             cache: Mutex::new(HashMap::new()),
             fetching: Mutex::new(HashMap::new()),
             client: Client::builder(TokioExecutor::new()).build(https),
@@ -76,11 +79,28 @@ fn fetchable(url: &str) -> bool {
 }
 
 impl ProviderKeys {
+    /// Keys for the providers (by URL) whose JWKS documents the config pins.
+    ///
+    /// # Errors
+    /// A document that is not a JWKS.
+    pub fn with_pinned(pinned: &[(String, String)]) -> Result<Self, String> {
+        let mut keys = Self::default();
+        for (provider, text) in pinned {
+            let set: JwkSet =
+                serde_json::from_str(text).map_err(|e| format!("the pinned JWKS of {provider} is not a JWKS: {e}"))?;
+            keys.pinned.insert(provider.trim_end_matches('/').to_owned(), Arc::new(set));
+        }
+        Ok(keys)
+    }
+
     /// The key `kid` (or, without one, the only key) of the provider whose issuer URL is `url`.
     ///
     /// # Errors
     /// [`KeyError`].
     pub async fn key(&self, url: &str, kid: Option<&str>) -> Result<Jwk, KeyError> {
+        if let Some(set) = self.pinned.get(url.trim_end_matches('/')) {
+            return pick(set, kid).ok_or(KeyError::UnknownKey);
+        }
         let (cached, _, seen) = self.cached(url);
         if let Some(jwk) = cached.as_deref().and_then(|set| pick(set, kid)) {
             return Ok(jwk);
