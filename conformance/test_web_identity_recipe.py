@@ -59,3 +59,31 @@ def test_oidc_login_then_own_workspace_key(d):
         assert bob.create_access_key(UserName="bob")["AccessKey"]["AccessKeyId"].startswith("AKIA")
         code, _, _ = error_of(bob.list_access_keys, UserName="alice")
         assert code == "AccessDenied", code
+
+
+def test_source_identity_claim():
+    """The token's `https://aws.amazon.com/source_identity` claim becomes the session's
+    SourceIdentity when the trust policy also allows sts:SetSourceIdentity, as in AWS."""
+    from daemon import Daemon
+    d = Daemon().start()
+    try:
+        with Issuer() as idp:
+            add_provider(d, idp)
+            plain = web_trust(idp, sub=None)
+            add_role(d, "plain", plain)
+            with_source = json_copy(plain)
+            with_source["Statement"][0]["Action"] = ["sts:AssumeRoleWithWebIdentity", "sts:SetSourceIdentity"]
+            add_role(d, "sourced", with_source)
+            token = idp.token(extra_claims={"https://aws.amazon.com/source_identity": "alice@example.org"})
+            out = assume(d, token, role="sourced")
+            assert out["SourceIdentity"] == "alice@example.org", out
+            code, _, status = error_of(lambda: assume(d, token, role="plain"))
+            assert (code, status) == ("AccessDenied", 403), code
+            assert "SourceIdentity" not in assume(d, idp.token(), role="plain")
+    finally:
+        d.stop()
+
+
+def json_copy(doc):
+    import json
+    return json.loads(json.dumps(doc))

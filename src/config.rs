@@ -395,7 +395,9 @@ impl Settings {
                     let path = if path.is_absolute() { path } else { base.join(path) };
                     std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?
                 }
-                _ => return Err(format!("[[oidc.pinned_jwks]] {}: give exactly one of jwks and jwks_file", p.provider)),
+                _ => {
+                    return Err(format!("[[oidc.pinned_jwks]] {}: give exactly one of jwks and jwks_file", p.provider));
+                }
             };
             pinned_jwks.push((p.provider, text));
         }

@@ -34,6 +34,8 @@ pub struct Verified {
     /// The `https://aws.amazon.com/tags` claim's `principal_tags`, flattened to one value each.
     pub principal_tags: Vec<(String, String)>,
     pub transitive_tag_keys: Vec<String>,
+    /// The `https://aws.amazon.com/source_identity` claim.
+    pub source_identity: Option<String>,
 }
 
 fn invalid(message: &str) -> AwsError {
@@ -60,10 +62,11 @@ fn strings(v: Option<&Value>) -> Vec<String> {
     }
 }
 
-/// The provider a token's `iss` names among `providers`.
+/// The provider a token's `iss` names among `providers`: its URL as created (scheme included,
+/// a trailing slash aside).
 fn provider_for<'a>(providers: &'a [OidcProviderRecord], iss: &str) -> Option<&'a OidcProviderRecord> {
-    let without_scheme = iss.split_once("://").map_or(iss, |(_, rest)| rest);
-    providers.iter().find(|p| p.url == iss || p.id == without_scheme)
+    let iss = iss.trim_end_matches('/');
+    providers.iter().find(|p| p.url.trim_end_matches('/') == iss)
 }
 
 /// Verifies `token` against the providers of the role's account.
@@ -147,6 +150,10 @@ pub async fn verify(
         amr: strings(claims.get("amr")),
         principal_tags,
         transitive_tag_keys: strings(tags.and_then(|t| t.get("transitive_tag_keys"))),
+        source_identity: claims
+            .get("https://aws.amazon.com/source_identity")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
     })
 }
 
@@ -169,6 +176,8 @@ mod tests {
         assert_eq!(provider_for(&ps, "https://idp.example.org/realm").unwrap().id, "idp.example.org/realm");
         assert_eq!(provider_for(&ps, "http://127.0.0.1:9/x").unwrap().id, "127.0.0.1:9/x");
         assert!(provider_for(&ps, "https://idp.example.org/other").is_none());
+        assert!(provider_for(&ps, "https://127.0.0.1:9/x").is_none(), "another scheme is another issuer");
+        assert_eq!(provider_for(&ps, "https://idp.example.org/realm/").unwrap().id, "idp.example.org/realm");
         assert!(peek_claims("a.b").is_err());
         assert!(peek_claims("a.!!!.c").is_err());
         assert_eq!(strings(Some(&serde_json::json!(["a", 1, "b"]))), ["a", "b"]);

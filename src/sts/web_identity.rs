@@ -46,6 +46,7 @@ pub struct WebIdentityResult {
     provider: String,
     audience: String,
     packed_policy_size: Option<usize>,
+    source_identity: Option<String>,
 }
 
 impl WriteXml for WebIdentityResult {
@@ -61,6 +62,7 @@ impl WriteXml for WebIdentityResult {
         }
         w.text("Provider", &self.provider);
         w.text("Audience", &self.audience);
+        w.opt_text("SourceIdentity", self.source_identity.as_deref());
     }
 }
 
@@ -126,6 +128,16 @@ impl Operation for AssumeRoleWithWebIdentity {
         if !tags.is_empty() && !allows("sts:TagSession") {
             return Err(AwsError::AccessDenied("Not authorized to perform sts:TagSession".into()));
         }
+        // A source identity in the token (`https://aws.amazon.com/source_identity`) sticks to the
+        // session, as in AWS, and needs `sts:SetSourceIdentity`.
+        if let Some(source) = &verified.source_identity {
+            if source.len() < 2 || source.len() > 64 || source.to_lowercase().starts_with("aws:") {
+                return Err(AwsError::InvalidIdentityToken("The source identity claim is invalid.".into()));
+            }
+            if !allows("sts:SetSourceIdentity") {
+                return Err(AwsError::AccessDenied("Not authorized to perform sts:SetSourceIdentity".into()));
+            }
+        }
         if self.duration > role.max_session_duration {
             return Err(AwsError::ValidationError(
                 "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.".into(),
@@ -161,7 +173,7 @@ impl Operation for AssumeRoleWithWebIdentity {
             SessionExtras {
                 policy: self.policy.clone(),
                 policy_arns: self.policy_arns.clone(),
-                source_identity: None,
+                source_identity: verified.source_identity.clone(),
                 tags,
                 transitive_tag_keys: verified.transitive_tag_keys.clone(),
                 web_identity: Some(WebIdentityClaims {
@@ -181,6 +193,7 @@ impl Operation for AssumeRoleWithWebIdentity {
             provider: provider.clone(),
             audience: verified.audience,
             packed_policy_size: passes_policies.then_some(percent),
+            source_identity: verified.source_identity,
         })
     }
 }
@@ -214,6 +227,9 @@ impl AssumeRoleWithWebIdentity {
             .values(&format!("{id}:amr"), v.amr.iter().map(|a| ContextValue::String(a.clone())));
         if let Some(ip) = ctx.source_ip {
             b = b.value("aws:SourceIp", ip);
+        }
+        if let Some(source) = &v.source_identity {
+            b = b.value("sts:SourceIdentity", source.as_str());
         }
         for t in tags {
             b = b.value(&format!("aws:PrincipalTag/{}", t.key), t.value.as_str());
