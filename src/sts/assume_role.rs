@@ -5,7 +5,6 @@
 use time::Duration;
 
 use super::credentials::{self, Issued, SessionExtras};
-use super::token::SessionIdentity;
 use crate::arn::Arn;
 use crate::authz::{self, CallerPolicies, RequestFacts};
 use crate::error::AwsError;
@@ -28,8 +27,6 @@ pub const CHAINED_MAX_DURATION: i64 = 3600;
 pub const DEFAULT_DURATION: i64 = 3600;
 /// Managed session policies one request may pass.
 pub const MAX_POLICY_ARNS: usize = 10;
-/// The budget the packed session policy, ARNs and tags share, in bytes.
-pub const PACKED_LIMIT: usize = 2048;
 
 /// A role ARN, taken apart.
 struct RoleArn {
@@ -222,10 +219,6 @@ impl Operation for AssumeRole {
             }
         }
 
-        for arn in &self.policy_arns {
-            crate::iam::managed_policies::load_policy(ctx.app, &role.account, arn)
-                .map_err(|_| invalid_param(&format!("Policy {arn} does not exist or is not attachable.")))?;
-        }
         let mut tags = inherited;
         tags.extend(self.tags.iter().cloned());
         let mut transitive: Vec<String> = session
@@ -236,21 +229,15 @@ impl Operation for AssumeRole {
             .collect();
         transitive.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
 
-        let packed = self.packed_size(&tags);
-        let percent = (packed * 100).div_ceil(PACKED_LIMIT);
-        if percent > 100 {
-            return Err(AwsError::PackedPolicyTooLarge(format!(
-                "Packed policy consumes {percent}% of allotted space, please use smaller policy."
-            )));
-        }
-        let passes_policies = self.policy.is_some() || !self.policy_arns.is_empty() || !tags.is_empty();
+        let packed_policy_size = credentials::check_session_policies(
+            ctx.app,
+            &role.account,
+            self.policy.as_deref(),
+            &self.policy_arns,
+            &tags,
+        )?;
         let source_identity = self.source_identity.clone().or(inherited_source);
-        let identity = SessionIdentity::AssumedRole {
-            role_name: role.name.clone(),
-            role_path: role.path.clone(),
-            role_id: role.id.clone(),
-            session_name: self.session_name.clone(),
-        };
+        let (identity, assumed_role_id, arn) = credentials::role_session(&role, &self.session_name);
         let credentials = credentials::issue(
             ctx.app,
             &role.account,
@@ -266,13 +253,7 @@ impl Operation for AssumeRole {
                 web_identity: None,
             },
         )?;
-        Ok(AssumeRoleResult {
-            credentials,
-            assumed_role_id: format!("{}:{}", role.id, self.session_name),
-            arn: format!("arn:aws:sts::{}:assumed-role/{}/{}", role.account, role.name, self.session_name),
-            packed_policy_size: passes_policies.then_some(percent),
-            source_identity,
-        })
+        Ok(AssumeRoleResult { credentials, assumed_role_id, arn, packed_policy_size, source_identity })
     }
 }
 
@@ -312,14 +293,6 @@ impl AssumeRole {
         }
         let trust = PolicyDocument::parse(&role.trust_policy, PolicyKind::Resource)?;
         Ok(TrustCheck { policies, context, trust, account: role.account.clone() })
-    }
-
-    /// An approximation of AWS's packed size: the session policy without whitespace, the policy
-    /// ARNs, and the session tags.
-    fn packed_size(&self, tags: &[Tag]) -> usize {
-        self.policy.as_deref().map_or(0, crate::policy::policy_size)
-            + self.policy_arns.iter().map(String::len).sum::<usize>()
-            + tags.iter().map(|t| t.key.len() + t.value.len()).sum::<usize>()
     }
 }
 

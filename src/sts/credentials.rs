@@ -10,7 +10,54 @@ use crate::error::AwsError;
 use crate::ids::{IdKind, new_key_id, new_secret};
 use crate::protocol::{Tag, XmlOut};
 use crate::state::State;
-use crate::store::TemporaryKeyRecord;
+use crate::store::{RoleRecord, TemporaryKeyRecord};
+
+/// The budget the packed session policy, ARNs and tags share, in bytes.
+pub const PACKED_LIMIT: usize = 2048;
+
+/// The session policies a role session is given: the managed ones must exist in the role's
+/// account, and with the session tags they must fit AWS's packed budget (approximated: the
+/// policy without whitespace, the ARNs, the tags). Returns the packed size in percent when
+/// anything was passed (PackedPolicySize).
+///
+/// # Errors
+/// `InvalidParameterValue` for a missing policy, `PackedPolicyTooLarge`.
+pub fn check_session_policies(
+    app: &State,
+    account: &str,
+    policy: Option<&str>,
+    policy_arns: &[String],
+    tags: &[Tag],
+) -> Result<Option<usize>, AwsError> {
+    for arn in policy_arns {
+        crate::iam::managed_policies::load_policy(app, account, arn).map_err(|_| {
+            AwsError::InvalidParameterValue(format!("Policy {arn} does not exist or is not attachable."))
+        })?;
+    }
+    let packed = policy.map_or(0, crate::policy::policy_size)
+        + policy_arns.iter().map(String::len).sum::<usize>()
+        + tags.iter().map(|t| t.key.len() + t.value.len()).sum::<usize>();
+    let percent = (packed * 100).div_ceil(PACKED_LIMIT);
+    if percent > 100 {
+        return Err(AwsError::PackedPolicyTooLarge(format!(
+            "Packed policy consumes {percent}% of allotted space, please use smaller policy."
+        )));
+    }
+    Ok((policy.is_some() || !policy_arns.is_empty() || !tags.is_empty()).then_some(percent))
+}
+
+/// A session of `role` named `session_name`: its identity, its AssumedRoleId and its ARN.
+#[must_use]
+pub fn role_session(role: &RoleRecord, session_name: &str) -> (SessionIdentity, String, String) {
+    let identity = SessionIdentity::AssumedRole {
+        role_name: role.name.clone(),
+        role_path: role.path.clone(),
+        role_id: role.id.clone(),
+        session_name: session_name.to_owned(),
+    };
+    let arn = format!("arn:aws:sts::{}:assumed-role/{}/{session_name}", role.account, role.name);
+    (identity, format!("{}:{session_name}", role.id), arn)
+}
 
 /// What a new session may carry besides its identity.
 #[derive(Default)]

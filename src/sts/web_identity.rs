@@ -6,9 +6,9 @@
 
 use time::Duration;
 
-use super::assume_role::{DEFAULT_DURATION, MAX_POLICY_ARNS, PACKED_LIMIT};
+use super::assume_role::{DEFAULT_DURATION, MAX_POLICY_ARNS};
 use super::credentials::{self, Issued, SessionExtras};
-use super::token::{SessionIdentity, WebIdentityClaims};
+use super::token::WebIdentityClaims;
 use crate::error::AwsError;
 use crate::iam::oidc_providers::provider_arn;
 use crate::oidc::verify::{Verified, verify};
@@ -143,27 +143,14 @@ impl Operation for AssumeRoleWithWebIdentity {
                 "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.".into(),
             ));
         }
-        for arn in &self.policy_arns {
-            crate::iam::managed_policies::load_policy(ctx.app, &role.account, arn).map_err(|_| {
-                AwsError::InvalidParameterValue(format!("Policy {arn} does not exist or is not attachable."))
-            })?;
-        }
-        let packed = self.policy.as_deref().map_or(0, crate::policy::policy_size)
-            + self.policy_arns.iter().map(String::len).sum::<usize>()
-            + tags.iter().map(|t| t.key.len() + t.value.len()).sum::<usize>();
-        let percent = (packed * 100).div_ceil(PACKED_LIMIT);
-        if percent > 100 {
-            return Err(AwsError::PackedPolicyTooLarge(format!(
-                "Packed policy consumes {percent}% of allotted space, please use smaller policy."
-            )));
-        }
-        let passes_policies = self.policy.is_some() || !self.policy_arns.is_empty() || !tags.is_empty();
-        let identity = SessionIdentity::AssumedRole {
-            role_name: role.name.clone(),
-            role_path: role.path.clone(),
-            role_id: role.id.clone(),
-            session_name: self.session_name.clone(),
-        };
+        let packed_policy_size = credentials::check_session_policies(
+            ctx.app,
+            &role.account,
+            self.policy.as_deref(),
+            &self.policy_arns,
+            &tags,
+        )?;
+        let (identity, assumed_role_id, arn) = credentials::role_session(&role, &self.session_name);
         let credentials = credentials::issue(
             ctx.app,
             &role.account,
@@ -187,12 +174,12 @@ impl Operation for AssumeRoleWithWebIdentity {
         Ok(WebIdentityResult {
             credentials,
             subject: verified.subject,
-            assumed_role_id: format!("{}:{}", role.id, self.session_name),
-            arn: format!("arn:aws:sts::{}:assumed-role/{}/{}", role.account, role.name, self.session_name),
+            assumed_role_id,
+            arn,
             // AWS names the IAM provider's ARN here (the token's `iss` for other providers).
             provider: provider.clone(),
             audience: verified.audience,
-            packed_policy_size: passes_policies.then_some(percent),
+            packed_policy_size,
             source_identity: verified.source_identity,
         })
     }
