@@ -51,8 +51,6 @@ pub enum AwsError {
     RegionDisabled(String),
     InvalidIdentityToken(String),
     ExpiredTokenException(String),
-    IdpRejectedClaim(String),
-    IdpCommunicationError(String),
     // Ours.
     ServiceFailure(String),
     ServiceUnavailable(String),
@@ -96,8 +94,6 @@ impl AwsError {
             Self::RegionDisabled(_) => "RegionDisabledException",
             Self::InvalidIdentityToken(_) => "InvalidIdentityToken",
             Self::ExpiredTokenException(_) => "ExpiredTokenException",
-            Self::IdpRejectedClaim(_) => "IDPRejectedClaim",
-            Self::IdpCommunicationError(_) => "IDPCommunicationError",
             Self::ServiceFailure(_) => "ServiceFailure",
             Self::ServiceUnavailable(_) => "ServiceUnavailable",
         }
@@ -111,7 +107,6 @@ impl AwsError {
             | Self::InvalidClientTokenId(_)
             | Self::SignatureDoesNotMatch(_)
             | Self::AccessDenied(_)
-            | Self::IdpRejectedClaim(_)
             | Self::RegionDisabled(_) => 403,
             Self::ExpiredToken(_)
             | Self::IncompleteSignature(_)
@@ -132,7 +127,6 @@ impl AwsError {
             | Self::PasswordPolicyViolation(_)
             | Self::InvalidIdentityToken(_)
             | Self::ExpiredTokenException(_)
-            | Self::IdpCommunicationError(_)
             | Self::InvalidUserType(_) => 400,
             Self::NoSuchEntity(_) => 404,
             Self::EntityAlreadyExists(_)
@@ -190,8 +184,6 @@ impl AwsError {
             | Self::RegionDisabled(m)
             | Self::InvalidIdentityToken(m)
             | Self::ExpiredTokenException(m)
-            | Self::IdpRejectedClaim(m)
-            | Self::IdpCommunicationError(m)
             | Self::ServiceFailure(m)
             | Self::ServiceUnavailable(m) => m,
         }

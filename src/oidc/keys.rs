@@ -159,11 +159,6 @@ impl ProviderKeys {
         }
     }
 
-    /// Forgets a provider's keys (it was deleted or recreated).
-    pub fn forget(&self, url: &str) {
-        self.cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(url);
-    }
-
     async fn fetch(&self, url: &str) -> Result<JwkSet, String> {
         let discovery = format!("{}/.well-known/openid-configuration", url.trim_end_matches('/'));
         let doc: serde_json::Value = serde_json::from_slice(&self.get(&discovery).await?)
