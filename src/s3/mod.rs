@@ -138,10 +138,12 @@ pub async fn spawn(
                         let ended = match acceptor {
                             None => watcher.watch(builder.serve_connection(TokioIo::new(stream), service)).await,
                             Some(acceptor) => {
-                                match tokio::time::timeout(Duration::from_secs(30), acceptor.accept(stream)).await {
-                                    Ok(Ok(s)) => watcher.watch(builder.serve_connection(TokioIo::new(s), service)).await,
-                                    _ => return tracing::debug!(peer = %peer.addr, "s3 gateway: TLS handshake failed"),
-                                }
+                                let limit = Duration::from_secs(30);
+                                let Some(s) = crate::server::tls::handshake(&acceptor, stream, peer.addr, limit).await
+                                else {
+                                    return;
+                                };
+                                watcher.watch(builder.serve_connection(TokioIo::new(s), service)).await
                             }
                         };
                         if let Err(e) = ended {

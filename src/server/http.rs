@@ -166,11 +166,10 @@ pub async fn serve(
                         let acceptor = acceptor.clone();
                         let watcher = graceful.watcher();
                         tokio::spawn(async move {
-                            let shaken = tokio::time::timeout(limits.header_timeout, acceptor.accept(stream)).await;
-                            let stream = match shaken {
-                                Ok(Ok(s)) => s,
-                                Ok(Err(e)) => return tracing::debug!(error = %e, %peer, "TLS handshake failed"),
-                                Err(_) => return tracing::debug!(%peer, "TLS handshake timed out"),
+                            let Some(stream) =
+                                super::tls::handshake(&acceptor, stream, peer, limits.header_timeout).await
+                            else {
+                                return;
                             };
                             let conn = watcher.watch(builder.serve_connection(TokioIo::new(stream), service));
                             if let Err(e) = conn.await {

@@ -10,6 +10,28 @@ use tokio_rustls::rustls::{ServerConfig, crypto::ring};
 
 use crate::config::TlsFiles;
 
+/// The TLS side of an accepted connection, once its handshake ends within `limit`; `None` (and
+/// a debug line) for a handshake that fails or is too slow, so a silent client holds only its
+/// own connection.
+pub async fn handshake(
+    acceptor: &TlsAcceptor,
+    stream: tokio::net::TcpStream,
+    peer: std::net::SocketAddr,
+    limit: std::time::Duration,
+) -> Option<tokio_rustls::server::TlsStream<tokio::net::TcpStream>> {
+    match tokio::time::timeout(limit, acceptor.accept(stream)).await {
+        Ok(Ok(s)) => Some(s),
+        Ok(Err(e)) => {
+            tracing::debug!(error = %e, %peer, "TLS handshake failed");
+            None
+        }
+        Err(_) => {
+            tracing::debug!(%peer, "TLS handshake timed out");
+            None
+        }
+    }
+}
+
 /// The acceptor for `files`' certificate chain and key.
 ///
 /// # Errors
