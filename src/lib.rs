@@ -32,3 +32,4 @@ pub mod state;
 pub mod store;
 pub mod sts;
 pub mod testing;
+pub mod unavailable;
