@@ -204,6 +204,17 @@ fn authenticate(
     {
         return Err(AwsError::invalid_token());
     }
+    // A federated user's session may call no STS action but GetCallerIdentity.
+    if entry.service == Service::Sts
+        && entry.name != "GetCallerIdentity"
+        && caller.session.as_ref().is_some_and(|s| matches!(s.identity, SessionIdentity::FederatedUser { .. }))
+    {
+        return Err(AwsError::AccessDenied(format!(
+            "User: {} is not authorized to perform: sts:{} because federated user sessions cannot call it",
+            caller.principal.arn(),
+            entry.name
+        )));
+    }
     Ok(caller)
 }
 

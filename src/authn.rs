@@ -118,6 +118,9 @@ pub fn resolve_session_token(
             role_id: role_id.clone(),
             session_name: session_name.clone(),
         },
+        SessionIdentity::FederatedUser { name, user } => {
+            Principal::FederatedUser { account, name: name.clone(), user: user.clone() }
+        }
     };
     let secret = SecretKey::new(claims.secret.clone());
     Ok((principal, secret, Some(claims)))

@@ -158,6 +158,7 @@ pub static TABLE: &[Entry] = &[
     entry::<iam::service_linked::DeleteServiceLinkedRole>(),
     entry::<iam::service_linked::GetServiceLinkedRoleDeletionStatus>(),
     entry::<iam::account_summary::GetAccountSummary>(),
+    entry::<iam::authorization_details::GetAccountAuthorizationDetails>(),
     entry::<iam::credential_report::GenerateCredentialReport>(),
     entry::<iam::credential_report::GetCredentialReport>(),
     entry::<iam::account_settings::SetSecurityTokenServicePreferences>(),
@@ -174,6 +175,7 @@ pub static TABLE: &[Entry] = &[
     entry::<sts::web_identity::AssumeRoleWithWebIdentity>(),
     entry::<sts::session_token::GetSessionToken>(),
     entry::<sts::session_token::GetAccessKeyInfo>(),
+    entry::<sts::federation_token::GetFederationToken>(),
     // Features a standalone account does not have: clean errors, never InvalidAction.
     entry::<unavailable::EnableOrganizationsRootCredentialsManagement>(),
     entry::<unavailable::DisableOrganizationsRootCredentialsManagement>(),

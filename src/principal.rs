@@ -9,13 +9,26 @@ pub enum Principal {
     User { account: String, name: String, id: String, path: String },
     /// A session of an assumed role.
     AssumedRole { account: String, role_name: String, role_path: String, role_id: String, session_name: String },
+    /// A GetFederationToken session, on behalf of an IAM user (or of root, when `user` is none).
+    FederatedUser { account: String, name: String, user: Option<FederatingUser> },
+}
+
+/// The IAM user who called GetFederationToken: the session's permissions are at most theirs.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FederatingUser {
+    pub name: String,
+    pub id: String,
+    pub path: String,
 }
 
 impl Principal {
     #[must_use]
     pub fn account(&self) -> &str {
         match self {
-            Self::Root { account } | Self::User { account, .. } | Self::AssumedRole { account, .. } => account,
+            Self::Root { account }
+            | Self::User { account, .. }
+            | Self::AssumedRole { account, .. }
+            | Self::FederatedUser { account, .. } => account,
         }
     }
 
@@ -28,6 +41,7 @@ impl Principal {
             Self::AssumedRole { account, role_name, session_name, .. } => {
                 format!("arn:aws:sts::{account}:assumed-role/{role_name}/{session_name}")
             }
+            Self::FederatedUser { account, name, .. } => format!("arn:aws:sts::{account}:federated-user/{name}"),
         }
     }
 
@@ -38,6 +52,7 @@ impl Principal {
             Self::Root { account } => account.clone(),
             Self::User { id, .. } => id.clone(),
             Self::AssumedRole { role_id, session_name, .. } => format!("{role_id}:{session_name}"),
+            Self::FederatedUser { account, name, .. } => format!("{account}:{name}"),
         }
     }
 
@@ -56,7 +71,7 @@ impl Principal {
     #[must_use]
     pub fn user_name(&self) -> Option<&str> {
         match self {
-            Self::Root { .. } | Self::AssumedRole { .. } => None,
+            Self::Root { .. } | Self::AssumedRole { .. } | Self::FederatedUser { .. } => None,
             Self::User { name, .. } => Some(name),
         }
     }

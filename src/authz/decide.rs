@@ -55,6 +55,15 @@ pub fn request_context_with(
             principal.account(),
             principal.principal_arn(),
         ),
+        Principal::FederatedUser { account, user, .. } => PrincipalRef::session(
+            PrincipalType::FederatedUser,
+            principal.arn(),
+            account,
+            user.as_ref().map_or_else(
+                || format!("arn:aws:iam::{account}:root"),
+                |u| format!("arn:aws:iam::{account}:user{}{}", u.path, u.name),
+            ),
+        ),
     };
     let kind = principal_ref.kind;
     let mut b = RequestContext::builder(facts.action, facts.resource)

@@ -315,8 +315,49 @@ pub fn caller_policies(app: &Loader<'_>, caller: &Caller) -> Result<CallerPolici
             };
             Ok(CallerPolicies { identity, session, session_tags: Some(tags) })
         }
+        Principal::FederatedUser { account, user, .. } => {
+            // The federating user's permissions (root's are everything), intersected with the
+            // session policies; a session given none may do nothing, as in AWS.
+            let identity = match user {
+                Some(u) => {
+                    let key = format!("federating/{account}/{}/{}", u.name.to_lowercase(), u.id);
+                    app.identities.get_or_load(app.store.generation(account), key.as_str(), || {
+                        let user = app.store.user_arc(account, &u.name)?.filter(|r| r.id == u.id);
+                        Ok(match &user {
+                            Some(r) => {
+                                Some(IdentityPolicies { policies: user_policies(app, r)?, tags: r.tags.clone() })
+                            }
+                            None => None,
+                        })
+                    })?
+                }
+                None => Some(Arc::new(IdentityPolicies {
+                    policies: PrincipalPolicies {
+                        identity: vec![LoadedPolicy {
+                            source_id: "root".into(),
+                            source_type: IAM_POLICY.into(),
+                            document: parse_stored(app, ROOT_EVERYTHING)?,
+                        }],
+                        boundary: None,
+                        session: None,
+                    },
+                    tags: Vec::new(),
+                })),
+            };
+            let user_tags = identity.as_ref().map(|i| i.tags.as_slice()).unwrap_or_default();
+            let tags = session_tags(user_tags, session.map(|s| s.tags.as_slice()).unwrap_or_default());
+            let session = match session {
+                Some(claims) => Some(session_policies(app, claims)?.unwrap_or_default()),
+                None => Some(Vec::new()),
+            };
+            Ok(CallerPolicies { identity, session, session_tags: Some(tags) })
+        }
     }
 }
+
+/// What root may do, as a policy: the bound of a session root federates.
+const ROOT_EVERYTHING: &str =
+    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
 
 /// The IAM user or role `resource` names in `account`, if it exists: what its tags and boundary
 /// add to the request context.

@@ -21,7 +21,9 @@ fn resolve_owner(ctx: &Ctx<'_>, explicit: Option<&str>) -> Result<KeyOwner, AwsE
     match ctx.caller.principal {
         Principal::Root { .. } => Ok(KeyOwner::Root),
         // A role session has no keys of its own; it must say whose keys it means.
-        Principal::User { .. } | Principal::AssumedRole { .. } => Err(must_name_user()),
+        Principal::User { .. } | Principal::AssumedRole { .. } | Principal::FederatedUser { .. } => {
+            Err(must_name_user())
+        }
     }
 }
 

@@ -40,7 +40,11 @@ pub struct ProfileView {
 }
 
 impl ProfileView {
-    fn load(app: &State, profile: InstanceProfileRecord) -> Result<Self, AwsError> {
+    /// The profile with its roles read from the store.
+    ///
+    /// # Errors
+    /// Store failures.
+    pub fn load(app: &State, profile: InstanceProfileRecord) -> Result<Self, AwsError> {
         let mut roles = Vec::new();
         for name in &profile.roles {
             if let Some(r) = app.store.role(&profile.account, name)? {
@@ -50,7 +54,8 @@ impl ProfileView {
         Ok(Self { profile, roles })
     }
 
-    fn write(&self, w: &mut XmlOut, with_tags: bool) {
+    /// The `InstanceProfile` shape.
+    pub fn write(&self, w: &mut XmlOut, with_tags: bool) {
         let p = &self.profile;
         w.text("Path", &p.path);
         w.text("InstanceProfileName", &p.name);

@@ -5,6 +5,7 @@ pub mod account_aliases;
 pub mod account_settings;
 pub mod account_summary;
 pub mod attached_policies;
+pub mod authorization_details;
 pub mod aws_managed;
 pub mod boundaries;
 pub mod credential_report;

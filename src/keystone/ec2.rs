@@ -163,6 +163,7 @@ fn temporary(req: &Req<'_>, caller: &TokenClaims, user_id: &str, access: &str) -
         }
         crate::sts::token::SessionIdentity::User { id, .. } => id.clone(),
         crate::sts::token::SessionIdentity::Root => claims.account.clone(),
+        crate::sts::token::SessionIdentity::FederatedUser { name, .. } => format!("{}:{name}", claims.account),
     };
     if owner_id != user_id {
         return Err(not_found(access));

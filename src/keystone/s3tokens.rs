@@ -67,6 +67,8 @@ fn resolve(req: &Req<'_>, access: &str) -> KsResult<Resolved> {
             },
             SessionIdentity::User { name, id, .. } => Subject::User { account, id: id.clone(), name: name.clone() },
             SessionIdentity::Root => Subject::Root { account },
+            // A federated user has no Keystone identity: storage never sees such a session.
+            SessionIdentity::FederatedUser { .. } => return Err(unknown_key()),
         };
         return Ok((subject, SecretKey::new(claims.secret.clone()), Some(claims.expires_at)));
     }

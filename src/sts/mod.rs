@@ -3,6 +3,7 @@
 pub mod assume_role;
 pub mod caller_identity;
 pub mod credentials;
+pub mod federation_token;
 pub mod session_token;
 pub mod token;
 pub mod web_identity;

@@ -62,7 +62,7 @@ impl Operation for GetSessionToken {
                 SessionIdentity::User { name: name.clone(), id: id.clone(), path: path.clone() },
                 self.duration.unwrap_or(DEFAULT_DURATION),
             ),
-            Principal::AssumedRole { .. } => {
+            Principal::AssumedRole { .. } | Principal::FederatedUser { .. } => {
                 return Err(AwsError::AccessDenied("Cannot call GetSessionToken with session credentials".into()));
             }
         };

@@ -26,6 +26,8 @@ pub enum SessionIdentity {
     User { name: String, id: String, path: String },
     /// The root user's session from GetSessionToken.
     Root,
+    /// A federated user's session from GetFederationToken (`user`: who federated; none = root).
+    FederatedUser { name: String, user: Option<crate::principal::FederatingUser> },
 }
 
 /// Everything a session token carries.
