@@ -23,6 +23,7 @@ pub mod password_policy;
 pub mod policy_docs;
 pub mod policy_versions;
 pub mod roles;
+pub mod service_access;
 pub mod service_linked;
 pub mod shapes;
 pub mod simulate;

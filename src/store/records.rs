@@ -34,6 +34,19 @@ pub struct AccountRecord {
     /// When GenerateCredentialReport last started a report.
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub credential_report_at: Option<OffsetDateTime>,
+    /// The latest GenerateServiceLastAccessedDetails jobs.
+    #[serde(default)]
+    pub access_jobs: Vec<AccessJob>,
+}
+
+/// A GenerateServiceLastAccessedDetails job: what it covers; its answer is drawn up when read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessJob {
+    pub id: String,
+    pub arn: String,
+    pub granularity: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created: OffsetDateTime,
 }
 
 /// An IAM OpenID Connect provider.

@@ -225,7 +225,9 @@ impl Operation for DeleteServiceLinkedRole {
     }
 }
 
-fn uuid_v4() -> String {
+/// A random UUID (version 4), as AWS's task and job ids are.
+#[must_use]
+pub fn uuid_v4() -> String {
     use rand::RngCore;
     let mut b = [0u8; 16];
     rand::rngs::OsRng.fill_bytes(&mut b);
