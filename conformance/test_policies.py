@@ -294,7 +294,7 @@ def test_permissions_boundary_narrows_an_admin_policy(d):
 
     c.put_user_permissions_boundary(UserName="bob", PermissionsBoundary=readonly["Arn"])
     assert c.get_user(UserName="bob")["User"]["PermissionsBoundary"] == \
-        {"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": readonly["Arn"]}
+        {"PermissionsBoundaryType": "PermissionsBoundaryPolicy", "PermissionsBoundaryArn": readonly["Arn"]}
     # Allowed by both: allowed.
     assert user_names(bob.list_users()) == ["bob", "made-before"]
     assert bob.get_user(UserName="made-before")["User"]["UserName"] == "made-before"
@@ -333,7 +333,7 @@ def test_permissions_boundary_set_at_create_user(d):
     c = iam(d)
     boundary = create_policy(d, "OnlyListUsers", policy(allow("iam:ListUsers")))
     user = c.create_user(UserName="dave", PermissionsBoundary=boundary["Arn"])["User"]
-    assert user["PermissionsBoundary"] == {"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": boundary["Arn"]}
+    assert user["PermissionsBoundary"] == {"PermissionsBoundaryType": "PermissionsBoundaryPolicy", "PermissionsBoundaryArn": boundary["Arn"]}
     key = c.create_access_key(UserName="dave")["AccessKey"]
     dave = as_key(iam, d, key)
     me = user_arn("dave")

@@ -148,7 +148,7 @@ def test_cli_group_and_boundary(d):
                    json.dumps(policy(allow(["iam:Get*", "iam:List*"])))).json["Policy"]["Arn"]
     aws(d, "iam", "put-user-permissions-boundary", "--user-name", "bob", "--permissions-boundary", boundary).json
     assert aws(d, "iam", "get-user", "--user-name", "bob").json["User"]["PermissionsBoundary"] == \
-        {"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": boundary}
+        {"PermissionsBoundaryType": "PermissionsBoundaryPolicy", "PermissionsBoundaryArn": boundary}
     assert len(aws(d, "iam", "list-users", **creds(key)).json["Users"]) == 2
     line = aws(d, "iam", "create-user", "--user-name", "dave", **creds(key)).error_line()
     prefix = "An error occurred (AccessDenied) when calling the CreateUser operation: "

@@ -214,7 +214,7 @@ def test_role_lifecycle(d):
         [{"PolicyName": "managed", "PolicyArn": managed["Arn"]}]
     c.put_role_permissions_boundary(RoleName="app", PermissionsBoundary=managed["Arn"])
     assert c.get_role(RoleName="app")["Role"]["PermissionsBoundary"] == \
-        {"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": managed["Arn"]}
+        {"PermissionsBoundaryType": "PermissionsBoundaryPolicy", "PermissionsBoundaryArn": managed["Arn"]}
     c.delete_role_permissions_boundary(RoleName="app")
     assert "PermissionsBoundary" not in c.get_role(RoleName="app")["Role"]
 

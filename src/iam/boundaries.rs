@@ -41,7 +41,7 @@ pub fn move_boundary(
 pub fn write(w: &mut XmlOut, arn: Option<&str>) {
     if let Some(arn) = arn {
         w.elem("PermissionsBoundary", |w| {
-            w.text("PermissionsBoundaryType", "Policy");
+            w.text("PermissionsBoundaryType", "PermissionsBoundaryPolicy");
             w.text("PermissionsBoundaryArn", arn);
         });
     }

@@ -64,7 +64,10 @@ pub fn write_role(w: &mut XmlOut, r: &RoleRecord, with_tags: bool) {
     w.text("AssumeRolePolicyDocument", &policy_docs::url_encode(&r.trust_policy));
     w.opt_text("Description", r.description.as_deref());
     w.int("MaxSessionDuration", r.max_session_duration);
-    boundaries::write(w, r.permissions_boundary.as_deref());
+    // Lists leave the boundary out with the tags, as IAM does.
+    if with_tags {
+        boundaries::write(w, r.permissions_boundary.as_deref());
+    }
     if with_tags && !r.tags.is_empty() {
         tags::write(w, &r.tags);
     }

@@ -4,15 +4,17 @@ use super::{boundaries, tags};
 use crate::protocol::XmlOut;
 use crate::store::{GroupRecord, UserRecord};
 
-/// The `User` shape; list responses leave tags out, as IAM does.
-pub fn write_user(w: &mut XmlOut, user: &UserRecord, with_tags: bool) {
+/// The `User` shape; list responses leave the boundary and tags out, as IAM does.
+pub fn write_user(w: &mut XmlOut, user: &UserRecord, full: bool) {
     w.text("Path", &user.path);
     w.text("UserName", &user.name);
     w.text("UserId", &user.id);
     w.text("Arn", &user.arn());
     w.time("CreateDate", user.create_date);
-    boundaries::write(w, user.permissions_boundary.as_deref());
-    if with_tags && !user.tags.is_empty() {
+    if full {
+        boundaries::write(w, user.permissions_boundary.as_deref());
+    }
+    if full && !user.tags.is_empty() {
         tags::write(w, &user.tags);
     }
 }
