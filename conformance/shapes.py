@@ -73,7 +73,7 @@ NOT_STANDALONE = {
     "GenerateOrganizationsAccessReport", "GetOrganizationsAccessReport",
     "EnableOutboundWebIdentityFederation", "DisableOutboundWebIdentityFederation",
     "GetOutboundWebIdentityFederationInfo", "GetWebIdentityToken", "AssumeRoot",
-    "GetDelegatedAccessToken",
+    "GetDelegatedAccessToken", "PutAccountProperties",
 }
 
 # Served operations whose inputs cannot be built generically: probed only, output not checked.

@@ -195,6 +195,7 @@ pub static TABLE: &[Entry] = &[
     entry::<unavailable::RejectDelegationRequest>(),
     entry::<unavailable::SendDelegationToken>(),
     entry::<unavailable::UpdateDelegationRequest>(),
+    entry::<unavailable::PutAccountProperties>(),
     entry::<unavailable::AcquireRole>(),
     entry::<unavailable::GetRoleTemplateVersion>(),
     entry::<unavailable::EnableOutboundWebIdentityFederation>(),

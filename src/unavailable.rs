@@ -79,6 +79,9 @@ unavailable! {
     RejectDelegationRequest: Iam, no_delegation_request;
     SendDelegationToken: Iam, no_delegation_request;
     UpdateDelegationRequest: Iam, no_delegation_request;
+    PutAccountProperties: Iam, |_| AwsError::InvalidInput(
+        "No account property can be set outside AWS Organizations.".into()
+    );
     AcquireRole: Iam, no_role_template;
     GetRoleTemplateVersion: Iam, no_role_template;
     EnableOutboundWebIdentityFederation: Iam, |_| AwsError::InvalidInput(

@@ -245,11 +245,14 @@ impl Operation for GenerateServiceLastAccessedDetails {
     }
 }
 
+/// One entity's use of a service: its kind, name, id, ARN and when.
+type EntityUse = (&'static str, String, String, String, Option<OffsetDateTime>);
+
 /// A service's last use by the users a job covers.
 struct Accessed {
     namespace: String,
     last: Option<(OffsetDateTime, String, String)>,
-    entities: Vec<(&'static str, String, String, Option<OffsetDateTime>)>,
+    entities: Vec<EntityUse>,
 }
 
 fn job(app: &State, account: &str, id: &str) -> Result<crate::store::records::AccessJob, AwsError> {
@@ -294,7 +297,7 @@ fn accessed(app: &State, account: &str, arn: &str) -> Result<Vec<Accessed>, AwsE
                 if last.as_ref().is_none_or(|(d, _, _)| used.date > *d) {
                     last = Some((used.date, u.arn(), used.region.clone()));
                 }
-                entities.push(("USER", u.name.clone(), u.arn(), Some(used.date)));
+                entities.push(("USER", u.name.clone(), u.id.clone(), u.arn(), Some(used.date)));
             }
             Accessed { namespace: ns, last, entities }
         })
@@ -365,7 +368,7 @@ pub struct GetServiceLastAccessedDetailsWithEntities {
 
 pub struct Entities {
     job: crate::store::records::AccessJob,
-    entities: Page<(&'static str, String, String, Option<OffsetDateTime>)>,
+    entities: Page<EntityUse>,
     now: OffsetDateTime,
 }
 
@@ -374,12 +377,12 @@ impl WriteXml for Entities {
         w.text("JobStatus", "COMPLETED");
         w.time("JobCreationDate", self.job.created);
         w.time("JobCompletionDate", self.now);
-        w.list("EntityDetailsList", &self.entities.items, |w, (kind, name, arn, at)| {
+        w.list("EntityDetailsList", &self.entities.items, |w, (kind, name, id, arn, at)| {
             w.elem("EntityInfo", |w| {
                 w.text("Arn", arn);
                 w.text("Name", name);
                 w.text("Type", kind);
-                w.text("Id", name);
+                w.text("Id", id);
             });
             if let Some(at) = at {
                 w.time("LastAuthenticated", *at);
