@@ -54,6 +54,14 @@ pub enum AwsError {
     // Ours.
     ServiceFailure(String),
     ServiceUnavailable(String),
+    // SSH public keys and certificates.
+    InvalidPublicKey(String),
+    DuplicateSshPublicKey(String),
+    UnrecognizedPublicKeyEncoding(String),
+    MalformedCertificate(String),
+    InvalidCertificate(String),
+    DuplicateCertificate(String),
+    KeyPairMismatch(String),
 }
 
 impl AwsError {
@@ -96,6 +104,13 @@ impl AwsError {
             Self::ExpiredTokenException(_) => "ExpiredTokenException",
             Self::ServiceFailure(_) => "ServiceFailure",
             Self::ServiceUnavailable(_) => "ServiceUnavailable",
+            Self::InvalidPublicKey(_) => "InvalidPublicKey",
+            Self::DuplicateSshPublicKey(_) => "DuplicateSSHPublicKey",
+            Self::UnrecognizedPublicKeyEncoding(_) => "UnrecognizedPublicKeyEncoding",
+            Self::MalformedCertificate(_) => "MalformedCertificate",
+            Self::InvalidCertificate(_) => "InvalidCertificate",
+            Self::DuplicateCertificate(_) => "DuplicateCertificate",
+            Self::KeyPairMismatch(_) => "KeyPairMismatch",
         }
     }
 
@@ -138,6 +153,13 @@ impl AwsError {
             Self::RequestTimeout(_) => 400,
             Self::ServiceFailure(_) => 500,
             Self::ServiceUnavailable(_) => 503,
+            Self::InvalidPublicKey(_)
+            | Self::DuplicateSshPublicKey(_)
+            | Self::UnrecognizedPublicKeyEncoding(_)
+            | Self::MalformedCertificate(_)
+            | Self::InvalidCertificate(_)
+            | Self::KeyPairMismatch(_) => 400,
+            Self::DuplicateCertificate(_) => 409,
         }
     }
 
@@ -185,7 +207,14 @@ impl AwsError {
             | Self::InvalidIdentityToken(m)
             | Self::ExpiredTokenException(m)
             | Self::ServiceFailure(m)
-            | Self::ServiceUnavailable(m) => m,
+            | Self::ServiceUnavailable(m)
+            | Self::InvalidPublicKey(m)
+            | Self::DuplicateSshPublicKey(m)
+            | Self::UnrecognizedPublicKeyEncoding(m)
+            | Self::MalformedCertificate(m)
+            | Self::InvalidCertificate(m)
+            | Self::DuplicateCertificate(m)
+            | Self::KeyPairMismatch(m) => m,
         }
     }
 

@@ -14,6 +14,11 @@ pub enum IdKind {
     Role,
     Group,
     Policy,
+    SshPublicKey,
+    ServiceSpecificCredential,
+    ServerCertificate,
+    /// Signing certificates' ids carry no prefix: 32 base32 characters.
+    SigningCertificate,
 }
 
 impl IdKind {
@@ -26,6 +31,10 @@ impl IdKind {
             Self::Role => "AROA",
             Self::Group => "AGPA",
             Self::Policy => "ANPA",
+            Self::SshPublicKey => "APKA",
+            Self::ServiceSpecificCredential => "ACCA",
+            Self::ServerCertificate => "ASCA",
+            Self::SigningCertificate => "",
         }
     }
 
@@ -33,8 +42,14 @@ impl IdKind {
     #[must_use]
     pub fn body_len(self) -> usize {
         match self {
-            Self::AccessKey | Self::TemporaryAccessKey => 16,
-            Self::User | Self::Role | Self::Group | Self::Policy => 17,
+            Self::AccessKey | Self::TemporaryAccessKey | Self::SshPublicKey => 16,
+            Self::User
+            | Self::Role
+            | Self::Group
+            | Self::Policy
+            | Self::ServiceSpecificCredential
+            | Self::ServerCertificate => 17,
+            Self::SigningCertificate => 32,
         }
     }
 }

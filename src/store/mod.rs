@@ -11,6 +11,7 @@ mod commit;
 mod credentials;
 mod crypto;
 pub mod dump;
+pub mod key_records;
 mod migrate;
 pub mod records;
 mod tx;
@@ -25,6 +26,9 @@ use std::time::{Duration, Instant};
 use codec::{decode, encode};
 pub use commit::{Committer, take_thread_commit};
 pub use crypto::{MasterKey, SealedSecret, Sealer};
+pub use key_records::{
+    ServerCertificateRecord, ServiceCredentialRecord, SigningCertificateRecord, SshPublicKeyRecord, UserKeysAndCerts,
+};
 pub use records::{
     AccessKeyRecord, AccountRecord, Attachment, CredentialRecord, EntityKind, GroupRecord, InlinePolicy, KeyLastUsed,
     KeyStatus, LoginProfile, ManagedPolicyRecord, OidcProviderRecord, PasswordPolicy, PolicyHolding,
@@ -657,6 +661,7 @@ mod tests {
             permissions_boundary: None,
             login_profile: None,
             credentials: Vec::new(),
+            keys_and_certs: UserKeysAndCerts::default(),
         }
     }
 

@@ -25,6 +25,9 @@ pub struct AccountRecord {
     /// Its IAM OpenID Connect providers (at most 100, as in AWS).
     #[serde(default)]
     pub oidc_providers: Vec<OidcProviderRecord>,
+    /// Its server certificates (at most 20, as in AWS).
+    #[serde(default)]
+    pub server_certificates: Vec<super::key_records::ServerCertificateRecord>,
 }
 
 /// An IAM OpenID Connect provider.
@@ -113,6 +116,9 @@ pub struct UserRecord {
     /// Ids of the user's Keystone credentials other than access keys; deleted with the user.
     #[serde(default)]
     pub credentials: Vec<String>,
+    /// SSH public keys, signing certificates and service-specific credentials.
+    #[serde(default)]
+    pub keys_and_certs: super::key_records::UserKeysAndCerts,
 }
 
 impl UserRecord {
