@@ -204,10 +204,10 @@ impl Operation for ListServiceSpecificCredentials {
             let name = target_user(ctx, self.user.as_deref())?;
             vec![ctx.app.store.user(ctx.account(), &name)?.ok_or_else(|| no_such_user(&name))?]
         };
-        if let Some(service) = &self.service {
-            if !SERVICES.contains(&service.as_str()) {
-                return Err(unsupported(service));
-            }
+        if let Some(service) = &self.service
+            && !SERVICES.contains(&service.as_str())
+        {
+            return Err(unsupported(service));
         }
         let all = users
             .into_iter()

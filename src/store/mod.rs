@@ -11,7 +11,6 @@ mod commit;
 mod credentials;
 mod crypto;
 pub mod dump;
-pub mod key_records;
 mod migrate;
 pub mod records;
 mod tx;
@@ -26,13 +25,13 @@ use std::time::{Duration, Instant};
 use codec::{decode, encode};
 pub use commit::{Committer, take_thread_commit};
 pub use crypto::{MasterKey, SealedSecret, Sealer};
-pub use key_records::{
-    ServerCertificateRecord, ServiceCredentialRecord, SigningCertificateRecord, SshPublicKeyRecord, UserKeysAndCerts,
-};
 pub use records::{
     AccessKeyRecord, AccountRecord, Attachment, CredentialRecord, EntityKind, GroupRecord, InlinePolicy, KeyLastUsed,
     KeyStatus, LoginProfile, ManagedPolicyRecord, OidcProviderRecord, PasswordPolicy, PolicyHolding,
     PolicyVersionRecord, RoleRecord, TemporaryKeyRecord, UserRecord,
+};
+pub use records::{
+    ServerCertificateRecord, ServiceCredentialRecord, SigningCertificateRecord, SshPublicKeyRecord, UserKeysAndCerts,
 };
 pub use tx::{Tx, TxResult, abort};
 use view::{Generations, RecordCache};
