@@ -61,6 +61,14 @@ pub enum AwsError {
     // Ours.
     ServiceFailure(String),
     ServiceUnavailable(String),
+    // SSH public keys and certificates.
+    InvalidPublicKey(String),
+    DuplicateSshPublicKey(String),
+    UnrecognizedPublicKeyEncoding(String),
+    MalformedCertificate(String),
+    InvalidCertificate(String),
+    DuplicateCertificate(String),
+    KeyPairMismatch(String),
 }
 
 impl AwsError {
@@ -108,6 +116,13 @@ impl AwsError {
             Self::ReportExpired(_) => "ReportExpired",
             Self::ServiceFailure(_) => "ServiceFailure",
             Self::ServiceUnavailable(_) => "ServiceUnavailable",
+            Self::InvalidPublicKey(_) => "InvalidPublicKey",
+            Self::DuplicateSshPublicKey(_) => "DuplicateSSHPublicKey",
+            Self::UnrecognizedPublicKeyEncoding(_) => "UnrecognizedPublicKeyEncoding",
+            Self::MalformedCertificate(_) => "MalformedCertificate",
+            Self::InvalidCertificate(_) => "InvalidCertificate",
+            Self::DuplicateCertificate(_) => "DuplicateCertificate",
+            Self::KeyPairMismatch(_) => "KeyPairMismatch",
         }
     }
 
@@ -153,6 +168,13 @@ impl AwsError {
             Self::RequestTimeout(_) => 400,
             Self::ServiceFailure(_) => 500,
             Self::ServiceUnavailable(_) => 503,
+            Self::InvalidPublicKey(_)
+            | Self::DuplicateSshPublicKey(_)
+            | Self::UnrecognizedPublicKeyEncoding(_)
+            | Self::MalformedCertificate(_)
+            | Self::InvalidCertificate(_)
+            | Self::KeyPairMismatch(_) => 400,
+            Self::DuplicateCertificate(_) => 409,
         }
     }
 
@@ -205,7 +227,14 @@ impl AwsError {
             | Self::ReportNotPresent(m)
             | Self::ReportExpired(m)
             | Self::ServiceFailure(m)
-            | Self::ServiceUnavailable(m) => m,
+            | Self::ServiceUnavailable(m)
+            | Self::InvalidPublicKey(m)
+            | Self::DuplicateSshPublicKey(m)
+            | Self::UnrecognizedPublicKeyEncoding(m)
+            | Self::MalformedCertificate(m)
+            | Self::InvalidCertificate(m)
+            | Self::DuplicateCertificate(m)
+            | Self::KeyPairMismatch(m) => m,
         }
     }
 

@@ -59,6 +59,7 @@ pub fn fill_keys(settings: Settings, count: usize) -> Result<(), String> {
                 permissions_boundary: None,
                 login_profile: None,
                 credentials: Vec::new(),
+                keys_and_certs: crate::store::UserKeysAndCerts::default(),
             };
             batch.push((user, keys));
         }

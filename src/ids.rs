@@ -15,6 +15,11 @@ pub enum IdKind {
     Group,
     Policy,
     InstanceProfile,
+    SshPublicKey,
+    ServiceSpecificCredential,
+    ServerCertificate,
+    /// Signing certificates' ids carry no prefix: 32 base32 characters.
+    SigningCertificate,
 }
 
 impl IdKind {
@@ -28,6 +33,10 @@ impl IdKind {
             Self::Group => "AGPA",
             Self::Policy => "ANPA",
             Self::InstanceProfile => "AIPA",
+            Self::SshPublicKey => "APKA",
+            Self::ServiceSpecificCredential => "ACCA",
+            Self::ServerCertificate => "ASCA",
+            Self::SigningCertificate => "",
         }
     }
 
@@ -35,8 +44,15 @@ impl IdKind {
     #[must_use]
     pub fn body_len(self) -> usize {
         match self {
-            Self::AccessKey | Self::TemporaryAccessKey => 16,
-            Self::User | Self::Role | Self::Group | Self::Policy | Self::InstanceProfile => 17,
+            Self::AccessKey | Self::TemporaryAccessKey | Self::SshPublicKey => 16,
+            Self::User
+            | Self::Role
+            | Self::Group
+            | Self::Policy
+            | Self::InstanceProfile
+            | Self::ServiceSpecificCredential
+            | Self::ServerCertificate => 17,
+            Self::SigningCertificate => 32,
         }
     }
 }

@@ -76,6 +76,7 @@ impl Operation for CreateUser {
             permissions_boundary: None,
             login_profile: None,
             credentials: Vec::new(),
+            keys_and_certs: crate::store::UserKeysAndCerts::default(),
         };
         let user = ctx.app.store.transact(|tx| {
             if let Some(existing) = tx.user(&user.account, &user.name)? {
@@ -263,6 +264,10 @@ impl Operation for DeleteUser {
                 Some("Cannot delete entity, must detach all policies first.")
             } else if !user.groups.is_empty() {
                 Some("Cannot delete entity, must remove users from group first.")
+            } else if user.keys_and_certs.holds_any() {
+                // AWS's wording for service-specific credentials (recorded); used for SSH keys
+                // and signing certificates too.
+                Some("Cannot delete entity, must remove referenced objects first.")
             } else {
                 None
             };

@@ -30,6 +30,9 @@ pub use records::{
     InstanceProfileRecord, KeyLastUsed, KeyStatus, LoginProfile, ManagedPolicyRecord, OidcProviderRecord,
     PasswordPolicy, PolicyHolding, PolicyVersionRecord, RoleRecord, TemporaryKeyRecord, UserRecord,
 };
+pub use records::{
+    ServerCertificateRecord, ServiceCredentialRecord, SigningCertificateRecord, SshPublicKeyRecord, UserKeysAndCerts,
+};
 pub use tx::{Tx, TxResult, abort};
 use view::{Generations, RecordCache};
 
@@ -696,6 +699,7 @@ mod tests {
             permissions_boundary: None,
             login_profile: None,
             credentials: Vec::new(),
+            keys_and_certs: UserKeysAndCerts::default(),
         }
     }
 
