@@ -230,7 +230,8 @@ struct CredentialRef {
 impl CredentialRef {
     fn read(f: &mut crate::protocol::Fields<'_>) -> Self {
         let user = f.opt_str("UserName", &USER_NAME);
-        let id = f.str("ServiceSpecificCredentialId", &CREDENTIAL_ID);
+        // Read as `secret` only so a bad id is not echoed: AWS's message (recorded) omits it.
+        let id = f.secret("ServiceSpecificCredentialId", &CREDENTIAL_ID);
         Self { user, id }
     }
 

@@ -90,6 +90,8 @@ impl Operation for UploadSigningCertificate {
                 "The same certificate is already associated with an IAM user in the account.".into(),
             )
         };
+        // A missing user is named before a duplicate certificate.
+        key_owner::load_user(ctx, &name)?;
         // The account-wide check reads outside the transaction (the store has no index by
         // certificate); the user's own certificates are checked again inside it.
         let held_elsewhere = ctx.app.store.users(ctx.account(), None, usize::MAX, |u| {
