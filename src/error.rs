@@ -46,6 +46,7 @@ pub enum AwsError {
     PasswordPolicyViolation(String),
     EntityTemporarilyUnmodifiable(String),
     InvalidUserType(String),
+    InvalidAuthenticationCode(String),
     // STS.
     PackedPolicyTooLarge(String),
     RegionDisabled(String),
@@ -90,6 +91,7 @@ impl AwsError {
             Self::PasswordPolicyViolation(_) => "PasswordPolicyViolation",
             Self::EntityTemporarilyUnmodifiable(_) => "EntityTemporarilyUnmodifiable",
             Self::InvalidUserType(_) => "InvalidUserType",
+            Self::InvalidAuthenticationCode(_) => "InvalidAuthenticationCode",
             Self::PackedPolicyTooLarge(_) => "PackedPolicyTooLarge",
             Self::RegionDisabled(_) => "RegionDisabledException",
             Self::InvalidIdentityToken(_) => "InvalidIdentityToken",
@@ -107,7 +109,8 @@ impl AwsError {
             | Self::InvalidClientTokenId(_)
             | Self::SignatureDoesNotMatch(_)
             | Self::AccessDenied(_)
-            | Self::RegionDisabled(_) => 403,
+            | Self::RegionDisabled(_)
+            | Self::InvalidAuthenticationCode(_) => 403,
             Self::ExpiredToken(_)
             | Self::IncompleteSignature(_)
             | Self::RequestExpired(_)
@@ -180,6 +183,7 @@ impl AwsError {
             | Self::PasswordPolicyViolation(m)
             | Self::EntityTemporarilyUnmodifiable(m)
             | Self::InvalidUserType(m)
+            | Self::InvalidAuthenticationCode(m)
             | Self::PackedPolicyTooLarge(m)
             | Self::RegionDisabled(m)
             | Self::InvalidIdentityToken(m)

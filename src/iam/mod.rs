@@ -10,6 +10,7 @@ pub mod inline_policies;
 pub mod listing;
 pub mod login_profiles;
 pub mod managed_policies;
+pub mod mfa_devices;
 pub mod not_found;
 pub mod oidc_providers;
 mod pagination;

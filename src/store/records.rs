@@ -25,6 +25,33 @@ pub struct AccountRecord {
     /// Its IAM OpenID Connect providers (at most 100, as in AWS).
     #[serde(default)]
     pub oidc_providers: Vec<OidcProviderRecord>,
+    /// Its virtual MFA devices, enabled for a user or not.
+    #[serde(default)]
+    pub mfa_devices: Vec<MfaDeviceRecord>,
+}
+
+/// A virtual MFA device. Its serial number is `arn:aws:iam::ACCOUNT:mfa{path}{name}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MfaDeviceRecord {
+    pub path: String,
+    pub name: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub create_date: OffsetDateTime,
+    /// The Base32 seed, sealed under the master key with the serial number as associated data.
+    pub seed: SealedSecret,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+    /// The IAM user id (`AIDA…`, which survives renames) it is enabled for, and since when.
+    #[serde(default)]
+    pub user_id: Option<String>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub enable_date: Option<OffsetDateTime>,
+    /// The last time step a code was accepted for: each code is taken once (RFC 6238 §5.2).
+    #[serde(default)]
+    pub last_step: i64,
+    /// How many steps the device's clock runs ahead of ours, as ResyncMFADevice measured it.
+    #[serde(default)]
+    pub drift: i64,
 }
 
 /// An IAM OpenID Connect provider.
