@@ -656,8 +656,7 @@ impl Operation for GetMfaDevice {
         if wanted.is_some_and(|w| !w.eq_ignore_ascii_case(&owner.name)) {
             return Err(invalid_for_user());
         }
-        let a = AccountRecord { id: account.to_owned(), mfa_devices: vec![device], ..AccountRecord::default() };
-        let enabled = enabled_devices(&a, &owner).pop().ok_or_else(invalid_for_user)?;
-        Ok(MfaDeviceResult(enabled))
+        let enable_date = device.enable_date.ok_or_else(invalid_for_user)?;
+        Ok(MfaDeviceResult(EnabledDevice { user: owner.name.clone(), serial: self.serial, enable_date }))
     }
 }
