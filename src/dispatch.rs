@@ -12,6 +12,7 @@ use crate::iam::holders::{Groups, Roles, Users};
 use crate::operation::{Ctx, Operation, Service};
 use crate::protocol::{Params, xml};
 use crate::sts;
+use crate::unavailable;
 
 /// A row of the dispatch table.
 pub struct Entry {
@@ -155,6 +156,26 @@ pub static TABLE: &[Entry] = &[
     entry::<iam::tagging::TagResource<iam::tagging::RoleTags>>(),
     entry::<iam::tagging::UntagResource<iam::tagging::RoleTags>>(),
     entry::<iam::tagging::ListResourceTags<iam::tagging::RoleTags>>(),
+    entry::<iam::instance_profiles::CreateInstanceProfile>(),
+    entry::<iam::instance_profiles::GetInstanceProfile>(),
+    entry::<iam::instance_profiles::ListInstanceProfiles>(),
+    entry::<iam::instance_profiles::DeleteInstanceProfile>(),
+    entry::<iam::instance_profiles::ChangeProfileRole<true>>(),
+    entry::<iam::instance_profiles::ChangeProfileRole<false>>(),
+    entry::<iam::instance_profiles::ListInstanceProfilesForRole>(),
+    entry::<iam::tagging::TagResource<iam::tagging::InstanceProfileTags>>(),
+    entry::<iam::tagging::UntagResource<iam::tagging::InstanceProfileTags>>(),
+    entry::<iam::tagging::ListResourceTags<iam::tagging::InstanceProfileTags>>(),
+    entry::<iam::service_linked::CreateServiceLinkedRole>(),
+    entry::<iam::service_linked::DeleteServiceLinkedRole>(),
+    entry::<iam::service_linked::GetServiceLinkedRoleDeletionStatus>(),
+    entry::<iam::account_summary::GetAccountSummary>(),
+    entry::<iam::credential_report::GenerateCredentialReport>(),
+    entry::<iam::credential_report::GetCredentialReport>(),
+    entry::<iam::account_settings::SetSecurityTokenServicePreferences>(),
+    entry::<iam::account_settings::GetAccountProperties>(),
+    entry::<iam::account_settings::ListDelegationRequests>(),
+    entry::<iam::account_settings::GetHumanReadableSummary>(),
     // The policy simulator.
     entry::<iam::simulate::SimulatePrincipalPolicy>(),
     entry::<iam::simulate::SimulateCustomPolicy>(),
@@ -165,6 +186,29 @@ pub static TABLE: &[Entry] = &[
     entry::<sts::web_identity::AssumeRoleWithWebIdentity>(),
     entry::<sts::session_token::GetSessionToken>(),
     entry::<sts::session_token::GetAccessKeyInfo>(),
+    // Features a standalone account does not have: clean errors, never InvalidAction.
+    entry::<unavailable::EnableOrganizationsRootCredentialsManagement>(),
+    entry::<unavailable::DisableOrganizationsRootCredentialsManagement>(),
+    entry::<unavailable::EnableOrganizationsRootSessions>(),
+    entry::<unavailable::DisableOrganizationsRootSessions>(),
+    entry::<unavailable::ListOrganizationsFeatures>(),
+    entry::<unavailable::GenerateOrganizationsAccessReport>(),
+    entry::<unavailable::GetOrganizationsAccessReport>(),
+    entry::<unavailable::CreateDelegationRequest>(),
+    entry::<unavailable::GetDelegationRequest>(),
+    entry::<unavailable::AcceptDelegationRequest>(),
+    entry::<unavailable::AssociateDelegationRequest>(),
+    entry::<unavailable::RejectDelegationRequest>(),
+    entry::<unavailable::SendDelegationToken>(),
+    entry::<unavailable::UpdateDelegationRequest>(),
+    entry::<unavailable::AcquireRole>(),
+    entry::<unavailable::GetRoleTemplateVersion>(),
+    entry::<unavailable::EnableOutboundWebIdentityFederation>(),
+    entry::<unavailable::DisableOutboundWebIdentityFederation>(),
+    entry::<unavailable::GetOutboundWebIdentityFederationInfo>(),
+    entry::<unavailable::AssumeRoot>(),
+    entry::<unavailable::GetDelegatedAccessToken>(),
+    entry::<unavailable::GetWebIdentityToken>(),
 ];
 
 /// The table indexed by service and name, and each action's permission string.

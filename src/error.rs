@@ -52,6 +52,13 @@ pub enum AwsError {
     RegionDisabled(String),
     InvalidIdentityToken(String),
     ExpiredTokenException(String),
+    // Features a standalone account does not have (AWS Organizations, outbound federation).
+    OrganizationNotFound(String),
+    FeatureDisabled(String),
+    OutboundWebIdentityFederationDisabled(String),
+    // Credential reports.
+    ReportNotPresent(String),
+    ReportExpired(String),
     // Ours.
     ServiceFailure(String),
     ServiceUnavailable(String),
@@ -96,6 +103,11 @@ impl AwsError {
             Self::RegionDisabled(_) => "RegionDisabledException",
             Self::InvalidIdentityToken(_) => "InvalidIdentityToken",
             Self::ExpiredTokenException(_) => "ExpiredTokenException",
+            Self::OrganizationNotFound(_) => "OrganizationNotFoundException",
+            Self::FeatureDisabled(_) => "FeatureDisabled",
+            Self::OutboundWebIdentityFederationDisabled(_) => "OutboundWebIdentityFederationDisabledException",
+            Self::ReportNotPresent(_) => "ReportNotPresent",
+            Self::ReportExpired(_) => "ReportExpired",
             Self::ServiceFailure(_) => "ServiceFailure",
             Self::ServiceUnavailable(_) => "ServiceUnavailable",
         }
@@ -110,7 +122,8 @@ impl AwsError {
             | Self::SignatureDoesNotMatch(_)
             | Self::AccessDenied(_)
             | Self::RegionDisabled(_)
-            | Self::InvalidAuthenticationCode(_) => 403,
+            | Self::InvalidAuthenticationCode(_)
+            | Self::OutboundWebIdentityFederationDisabled(_) => 403,
             Self::ExpiredToken(_)
             | Self::IncompleteSignature(_)
             | Self::RequestExpired(_)
@@ -130,14 +143,16 @@ impl AwsError {
             | Self::PasswordPolicyViolation(_)
             | Self::InvalidIdentityToken(_)
             | Self::ExpiredTokenException(_)
-            | Self::InvalidUserType(_) => 400,
-            Self::NoSuchEntity(_) => 404,
+            | Self::InvalidUserType(_)
+            | Self::OrganizationNotFound(_) => 400,
+            Self::NoSuchEntity(_) | Self::FeatureDisabled(_) => 404,
             Self::EntityAlreadyExists(_)
             | Self::DeleteConflict(_)
             | Self::LimitExceeded(_)
             | Self::ConcurrentModification(_)
             | Self::EntityTemporarilyUnmodifiable(_) => 409,
             Self::RequestEntityTooLarge(_) => 413,
+            Self::ReportNotPresent(_) | Self::ReportExpired(_) => 410,
             Self::RequestTimeout(_) => 400,
             Self::ServiceFailure(_) => 500,
             Self::ServiceUnavailable(_) => 503,
@@ -188,6 +203,11 @@ impl AwsError {
             | Self::RegionDisabled(m)
             | Self::InvalidIdentityToken(m)
             | Self::ExpiredTokenException(m)
+            | Self::OrganizationNotFound(m)
+            | Self::FeatureDisabled(m)
+            | Self::OutboundWebIdentityFederationDisabled(m)
+            | Self::ReportNotPresent(m)
+            | Self::ReportExpired(m)
             | Self::ServiceFailure(m)
             | Self::ServiceUnavailable(m) => m,
         }

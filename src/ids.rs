@@ -14,6 +14,7 @@ pub enum IdKind {
     Role,
     Group,
     Policy,
+    InstanceProfile,
 }
 
 impl IdKind {
@@ -26,6 +27,7 @@ impl IdKind {
             Self::Role => "AROA",
             Self::Group => "AGPA",
             Self::Policy => "ANPA",
+            Self::InstanceProfile => "AIPA",
         }
     }
 
@@ -34,7 +36,7 @@ impl IdKind {
     pub fn body_len(self) -> usize {
         match self {
             Self::AccessKey | Self::TemporaryAccessKey => 16,
-            Self::User | Self::Role | Self::Group | Self::Policy => 17,
+            Self::User | Self::Role | Self::Group | Self::Policy | Self::InstanceProfile => 17,
         }
     }
 }

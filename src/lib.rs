@@ -33,3 +33,4 @@ pub mod state;
 pub mod store;
 pub mod sts;
 pub mod testing;
+pub mod unavailable;

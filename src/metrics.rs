@@ -67,10 +67,10 @@ impl Counter {
 }
 
 /// Actions a [`Registry`] has room for (the dispatch table is smaller).
-const MAX_ACTIONS: usize = 160;
+const MAX_ACTIONS: usize = 300;
 
 /// Rows from here on count the Keystone front end's routes; the dispatch table stays below it.
-pub const KEYSTONE_ROWS: usize = 136;
+pub const KEYSTONE_ROWS: usize = 256;
 
 /// Outcomes requests are counted by.
 const OUTCOMES: [&str; 3] = ["success", "client_error", "server_error"];

@@ -119,8 +119,11 @@ pub fn request_context_with(
 /// `AccessDenied` for a resource of another account.
 pub fn decide_root(principal: &Principal, facts: &RequestFacts<'_>) -> Result<(), AwsError> {
     // S3 ARNs name no account: through the gateway, every bucket of the backend is the account's.
+    // AWS managed policies (account `aws`) are every account's to read and attach; their
+    // handlers refuse any change to them.
     let own = facts.resource == "*"
-        || Arn::parse(facts.resource).is_some_and(|a| a.account.is_empty() || a.account == principal.account());
+        || Arn::parse(facts.resource)
+            .is_some_and(|a| a.account.is_empty() || a.account == principal.account() || a.account == "aws");
     if own { Ok(()) } else { Err(denied(principal, facts, None)) }
 }
 

@@ -143,12 +143,29 @@ fn parse_stored(app: &Loader<'_>, text: &str) -> Result<Arc<PolicyDocument>, Aws
     })
 }
 
+/// A managed policy's default document: AWS's own are parsed as AWS wrote them.
+fn parse_managed(app: &Loader<'_>, p: &ManagedPolicyRecord) -> Result<Arc<PolicyDocument>, AwsError> {
+    if !p.aws_managed {
+        return parse_stored(app, p.default_document());
+    }
+    let text = p.default_document();
+    app.documents.parse(text, || {
+        crate::iam::policy_docs::parse_aws_managed(text)
+            .map_err(|e| AwsError::internal(&format!("an AWS managed policy does not parse: {e}")))
+    })
+}
+
 /// The account's managed policy named exactly by `arn`.
 ///
 /// # Errors
 /// `ValidationError` for a malformed ARN, `NoSuchEntity`, store failures.
 pub fn managed_policy(app: &Loader<'_>, account: &str, arn: &str) -> Result<Arc<ManagedPolicyRecord>, AwsError> {
     let parsed = PolicyArn::parse(arn)?;
+    if parsed.account == crate::iam::aws_managed::ACCOUNT {
+        let catalogue = crate::iam::aws_managed::get(arn).ok_or_else(|| policy_not_found(arn))?;
+        let name = crate::store::records::aws_store_name(&catalogue.name);
+        return Ok(app.store.policy_arc(account, &name)?.unwrap_or(catalogue));
+    }
     if parsed.account != account {
         return Err(policy_not_found(arn));
     }
@@ -167,7 +184,7 @@ fn load_managed(app: &Loader<'_>, account: &str, arn: &str) -> Result<Option<Loa
     Ok(Some(LoadedPolicy {
         source_id: p.name.clone(),
         source_type: IAM_POLICY.into(),
-        document: parse_stored(app, p.default_document())?,
+        document: parse_managed(app, &p)?,
     }))
 }
 

@@ -5,7 +5,7 @@
 use std::marker::PhantomData;
 
 use super::holders::Holder;
-use super::managed_policies::find_policy;
+use super::managed_policies::find_attachable;
 use super::pagination::{Page, PageRequest};
 use super::policy_docs::{PolicyArn, not_attachable, policy_not_found};
 use crate::error::AwsError;
@@ -54,7 +54,7 @@ impl<H: Holder> Operation for AttachPolicy<H> {
     fn run(self, ctx: &Ctx<'_>) -> Result<(), AwsError> {
         let account = ctx.account();
         ctx.app.store.transact(|tx| {
-            let mut policy = find_policy(tx, account, &self.arn)?.ok_or_else(|| not_attachable(&self.arn))?;
+            let mut policy = find_attachable(tx, account, &self.arn)?.ok_or_else(|| not_attachable(&self.arn))?;
             let arn = policy.arn();
             H::update(tx, account, &self.holder, |held, stored_name| {
                 if !held.attached.contains(&arn) {
@@ -105,7 +105,7 @@ impl<H: Holder> Operation for DetachPolicy<H> {
     fn run(self, ctx: &Ctx<'_>) -> Result<(), AwsError> {
         let account = ctx.account();
         ctx.app.store.transact(|tx| {
-            let mut policy = find_policy(tx, account, &self.arn)?.ok_or_else(|| policy_not_found(&self.arn))?;
+            let mut policy = find_attachable(tx, account, &self.arn)?.ok_or_else(|| policy_not_found(&self.arn))?;
             let arn = policy.arn();
             H::update(tx, account, &self.holder, |held, stored_name| {
                 let before = held.attached.len();

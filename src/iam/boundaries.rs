@@ -4,7 +4,7 @@
 use std::marker::PhantomData;
 
 use super::holders::{Holder, Roles, Users};
-use super::managed_policies::find_policy;
+use super::managed_policies::find_attachable;
 use super::not_found::{no_such_role, no_such_user};
 use super::policy_docs::{PolicyArn, not_attachable};
 use crate::error::AwsError;
@@ -23,13 +23,13 @@ pub fn move_boundary(
     new: Option<&str>,
 ) -> TxResult<Option<String>> {
     if let Some(old) = old
-        && let Some(mut p) = find_policy(tx, account, old)?
+        && let Some(mut p) = find_attachable(tx, account, old)?
     {
         p.boundary_of.retain(|a| a != entity);
         tx.put_policy(&p)?;
     }
     let Some(new) = new else { return Ok(None) };
-    let mut p = find_policy(tx, account, new)?.ok_or_else(|| not_attachable(new))?;
+    let mut p = find_attachable(tx, account, new)?.ok_or_else(|| not_attachable(new))?;
     if !p.boundary_of.contains(entity) {
         p.boundary_of.push(entity.clone());
     }

@@ -1,6 +1,9 @@
 //! Customer managed policies: CreatePolicy, GetPolicy, ListPolicies, DeletePolicy,
 //! ListEntitiesForPolicy, and the bookkeeping of where each policy is attached.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use super::pagination::{self, Page, PageRequest};
 use super::policy_docs::{self, PolicyArn, policy_not_found};
 use super::tags;
@@ -25,6 +28,26 @@ pub fn find_policy(tx: &Tx<'_>, account: &str, arn: &str) -> TxResult<Option<Man
     Ok(tx.policy(account, &parsed.name)?.filter(|p| p.path == parsed.path && p.name == parsed.name))
 }
 
+/// Like [`find_policy`], and also AWS managed policies (as the account's record of where it
+/// attaches them): what attaching, detaching and boundaries may name.
+///
+/// # Errors
+/// `ValidationError` for a malformed ARN; store failures.
+pub fn find_attachable(tx: &Tx<'_>, account: &str, arn: &str) -> TxResult<Option<ManagedPolicyRecord>> {
+    let parsed = PolicyArn::parse(arn)?;
+    if parsed.account != super::aws_managed::ACCOUNT {
+        return find_policy(tx, account, arn);
+    }
+    let Some(catalogue) = super::aws_managed::get(arn) else {
+        return Ok(None);
+    };
+    let name = crate::store::records::aws_store_name(&catalogue.name);
+    Ok(Some(match tx.policy(account, &name)? {
+        Some(used) => used,
+        None => super::aws_managed::for_account(&catalogue, account),
+    }))
+}
+
 /// The same lookup outside a transaction, `NoSuchEntity` when absent.
 ///
 /// # Errors
@@ -44,7 +67,7 @@ pub fn rename_attachments(
     new: &str,
 ) -> TxResult<()> {
     for arn in attached.iter().map(String::as_str).chain(boundary) {
-        if let Some(mut policy) = find_policy(tx, account, arn)? {
+        if let Some(mut policy) = find_attachable(tx, account, arn)? {
             for a in policy.attachments.iter_mut().chain(policy.boundary_of.iter_mut()) {
                 if a.kind == kind && a.name == old {
                     new.clone_into(&mut a.name);
@@ -130,6 +153,7 @@ impl Operation for CreatePolicy {
             tags: self.tags,
             attachments: Vec::new(),
             boundary_of: Vec::new(),
+            aws_managed: false,
         };
         ctx.app.store.transact(|tx| {
             if let Some(existing) = tx.policy(&policy.account, &policy.name)? {
@@ -184,7 +208,7 @@ pub struct ListPolicies {
     page: PageRequest,
 }
 
-pub struct Policies(Page<ManagedPolicyRecord>);
+pub struct Policies(Page<Arc<ManagedPolicyRecord>>);
 
 impl WriteXml for Policies {
     fn write(&self, w: &mut XmlOut) {
@@ -215,11 +239,6 @@ impl Operation for ListPolicies {
     }
 
     fn run(self, ctx: &Ctx<'_>) -> Result<Policies, AwsError> {
-        // Only customer managed policies exist here: the AWS scope is empty.
-        if self.scope == "AWS" {
-            return Ok(Policies(Page { items: Vec::new(), marker: None }));
-        }
-        let from = self.page.start()?;
         let keep = |p: &ManagedPolicyRecord| {
             let used_as_policy = !p.attachments.is_empty();
             let used_as_boundary = !p.boundary_of.is_empty();
@@ -231,8 +250,28 @@ impl Operation for ListPolicies {
                         _ => used_as_policy || used_as_boundary,
                     })
         };
-        let policies = ctx.app.store.policies(ctx.account(), from.as_deref(), self.page.max, keep)?;
-        Ok(Policies(pagination::store_page(policies, self.page.max, |p| p.name.to_lowercase())))
+        if self.scope == "Local" {
+            let from = self.page.start()?;
+            let policies =
+                ctx.app.store.policies(ctx.account(), from.as_deref(), self.page.max, |p| !p.aws_managed && keep(p))?;
+            let page = pagination::store_page(policies, self.page.max, |p| p.name.to_lowercase());
+            return Ok(Policies(Page { items: page.items.into_iter().map(Arc::new).collect(), marker: page.marker }));
+        }
+        // AWS's catalogue (with this account's attachments) after the account's own policies.
+        let stored = ctx.app.store.policies(ctx.account(), None, usize::MAX - 1, |_| true)?;
+        let (used, local): (Vec<_>, Vec<_>) = stored.into_iter().partition(|p| p.aws_managed);
+        let used: HashMap<String, ManagedPolicyRecord> = used.into_iter().map(|p| (p.name.clone(), p)).collect();
+        let mut all: Vec<Arc<ManagedPolicyRecord>> = Vec::new();
+        if self.scope == "All" {
+            all.extend(local.into_iter().filter(|p| keep(p)).map(Arc::new));
+        }
+        for p in super::aws_managed::all() {
+            let p = used.get(&p.name).map_or_else(|| Arc::clone(p), |u| Arc::new(u.clone()));
+            if keep(&p) {
+                all.push(p);
+            }
+        }
+        Ok(Policies(self.page.page(all)?))
     }
 }
 

@@ -2,11 +2,16 @@
 
 pub mod access_keys;
 pub mod account_aliases;
+pub mod account_settings;
+pub mod account_summary;
 pub mod attached_policies;
+pub mod aws_managed;
 pub mod boundaries;
+pub mod credential_report;
 pub mod groups;
 pub mod holders;
 pub mod inline_policies;
+pub mod instance_profiles;
 pub mod listing;
 pub mod login_profiles;
 pub mod managed_policies;
@@ -18,6 +23,7 @@ pub mod password_policy;
 pub mod policy_docs;
 pub mod policy_versions;
 pub mod roles;
+pub mod service_linked;
 pub mod shapes;
 pub mod simulate;
 pub mod tagging;

@@ -36,6 +36,15 @@ pub fn parse_identity(text: &str, managed: bool) -> Result<PolicyDocument, AwsEr
     Ok(PolicyDocument::parse_with(text, options)?)
 }
 
+/// Parses a document of AWS's managed-policy catalogue (see [`ParseOptions::written_by_aws`]).
+///
+/// # Errors
+/// `MalformedPolicyDocument` for what no policy may hold (invalid JSON, a missing Effect).
+pub fn parse_aws_managed(text: &str) -> Result<PolicyDocument, AwsError> {
+    let options = ParseOptions { written_by_aws: true, ..ParseOptions::new(PolicyKind::Identity) };
+    Ok(PolicyDocument::parse_with(text, options)?)
+}
+
 /// Checks that an entity's inline policies together stay under IAM's size quota.
 ///
 /// # Errors

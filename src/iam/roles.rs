@@ -72,6 +72,12 @@ pub fn write_role(w: &mut XmlOut, r: &RoleRecord, with_tags: bool) {
 
 pub struct RoleResult(RoleRecord);
 
+/// The `Role` answer of actions that make a role elsewhere (service-linked roles).
+#[must_use]
+pub fn write_role_result(role: RoleRecord) -> RoleResult {
+    RoleResult(role)
+}
+
 impl WriteXml for RoleResult {
     fn write(&self, w: &mut XmlOut) {
         w.elem("Role", |w| write_role(w, &self.0, true));
@@ -136,6 +142,7 @@ impl Operation for CreateRole {
             tags: self.tags,
             policies: PolicyHolding::default(),
             permissions_boundary: None,
+            instance_profiles: Vec::new(),
         };
         let role = ctx.app.store.transact(|tx| {
             if let Some(existing) = tx.role(&role.account, &role.name)? {
@@ -328,6 +335,11 @@ impl Operation for DeleteRole {
             }
             if !role.policies.attached.is_empty() {
                 return abort(AwsError::DeleteConflict("Cannot delete entity, must detach all policies first.".into()));
+            }
+            if !role.instance_profiles.is_empty() {
+                return abort(AwsError::DeleteConflict(
+                    "Cannot delete entity, must remove roles from instance profile first.".into(),
+                ));
             }
             let me = Attachment { kind: EntityKind::Role, name: role.name.clone() };
             boundaries::move_boundary(tx, account, &me, role.permissions_boundary.as_deref(), None)?;

@@ -171,6 +171,38 @@ impl Taggable for OidcProviderTags {
     }
 }
 
+pub struct InstanceProfileTags;
+
+impl Taggable for InstanceProfileTags {
+    const TAG: &'static str = "TagInstanceProfile";
+    const UNTAG: &'static str = "UntagInstanceProfile";
+    const LIST_TAGS: &'static str = "ListInstanceProfileTags";
+    const ID_MEMBER: &'static str = "InstanceProfileName";
+    const ID_RULE: &'static StrRule = &super::instance_profiles::INSTANCE_PROFILE_NAME;
+
+    fn resource(app: &State, account: &str, id: &str) -> Result<String, AwsError> {
+        Ok(match app.store.instance_profile(account, id)? {
+            Some(p) => p.arn(),
+            None => format!("arn:aws:iam::{account}:instance-profile/{id}"),
+        })
+    }
+
+    fn read(app: &State, account: &str, id: &str) -> Result<Vec<Tag>, AwsError> {
+        Ok(app.store.instance_profile(account, id)?.ok_or_else(|| super::instance_profiles::no_such_profile(id))?.tags)
+    }
+
+    fn update(
+        tx: &Tx<'_>,
+        account: &str,
+        id: &str,
+        f: impl FnOnce(&mut Vec<Tag>) -> Result<(), AwsError>,
+    ) -> TxResult<()> {
+        let mut p = tx.instance_profile(account, id)?.ok_or_else(|| super::instance_profiles::no_such_profile(id))?;
+        f(&mut p.tags)?;
+        tx.put_instance_profile(&p)
+    }
+}
+
 pub struct MfaDeviceTags;
 
 impl Taggable for MfaDeviceTags {

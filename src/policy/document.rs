@@ -54,13 +54,16 @@ pub struct ParseOptions {
     /// `Policy document must be version 2012-10-17 or greater.` AWS does this for managed
     /// policies (`CreatePolicy`, `CreatePolicyVersion`); it is the default for identity policies.
     pub require_current_version: bool,
+    /// A document AWS wrote (its managed policies): AWS's resource-format and action-name
+    /// checks are for what customers submit, and some of AWS's own documents do not pass them.
+    pub written_by_aws: bool,
 }
 
 impl ParseOptions {
     /// The defaults for `kind`: current version required for identity policies only.
     #[must_use]
     pub fn new(kind: PolicyKind) -> ParseOptions {
-        ParseOptions { kind, require_current_version: kind == PolicyKind::Identity }
+        ParseOptions { kind, require_current_version: kind == PolicyKind::Identity, written_by_aws: false }
     }
 }
 
@@ -331,7 +334,7 @@ impl RawDocument {
         }
         self.check_principals(options.kind)?;
         self.check_legacy()?;
-        let resource_error = self.check_resource_formats()?;
+        let resource_error = if options.written_by_aws { None } else { self.check_resource_formats()? };
         self.check_sids(options.kind)?;
         if self.statements.iter().any(|s| s.actions.as_ref().is_none_or(|(a, _)| a.is_empty())) {
             return Err(malformed(msg::NO_ACTIONS));
@@ -351,9 +354,11 @@ impl RawDocument {
         if let Some(message) = resource_error {
             return Err(malformed(message));
         }
-        for s in &self.statements {
-            for action in s.actions.iter().flat_map(|(a, _)| a) {
-                check_action(action)?;
+        if !options.written_by_aws {
+            for s in &self.statements {
+                for action in s.actions.iter().flat_map(|(a, _)| a) {
+                    check_action(action)?;
+                }
             }
         }
         Ok(())

@@ -53,7 +53,7 @@ fn is_word(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_'
 }
 
-fn entity_name(s: &str) -> bool {
+pub fn entity_name(s: &str) -> bool {
     s.chars().all(|c| is_word(c) || "+=,.@-".contains(c))
 }
 

@@ -8,7 +8,7 @@ use crate::error::AwsError;
 pub type TreeDump = (String, Vec<(Vec<u8>, Vec<u8>)>);
 
 impl Trees {
-    fn named(&self) -> [(&'static str, &sled::Tree); 13] {
+    fn named(&self) -> [(&'static str, &sled::Tree); 14] {
         [
             ("meta", &self.meta),
             ("accounts", &self.accounts),
@@ -21,6 +21,7 @@ impl Trees {
             ("credentials", &self.credentials),
             ("user_ids", &self.user_ids),
             ("account_aliases", &self.aliases),
+            ("instance_profiles", &self.instance_profiles),
             ("temporary_keys", &self.temporary_keys),
             ("temporary_key_expiry", &self.temporary_expiry),
         ]

@@ -26,9 +26,9 @@ use codec::{decode, encode};
 pub use commit::{Committer, take_thread_commit};
 pub use crypto::{MasterKey, SealedSecret, Sealer};
 pub use records::{
-    AccessKeyRecord, AccountRecord, Attachment, CredentialRecord, EntityKind, GroupRecord, InlinePolicy, KeyLastUsed,
-    KeyStatus, LoginProfile, ManagedPolicyRecord, OidcProviderRecord, PasswordPolicy, PolicyHolding,
-    PolicyVersionRecord, RoleRecord, TemporaryKeyRecord, UserRecord,
+    AccessKeyRecord, AccountRecord, Attachment, CredentialRecord, EntityKind, GroupRecord, InlinePolicy,
+    InstanceProfileRecord, KeyLastUsed, KeyStatus, LoginProfile, ManagedPolicyRecord, OidcProviderRecord,
+    PasswordPolicy, PolicyHolding, PolicyVersionRecord, RoleRecord, TemporaryKeyRecord, UserRecord,
 };
 pub use tx::{Tx, TxResult, abort};
 use view::{Generations, RecordCache};
@@ -105,6 +105,7 @@ struct Trees {
     user_ids: sled::Tree,
     /// Account alias → account id.
     aliases: sled::Tree,
+    instance_profiles: sled::Tree,
     /// Temporary key id → its session token, until it expires.
     temporary_keys: sled::Tree,
     /// Expiry (big-endian seconds) ‖ temporary key id, for pruning.
@@ -182,6 +183,7 @@ impl Store {
             credentials: tree("credentials")?,
             user_ids: tree("user_ids")?,
             aliases: tree("account_aliases")?,
+            instance_profiles: tree("instance_profiles")?,
             temporary_keys: tree("temporary_keys")?,
             temporary_expiry: tree("temporary_key_expiry")?,
         };
@@ -238,10 +240,10 @@ impl Store {
             &t.credentials,
             &t.user_ids,
             &t.aliases,
+            &t.instance_profiles,
         )
-            .transaction(|(accounts, users, access_keys, groups, policies, roles, credentials, user_ids, aliases)| {
-                *touched.borrow_mut() = tx::Touched::default();
-                f(&Tx {
+            .transaction(
+                |(
                     accounts,
                     users,
                     access_keys,
@@ -251,10 +253,25 @@ impl Store {
                     credentials,
                     user_ids,
                     aliases,
-                    sealer: &inner.sealer,
-                    touched: &touched,
-                })
-            })
+                    instance_profiles,
+                )| {
+                    *touched.borrow_mut() = tx::Touched::default();
+                    f(&Tx {
+                        accounts,
+                        users,
+                        access_keys,
+                        groups,
+                        policies,
+                        roles,
+                        credentials,
+                        user_ids,
+                        aliases,
+                        instance_profiles,
+                        sealer: &inner.sealer,
+                        touched: &touched,
+                    })
+                },
+            )
             .map_err(|e| match e {
                 sled::transaction::TransactionError::Abort(e) => e,
                 sled::transaction::TransactionError::Storage(e) => AwsError::internal(&e),
@@ -467,6 +484,28 @@ impl Store {
         keep: impl Fn(&RoleRecord) -> bool,
     ) -> Result<Vec<RoleRecord>, AwsError> {
         list(&self.trees().roles, account, from, limit, keep)
+    }
+
+    /// Instance profiles of `account` in name order; see [`list`].
+    ///
+    /// # Errors
+    /// `ServiceFailure` on engine or decoding failure.
+    pub fn instance_profiles(
+        &self,
+        account: &str,
+        from: Option<&str>,
+        limit: usize,
+        keep: impl Fn(&InstanceProfileRecord) -> bool,
+    ) -> Result<Vec<InstanceProfileRecord>, AwsError> {
+        list(&self.trees().instance_profiles, account, from, limit, keep)
+    }
+
+    /// One instance profile by name.
+    ///
+    /// # Errors
+    /// `ServiceFailure` on engine or decoding failure.
+    pub fn instance_profile(&self, account: &str, name: &str) -> Result<Option<InstanceProfileRecord>, AwsError> {
+        get(&self.trees().instance_profiles, &records::entity_key(account, name))
     }
 
     /// One role by name.

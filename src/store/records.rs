@@ -25,6 +25,15 @@ pub struct AccountRecord {
     /// Its IAM OpenID Connect providers (at most 100, as in AWS).
     #[serde(default)]
     pub oidc_providers: Vec<OidcProviderRecord>,
+    /// Ids of the latest service-linked role deletions (GetServiceLinkedRoleDeletionStatus).
+    #[serde(default)]
+    pub deletion_tasks: Vec<String>,
+    /// The STS global endpoint's token version (`v1Token` or `v2Token`; none = v1).
+    #[serde(default)]
+    pub sts_token_version: Option<String>,
+    /// When GenerateCredentialReport last started a report.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub credential_report_at: Option<OffsetDateTime>,
     /// Its virtual MFA devices, enabled for a user or not.
     #[serde(default)]
     pub mfa_devices: Vec<MfaDeviceRecord>,
@@ -281,12 +290,23 @@ pub struct ManagedPolicyRecord {
     pub attachments: Vec<Attachment>,
     #[serde(default)]
     pub boundary_of: Vec<Attachment>,
+    /// An AWS managed policy: the catalogue's, or an account's record of where it uses it.
+    #[serde(default)]
+    pub aws_managed: bool,
 }
 
 impl ManagedPolicyRecord {
     #[must_use]
     pub fn arn(&self) -> String {
-        format!("arn:aws:iam::{}:policy{}{}", self.account, self.path, self.name)
+        let account = if self.aws_managed { "aws" } else { &self.account };
+        format!("arn:aws:iam::{account}:policy{}{}", self.path, self.name)
+    }
+
+    /// The name the store keys it by: an account's record of an AWS policy gets a prefix no
+    /// policy name can hold, so a customer policy of the same name never collides with it.
+    #[must_use]
+    pub fn store_name(&self) -> String {
+        if self.aws_managed { aws_store_name(&self.name) } else { self.name.clone() }
     }
 
     /// The document of the default version.
@@ -300,6 +320,12 @@ impl ManagedPolicyRecord {
 #[must_use]
 pub fn entity_key(account: &str, name: &str) -> Vec<u8> {
     format!("{account}/{}", name.to_lowercase()).into_bytes()
+}
+
+/// The store name of an account's record of the AWS managed policy `name`.
+#[must_use]
+pub fn aws_store_name(name: &str) -> String {
+    format!("aws:{name}")
 }
 
 /// An IAM role.
@@ -323,12 +349,38 @@ pub struct RoleRecord {
     pub policies: PolicyHolding,
     #[serde(default)]
     pub permissions_boundary: Option<String>,
+    /// Names of the instance profiles that hold the role (each lists it too).
+    #[serde(default)]
+    pub instance_profiles: Vec<String>,
 }
 
 impl RoleRecord {
     #[must_use]
     pub fn arn(&self) -> String {
         format!("arn:aws:iam::{}:role{}{}", self.account, self.path, self.name)
+    }
+}
+
+/// An EC2 instance profile: a container for at most one role.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InstanceProfileRecord {
+    pub account: String,
+    pub name: String,
+    pub id: String,
+    pub path: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub create_date: OffsetDateTime,
+    /// Names of its roles (AWS allows one).
+    #[serde(default)]
+    pub roles: Vec<String>,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+}
+
+impl InstanceProfileRecord {
+    #[must_use]
+    pub fn arn(&self) -> String {
+        format!("arn:aws:iam::{}:instance-profile{}{}", self.account, self.path, self.name)
     }
 }
 

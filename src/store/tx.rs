@@ -7,8 +7,8 @@ use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 use super::codec::{decode, encode};
 use super::crypto::Sealer;
 use super::records::{
-    AccessKeyRecord, AccountRecord, CredentialRecord, GroupRecord, ManagedPolicyRecord, RoleRecord, UserRecord,
-    entity_key,
+    AccessKeyRecord, AccountRecord, CredentialRecord, GroupRecord, InstanceProfileRecord, ManagedPolicyRecord,
+    RoleRecord, UserRecord, entity_key,
 };
 use crate::error::AwsError;
 
@@ -40,6 +40,7 @@ pub struct Tx<'a> {
     pub(super) credentials: &'a TransactionalTree,
     pub(super) user_ids: &'a TransactionalTree,
     pub(super) aliases: &'a TransactionalTree,
+    pub(super) instance_profiles: &'a TransactionalTree,
     pub(super) sealer: &'a Sealer,
     pub(super) touched: &'a RefCell<Touched>,
 }
@@ -203,7 +204,7 @@ impl Tx<'_> {
 
     pub fn put_policy(&self, policy: &ManagedPolicyRecord) -> TxResult<()> {
         self.touch(&policy.account);
-        self.policies.insert(entity_key(&policy.account, &policy.name), encode(policy)?)?;
+        self.policies.insert(entity_key(&policy.account, &policy.store_name()), encode(policy)?)?;
         Ok(())
     }
 
@@ -220,6 +221,22 @@ impl Tx<'_> {
     pub fn remove_role(&self, account: &str, name: &str) -> TxResult<()> {
         self.touch(account);
         self.roles.remove(entity_key(account, name))?;
+        Ok(())
+    }
+
+    pub fn instance_profile(&self, account: &str, name: &str) -> TxResult<Option<InstanceProfileRecord>> {
+        read(self.instance_profiles, &entity_key(account, name))
+    }
+
+    pub fn put_instance_profile(&self, profile: &InstanceProfileRecord) -> TxResult<()> {
+        self.touch(&profile.account);
+        self.instance_profiles.insert(entity_key(&profile.account, &profile.name), encode(profile)?)?;
+        Ok(())
+    }
+
+    pub fn remove_instance_profile(&self, account: &str, name: &str) -> TxResult<()> {
+        self.touch(account);
+        self.instance_profiles.remove(entity_key(account, name))?;
         Ok(())
     }
 

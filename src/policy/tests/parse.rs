@@ -395,7 +395,7 @@ fn accepted_documents() {
 #[test]
 fn relaxed_version_and_document_accessors() {
     let json = format!(r#"{{"Statement":{{{STMT_OK}}}}}"#);
-    let options = ParseOptions { kind: Identity, require_current_version: false };
+    let options = ParseOptions { kind: Identity, require_current_version: false, written_by_aws: false };
     let d = PolicyDocument::parse_with(&json, options).expect("inline documents may omit Version");
     assert_eq!(d.version(), PolicyVersion::Unspecified);
     assert_eq!(d.text(), json, "the submitted text is kept as is");

@@ -88,7 +88,7 @@ fn old_version_has_no_variables() {
     // "If you don't include the Version element … variables like ${aws:username} are treated as
     // literal strings in the policy."
     let json = r#"{"Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::bucket/${aws:username}/x"}}"#;
-    let options = ParseOptions { kind: PolicyKind::Identity, require_current_version: false };
+    let options = ParseOptions { kind: PolicyKind::Identity, require_current_version: false, written_by_aws: false };
     let old = PolicyDocument::parse_with(json, options).expect("valid inline policy");
     assert_eq!(decide(&[&old], &ctx("s3:GetObject", "arn:aws:s3:::bucket/alice/x", &[])), ImplicitDeny);
     assert_eq!(decide(&[&old], &ctx("s3:GetObject", "arn:aws:s3:::bucket/${aws:username}/x", &[])), Allowed);
