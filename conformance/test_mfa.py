@@ -266,6 +266,13 @@ def test_enable_needs_two_consecutive_codes(d):
     assert (assigned["User"]["UserName"], assigned["User"]["UserId"], assigned["User"]["Arn"]) == \
         ("ann", ann["UserId"], user_arn("ann"))
     assert c.list_virtual_mfa_devices(AssignmentStatus="Unassigned")["VirtualMFADevices"] == []
+    summary = c.get_account_summary()["SummaryMap"]
+    assert (summary["MFADevices"], summary["MFADevicesInUse"]) == (1, 1)
+    while c.generate_credential_report()["State"] != "COMPLETE":
+        time.sleep(0.1)
+    rows = c.get_credential_report()["Content"].decode().splitlines()
+    mfa_active = rows[0].split(",").index("mfa_active")
+    assert {r.split(",")[0]: r.split(",")[mfa_active] for r in rows[1:]} == {"<root_account>": "false", "ann": "true"}
 
     # A device serves one user; nobody enables it again while it is in use.
     c.create_user(UserName="bea")
