@@ -197,10 +197,12 @@ fn authenticate(
     }
     sigv4::check_service(&parsed.scope, entry.service.name())?;
     let caller = authn::authenticate(state, parts, &parsed, sig_settings)?;
-    // Credentials from GetSessionToken cannot call IAM without MFA, which iamd does not offer;
-    // AWS refuses them as it refuses an unknown token.
+    // Credentials from GetSessionToken may call IAM only when they were got with MFA; without
+    // it AWS refuses them as it refuses an unknown token.
     if entry.service == Service::Iam
-        && caller.session.as_ref().is_some_and(|s| !matches!(s.identity, SessionIdentity::AssumedRole { .. }))
+        && caller.session.as_ref().is_some_and(|s| {
+            !matches!(s.identity, SessionIdentity::AssumedRole { .. }) && s.mfa_authenticated_at.is_none()
+        })
     {
         return Err(AwsError::invalid_token());
     }

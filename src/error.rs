@@ -46,6 +46,7 @@ pub enum AwsError {
     PasswordPolicyViolation(String),
     EntityTemporarilyUnmodifiable(String),
     InvalidUserType(String),
+    InvalidAuthenticationCode(String),
     // STS.
     PackedPolicyTooLarge(String),
     RegionDisabled(String),
@@ -105,6 +106,7 @@ impl AwsError {
             Self::PasswordPolicyViolation(_) => "PasswordPolicyViolation",
             Self::EntityTemporarilyUnmodifiable(_) => "EntityTemporarilyUnmodifiable",
             Self::InvalidUserType(_) => "InvalidUserType",
+            Self::InvalidAuthenticationCode(_) => "InvalidAuthenticationCode",
             Self::PackedPolicyTooLarge(_) => "PackedPolicyTooLarge",
             Self::RegionDisabled(_) => "RegionDisabledException",
             Self::InvalidIdentityToken(_) => "InvalidIdentityToken",
@@ -135,6 +137,7 @@ impl AwsError {
             | Self::SignatureDoesNotMatch(_)
             | Self::AccessDenied(_)
             | Self::RegionDisabled(_)
+            | Self::InvalidAuthenticationCode(_)
             | Self::OutboundWebIdentityFederationDisabled(_) => 403,
             Self::ExpiredToken(_)
             | Self::IncompleteSignature(_)
@@ -217,6 +220,7 @@ impl AwsError {
             | Self::PasswordPolicyViolation(m)
             | Self::EntityTemporarilyUnmodifiable(m)
             | Self::InvalidUserType(m)
+            | Self::InvalidAuthenticationCode(m)
             | Self::PackedPolicyTooLarge(m)
             | Self::RegionDisabled(m)
             | Self::InvalidIdentityToken(m)

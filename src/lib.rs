@@ -18,6 +18,7 @@ pub mod ids;
 pub mod keystone;
 pub mod last_used;
 pub mod metrics;
+pub mod mfa;
 pub mod oidc;
 pub mod operation;
 pub mod password;

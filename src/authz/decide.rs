@@ -92,6 +92,11 @@ pub fn request_context_with(
         if let Some(source) = &claims.source_identity {
             b = b.value("aws:SourceIdentity", source.as_str());
         }
+        // Temporary credentials always say whether MFA was used; long-term keys never do (AWS).
+        b = b.value("aws:MultiFactorAuthPresent", claims.mfa_authenticated_at.is_some());
+        if let Some(at) = claims.mfa_authenticated_at {
+            b = b.value("aws:MultiFactorAuthAge", (facts.now.unix_timestamp() - at).max(0));
+        }
         if let Principal::AssumedRole { session_name, .. } = principal {
             b = b.value("aws:RoleSessionName", session_name.as_str());
         }

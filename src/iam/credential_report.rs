@@ -74,7 +74,7 @@ fn report(app: &State, account: &str, record: &AccountRecord) -> Result<String, 
             if profile.is_some() { "no_information".into() } else { "N/A".into() },
             profile.map_or_else(|| "N/A".into(), |p| stamp(p.password_set)),
             "N/A".into(),
-            "false".into(),
+            record.mfa_devices.iter().any(|d| d.user_id.as_deref() == Some(user.id.as_str())).to_string(),
         ];
         row.extend(key_columns(app, &keys)?);
         row.extend(["false", "N/A", "false", "N/A"].map(String::from));

@@ -203,6 +203,33 @@ impl Taggable for InstanceProfileTags {
     }
 }
 
+pub struct MfaDeviceTags;
+
+impl Taggable for MfaDeviceTags {
+    const TAG: &'static str = "TagMFADevice";
+    const UNTAG: &'static str = "UntagMFADevice";
+    const LIST_TAGS: &'static str = "ListMFADeviceTags";
+    const ID_MEMBER: &'static str = "SerialNumber";
+    const ID_RULE: &'static StrRule = &super::mfa_devices::SERIAL;
+
+    fn resource(_: &State, _: &str, id: &str) -> Result<String, AwsError> {
+        Ok(id.to_owned())
+    }
+
+    fn read(app: &State, account: &str, id: &str) -> Result<Vec<Tag>, AwsError> {
+        Ok(super::mfa_devices::load(app, account, id)?.tags)
+    }
+
+    fn update(
+        tx: &Tx<'_>,
+        account: &str,
+        id: &str,
+        f: impl FnOnce(&mut Vec<Tag>) -> Result<(), AwsError>,
+    ) -> TxResult<()> {
+        super::mfa_devices::update(tx, account, id, |d| f(&mut d.tags))
+    }
+}
+
 pub struct TagResource<T> {
     id: String,
     tags: Vec<Tag>,

@@ -4,7 +4,7 @@ use super::access_keys::must_name_user;
 use super::holders::{Holder, Users};
 use super::not_found::no_such_user;
 use super::shapes::write_user;
-use super::{boundaries, managed_policies, tags};
+use super::{boundaries, managed_policies, mfa_devices, tags};
 use crate::arn::user_arn;
 use crate::error::AwsError;
 use crate::ids::{IdKind, new_id};
@@ -264,6 +264,8 @@ impl Operation for DeleteUser {
                 Some("Cannot delete entity, must detach all policies first.")
             } else if !user.groups.is_empty() {
                 Some("Cannot delete entity, must remove users from group first.")
+            } else if mfa_devices::enabled_for(tx, account, &user.id)? {
+                Some("Cannot delete entity, must delete MFA device first.")
             } else if user.keys_and_certs.holds_any() {
                 // AWS's wording for service-specific credentials (recorded); used for SSH keys
                 // and signing certificates too.

@@ -40,6 +40,9 @@ pub struct AccountRecord {
     /// Its server certificates (at most 20, as in AWS).
     #[serde(default)]
     pub server_certificates: Vec<ServerCertificateRecord>,
+    /// Its virtual MFA devices, enabled for a user or not.
+    #[serde(default)]
+    pub mfa_devices: Vec<MfaDeviceRecord>,
 }
 
 /// A GenerateServiceLastAccessedDetails job: what it covers; its answer is drawn up when read.
@@ -50,6 +53,30 @@ pub struct AccessJob {
     pub granularity: String,
     #[serde(with = "time::serde::rfc3339")]
     pub created: OffsetDateTime,
+}
+
+/// A virtual MFA device. Its serial number is `arn:aws:iam::ACCOUNT:mfa{path}{name}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MfaDeviceRecord {
+    pub path: String,
+    pub name: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub create_date: OffsetDateTime,
+    /// The Base32 seed, sealed under the master key with the serial number as associated data.
+    pub seed: SealedSecret,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+    /// The IAM user id (`AIDA…`, which survives renames) it is enabled for, and since when.
+    #[serde(default)]
+    pub user_id: Option<String>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub enable_date: Option<OffsetDateTime>,
+    /// The last time step a code was accepted for: each code is taken once (RFC 6238 §5.2).
+    #[serde(default)]
+    pub last_step: i64,
+    /// How many steps the device's clock runs ahead of ours, as ResyncMFADevice measured it.
+    #[serde(default)]
+    pub drift: i64,
 }
 
 /// An IAM OpenID Connect provider.

@@ -110,6 +110,8 @@ impl Operation for AssumeRole {
         let transitive_tag_keys = f.str_list("TransitiveTagKeys", &TAG_KEY, MAX_TAGS).unwrap_or_default();
         let external_id = f.opt_str("ExternalId", &EXTERNAL_ID);
         let source_identity = f.opt_str("SourceIdentity", &SOURCE_IDENTITY);
+        let serial = f.opt_str("SerialNumber", &credentials::MFA_SERIAL);
+        let code = f.opt_str("TokenCode", &credentials::TOKEN_CODE);
         f.finish()?;
         RoleArn::parse(&role_arn)?;
         if let Some(text) = &policy {
@@ -134,8 +136,8 @@ impl Operation for AssumeRole {
             transitive_tag_keys,
             external_id,
             source_identity,
-            serial: p.get("SerialNumber").map(str::to_owned),
-            code: p.get("TokenCode").map(str::to_owned),
+            serial,
+            code,
         })
     }
 
@@ -148,7 +150,16 @@ impl Operation for AssumeRole {
         if matches!(caller.principal, Principal::Root { .. }) {
             return Err(AwsError::AccessDenied("Roles may not be assumed by root accounts.".into()));
         }
-        credentials::refuse_mfa(self.serial.as_deref(), self.code.as_deref())?;
+        // The code is checked first: the trust policy may ask for MFA. A session that was got
+        // with MFA passes its sign-in on to the role sessions it starts.
+        let mfa_now = credentials::mfa_sign_in(
+            ctx.app,
+            &caller.principal,
+            self.serial.as_deref(),
+            self.code.as_deref(),
+            ctx.now,
+        )?;
+        let mfa_authenticated_at = mfa_now.or_else(|| caller.session.as_ref().and_then(|s| s.mfa_authenticated_at));
         let denied = || {
             AwsError::AccessDenied(format!(
                 "User: {} is not authorized to perform: sts:AssumeRole on resource: {}",
@@ -188,7 +199,7 @@ impl Operation for AssumeRole {
         }
 
         // The caller's policies and the trust policy are loaded once for every action checked.
-        let trust = self.trust_check(ctx, &role)?;
+        let trust = self.trust_check(ctx, &role, mfa_now.is_some())?;
         if !trust.allows("sts:AssumeRole", &self.role_arn) {
             return Err(denied());
         }
@@ -251,6 +262,7 @@ impl Operation for AssumeRole {
                 tags,
                 transitive_tag_keys: transitive,
                 web_identity: None,
+                mfa_authenticated_at,
             },
         )?;
         Ok(AssumeRoleResult { credentials, assumed_role_id, arn, packed_policy_size, source_identity })
@@ -262,7 +274,7 @@ impl AssumeRole {
     /// context (with the STS keys), and the trust policy, which must allow. The caller's own
     /// policies must allow too unless the trust policy names the caller directly, as AWS's
     /// evaluation logic says.
-    fn trust_check(&self, ctx: &Ctx<'_>, role: &RoleRecord) -> Result<TrustCheck, AwsError> {
+    fn trust_check(&self, ctx: &Ctx<'_>, role: &RoleRecord, mfa_now: bool) -> Result<TrustCheck, AwsError> {
         let caller = ctx.caller;
         let policies = authz::caller_policies(&ctx.app.loader(), caller)?;
         let facts = RequestFacts {
@@ -281,6 +293,11 @@ impl AssumeRole {
         context.set("sts:RoleSessionName", vec![ContextValue::String(self.session_name.clone())]);
         if let Some(id) = &self.external_id {
             context.set("sts:ExternalId", vec![ContextValue::String(id.clone())]);
+        }
+        // A code given with this very request: MFA is present, and zero seconds old.
+        if mfa_now {
+            context.set("aws:MultiFactorAuthPresent", vec![ContextValue::Bool(true)]);
+            context.set("aws:MultiFactorAuthAge", vec![ContextValue::from(0_i64)]);
         }
         if let Some(id) = &self.source_identity {
             context.set("sts:SourceIdentity", vec![ContextValue::String(id.clone())]);

@@ -7,10 +7,23 @@ use time::{Duration, OffsetDateTime};
 
 use super::token::{SessionClaims, SessionIdentity};
 use crate::error::AwsError;
+use crate::iam::mfa_devices;
 use crate::ids::{IdKind, new_key_id, new_secret};
+use crate::principal::Principal;
+use crate::protocol::rules::StrRule;
 use crate::protocol::{Tag, XmlOut};
 use crate::state::State;
 use crate::store::{RoleRecord, TemporaryKeyRecord};
+
+/// STS's `SerialNumber` and `TokenCode` (their patterns differ from IAM's by a `*`).
+pub const MFA_SERIAL: StrRule = StrRule {
+    min: 9,
+    max: 256,
+    pattern: r"[\w+=/:,.@-]*",
+    matches: |s| s.chars().all(|c| c.is_ascii_alphanumeric() || "_+=/:,.@-".contains(c)),
+};
+pub const TOKEN_CODE: StrRule =
+    StrRule { min: 6, max: 6, pattern: r"[\d]*", matches: |s| s.bytes().all(|b| b.is_ascii_digit()) };
 
 /// The budget the packed session policy, ARNs and tags share, in bytes.
 pub const PACKED_LIMIT: usize = 2048;
@@ -68,6 +81,8 @@ pub struct SessionExtras {
     pub tags: Vec<Tag>,
     pub transitive_tag_keys: Vec<String>,
     pub web_identity: Option<super::token::WebIdentityClaims>,
+    /// When the MFA code the session was got with was checked (Unix seconds).
+    pub mfa_authenticated_at: Option<i64>,
 }
 
 /// Freshly issued temporary credentials.
@@ -105,6 +120,7 @@ pub fn issue(
         tags: extras.tags,
         transitive_tag_keys: extras.transitive_tag_keys,
         web_identity: extras.web_identity,
+        mfa_authenticated_at: extras.mfa_authenticated_at,
     };
     let token = app.tokens.seal(&claims);
     let record = TemporaryKeyRecord { token: token.clone(), expires_at: claims.expires_at };
@@ -124,15 +140,32 @@ impl Issued {
     }
 }
 
-/// MFA devices do not exist here, so a request that names one cannot be satisfied.
+/// The MFA sign-in a GetSessionToken or AssumeRole request asks for: nothing without
+/// `SerialNumber` and `TokenCode`, else the code checked against the device the calling IAM user
+/// has enabled (and used up). Returns when it was checked.
 ///
 /// # Errors
-/// `AccessDenied` whenever `serial` or `code` is given.
-pub fn refuse_mfa(serial: Option<&str>, code: Option<&str>) -> Result<(), AwsError> {
-    if serial.is_some() || code.is_some() {
-        return Err(AwsError::AccessDenied(
-            "MultiFactorAuthentication failed with invalid MFA one time pass code. ".into(),
-        ));
+/// `AccessDenied` with AWS's wording when only one of the two is given, the device is not the
+/// caller's or the code is wrong.
+pub fn mfa_sign_in(
+    app: &State,
+    caller: &Principal,
+    serial: Option<&str>,
+    code: Option<&str>,
+    now: OffsetDateTime,
+) -> Result<Option<i64>, AwsError> {
+    match (serial, code) {
+        (None, None) => Ok(None),
+        (Some(serial), Some(code)) => {
+            let user_id = match caller {
+                Principal::User { id, .. } => Some(id.as_str()),
+                Principal::Root { .. } | Principal::AssumedRole { .. } | Principal::FederatedUser { .. } => None,
+            };
+            mfa_devices::check_sign_in(app, caller.account(), user_id, serial, code, now)?;
+            Ok(Some(now.unix_timestamp()))
+        }
+        _ => Err(AwsError::AccessDenied(
+            "MultiFactorAuthentication failed, provide both MFA serial number and one time pass code.".into(),
+        )),
     }
-    Ok(())
 }

@@ -39,8 +39,8 @@ impl Operation for GetSessionToken {
     fn parse(p: &Params) -> Result<Self, AwsError> {
         let mut f = p.fields();
         let duration = f.opt_int("DurationSeconds", &SESSION_DURATION);
-        let serial = p.get("SerialNumber").map(str::to_owned);
-        let code = p.get("TokenCode").map(str::to_owned);
+        let serial = f.opt_str("SerialNumber", &credentials::MFA_SERIAL);
+        let code = f.opt_str("TokenCode", &credentials::TOKEN_CODE);
         f.finish()?;
         Ok(Self { duration, serial, code })
     }
@@ -53,7 +53,6 @@ impl Operation for GetSessionToken {
         if ctx.caller.session.is_some() {
             return Err(AwsError::AccessDenied("Cannot call GetSessionToken with session credentials".into()));
         }
-        credentials::refuse_mfa(self.serial.as_deref(), self.code.as_deref())?;
         let (identity, seconds) = match &ctx.caller.principal {
             Principal::Root { .. } => {
                 (SessionIdentity::Root, self.duration.unwrap_or(ROOT_MAX_DURATION).min(ROOT_MAX_DURATION))
@@ -66,13 +65,20 @@ impl Operation for GetSessionToken {
                 return Err(AwsError::AccessDenied("Cannot call GetSessionToken with session credentials".into()));
             }
         };
+        let mfa_authenticated_at = credentials::mfa_sign_in(
+            ctx.app,
+            &ctx.caller.principal,
+            self.serial.as_deref(),
+            self.code.as_deref(),
+            ctx.now,
+        )?;
         let issued = credentials::issue(
             ctx.app,
             ctx.account(),
             identity,
             ctx.now,
             Duration::seconds(seconds),
-            SessionExtras::default(),
+            SessionExtras { mfa_authenticated_at, ..SessionExtras::default() },
         )?;
         Ok(GetSessionTokenResult(issued))
     }

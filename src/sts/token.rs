@@ -54,6 +54,10 @@ pub struct SessionClaims {
     /// For AssumeRoleWithWebIdentity's sessions: the provider and the token's subject.
     #[serde(default)]
     pub web_identity: Option<WebIdentityClaims>,
+    /// When the session's MFA code was checked (Unix seconds): `aws:MultiFactorAuthPresent` and
+    /// `aws:MultiFactorAuthAge` follow from it. `None` for sessions got without MFA.
+    #[serde(default)]
+    pub mfa_authenticated_at: Option<i64>,
 }
 
 /// Where a web-identity session came from (`aws:FederatedProvider`, `HOST:sub`, `HOST:aud`).
@@ -197,6 +201,7 @@ mod tests {
             tags: vec![],
             transitive_tag_keys: vec![],
             web_identity: None,
+            mfa_authenticated_at: Some(1_700_000_000),
         }
     }
 
@@ -207,6 +212,15 @@ mod tests {
         assert!(token.starts_with("iamd1."));
         assert!(!token.contains(&"s".repeat(40)));
         assert_eq!(sealer.open(&token).unwrap(), claims());
+    }
+
+    #[test]
+    fn tokens_sealed_before_mfa_existed_still_open_without_it() {
+        let sealer = TokenSealer::new("1", &SecretKey::new("k".repeat(80)));
+        let mut old = serde_json::to_value(claims()).unwrap();
+        old.as_object_mut().unwrap().remove("mfa_authenticated_at");
+        let token = sealer.seal_json(PREFIX, &old);
+        assert_eq!(sealer.open(&token).unwrap().mfa_authenticated_at, None);
     }
 
     #[test]

@@ -169,6 +169,7 @@ impl Operation for AssumeRoleWithWebIdentity {
                     subject: verified.subject.clone(),
                     audience: verified.audience.clone(),
                 }),
+                mfa_authenticated_at: None,
             },
         )?;
         Ok(WebIdentityResult {
