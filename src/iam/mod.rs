@@ -17,6 +17,7 @@ pub mod password_policy;
 pub mod policy_docs;
 pub mod policy_versions;
 pub mod roles;
+pub mod saml_providers;
 pub mod shapes;
 pub mod simulate;
 pub mod tagging;

@@ -28,7 +28,7 @@ pub use crypto::{MasterKey, SealedSecret, Sealer};
 pub use records::{
     AccessKeyRecord, AccountRecord, Attachment, CredentialRecord, EntityKind, GroupRecord, InlinePolicy, KeyLastUsed,
     KeyStatus, LoginProfile, ManagedPolicyRecord, OidcProviderRecord, PasswordPolicy, PolicyHolding,
-    PolicyVersionRecord, RoleRecord, TemporaryKeyRecord, UserRecord,
+    PolicyVersionRecord, RoleRecord, SamlProviderRecord, TemporaryKeyRecord, UserRecord,
 };
 pub use tx::{Tx, TxResult, abort};
 use view::{Generations, RecordCache};
