@@ -160,6 +160,8 @@ pub static TABLE: &[Entry] = &[
     entry::<sts::caller_identity::GetCallerIdentity>(),
     entry::<sts::assume_role::AssumeRole>(),
     entry::<sts::web_identity::AssumeRoleWithWebIdentity>(),
+    // SAML federation (unsigned: the signed SAML Response is the credential).
+    entry::<sts::saml::AssumeRoleWithSaml>(),
     entry::<sts::session_token::GetSessionToken>(),
     entry::<sts::session_token::GetAccessKeyInfo>(),
 ];

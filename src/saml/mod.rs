@@ -1,7 +1,8 @@
 //! SAML 2.0 for IAM SAML providers and AssumeRoleWithSAML: the IdP's metadata ([`metadata`]) and
-//! (later) the signed assertion. XML signatures are checked with Bergshamra (pure-Rust
+//! the signed assertion ([`assertion`]). XML signatures are checked with Bergshamra (pure-Rust
 //! XML-DSig over uppsala); the trust decision and the session are STS's.
 
+pub mod assertion;
 pub mod metadata;
 
 /// SAML 2.0 namespaces.

@@ -251,6 +251,7 @@ impl Operation for AssumeRole {
                 tags,
                 transitive_tag_keys: transitive,
                 web_identity: None,
+                saml: None,
             },
         )?;
         Ok(AssumeRoleResult { credentials, assumed_role_id, arn, packed_policy_size, source_identity })

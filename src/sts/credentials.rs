@@ -68,6 +68,7 @@ pub struct SessionExtras {
     pub tags: Vec<Tag>,
     pub transitive_tag_keys: Vec<String>,
     pub web_identity: Option<super::token::WebIdentityClaims>,
+    pub saml: Option<super::token::SamlClaims>,
 }
 
 /// Freshly issued temporary credentials.
@@ -105,6 +106,7 @@ pub fn issue(
         tags: extras.tags,
         transitive_tag_keys: extras.transitive_tag_keys,
         web_identity: extras.web_identity,
+        saml: extras.saml,
     };
     let token = app.tokens.seal(&claims);
     let record = TemporaryKeyRecord { token: token.clone(), expires_at: claims.expires_at };

@@ -52,6 +52,17 @@ pub struct SessionClaims {
     /// For AssumeRoleWithWebIdentity's sessions: the provider and the token's subject.
     #[serde(default)]
     pub web_identity: Option<WebIdentityClaims>,
+    /// For AssumeRoleWithSAML's sessions: the provider and the assertion's `saml:` keys.
+    #[serde(default)]
+    pub saml: Option<SamlClaims>,
+}
+
+/// Where a SAML session came from (`aws:FederatedProvider`, `saml:sub`, `saml:aud`, …).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SamlClaims {
+    pub provider_arn: String,
+    /// Condition keys and their values, as the trust policy saw them.
+    pub keys: Vec<(String, Vec<String>)>,
 }
 
 /// Where a web-identity session came from (`aws:FederatedProvider`, `HOST:sub`, `HOST:aud`).
@@ -195,6 +206,7 @@ mod tests {
             tags: vec![],
             transitive_tag_keys: vec![],
             web_identity: None,
+            saml: None,
         }
     }
 
