@@ -147,12 +147,12 @@ impl Operation for AssumeRoleWithSaml {
                 "RoleSessionName in AuthnResponse must match [a-zA-Z_0-9+=,.@-]{2,64}".into(),
             ));
         }
-        if let Some(source) = &v.source_identity {
-            if !SOURCE_IDENTITY.violations(source).is_empty() || source.to_lowercase().starts_with("aws:") {
-                return Err(AwsError::InvalidIdentityToken(
-                    "Source Identity must match [a-zA-Z_0-9+=,.@-]{2,64} and not begin with \"aws:\"".into(),
-                ));
-            }
+        if let Some(source) = &v.source_identity
+            && (!SOURCE_IDENTITY.violations(source).is_empty() || source.to_lowercase().starts_with("aws:"))
+        {
+            return Err(AwsError::InvalidIdentityToken(
+                "Source Identity must match [a-zA-Z_0-9+=,.@-]{2,64} and not begin with \"aws:\"".into(),
+            ));
         }
         let tags: Vec<Tag> = v.principal_tags.iter().map(|(k, v)| Tag { key: k.clone(), value: v.clone() }).collect();
         let keys = condition_keys(&v, &role.account, &record.name);
