@@ -60,6 +60,8 @@ struct FileSettings {
     s3_gateway: S3GatewayFile,
     #[serde(default)]
     oidc: OidcFile,
+    #[serde(default)]
+    saml: SamlFile,
     // The seed tables, as in a `--seed` file.
     #[serde(default)]
     policies: Vec<crate::seed::format::PolicySeed>,
@@ -77,6 +79,14 @@ struct FileSettings {
 struct OidcFile {
     #[serde(default)]
     pinned_jwks: Vec<PinnedJwksFile>,
+}
+
+/// The `[saml]` section.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SamlFile {
+    #[serde(default)]
+    audiences: Vec<String>,
 }
 
 /// A provider's signing keys given instead of fetched (air-gapped setups).
@@ -300,6 +310,9 @@ pub struct Settings {
     pub log_json: bool,
     /// OpenID Connect providers' JWKS documents given in the config: provider URL → JWKS text.
     pub pinned_jwks: Vec<(String, String)>,
+    /// SAML Audience/Recipient URLs AssumeRoleWithSAML takes besides AWS's own
+    /// (`https://signin.aws.amazon.com/saml` and its regional forms).
+    pub saml_audiences: Vec<String>,
 }
 
 /// Where the TLS certificate chain and its private key are (PEM).
@@ -328,6 +341,7 @@ impl Settings {
             tls: None,
             log_json: false,
             pinned_jwks: Vec::new(),
+            saml_audiences: Vec::new(),
         }
     }
 
@@ -407,6 +421,7 @@ impl Settings {
             tls,
             log_json,
             pinned_jwks,
+            saml_audiences: file.saml.audiences,
             s3_gateway,
             listen,
             data_dir: o.data_dir.or(file.data_dir).unwrap_or_else(|| DEFAULT_DATA_DIR.into()),

@@ -26,6 +26,7 @@ pub mod policy;
 pub mod principal;
 pub mod protocol;
 pub mod s3;
+pub mod saml;
 pub mod seed;
 pub mod server;
 pub mod sigv4;

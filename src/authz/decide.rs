@@ -106,6 +106,12 @@ pub fn request_context_with(
                 .value(&format!("{}:sub", w.provider_id), w.subject.as_str())
                 .value(&format!("{}:aud", w.provider_id), w.audience.as_str());
         }
+        if let Some(s) = &claims.saml {
+            b = b.value("aws:FederatedProvider", s.provider_arn.as_str());
+            for (key, values) in &s.keys {
+                b = b.values(key, values.iter().map(|v| ContextValue::String(v.clone())));
+            }
+        }
     }
     for tag in principal_tags {
         b = b.value(&format!("aws:PrincipalTag/{}", tag.key), tag.value.as_str());

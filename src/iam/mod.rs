@@ -26,6 +26,7 @@ pub mod password_policy;
 pub mod policy_docs;
 pub mod policy_versions;
 pub mod roles;
+pub mod saml_providers;
 pub mod server_certificates;
 pub mod service_access;
 pub mod service_credentials;

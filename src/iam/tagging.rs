@@ -230,6 +230,37 @@ impl Taggable for MfaDeviceTags {
     }
 }
 
+pub struct SamlProviderTags;
+
+impl Taggable for SamlProviderTags {
+    const TAG: &'static str = "TagSAMLProvider";
+    const UNTAG: &'static str = "UntagSAMLProvider";
+    const LIST_TAGS: &'static str = "ListSAMLProviderTags";
+    const ID_MEMBER: &'static str = "SAMLProviderArn";
+    const ID_RULE: &'static StrRule = &ARN;
+
+    fn check_id(id: &str) -> Result<(), AwsError> {
+        super::saml_providers::parse_arn(id).map(|_| ())
+    }
+
+    fn resource(_: &State, _: &str, id: &str) -> Result<String, AwsError> {
+        Ok(id.to_owned())
+    }
+
+    fn read(app: &State, account: &str, id: &str) -> Result<Vec<Tag>, AwsError> {
+        Ok(super::saml_providers::load(app, account, id)?.tags)
+    }
+
+    fn update(
+        tx: &Tx<'_>,
+        account: &str,
+        id: &str,
+        f: impl FnOnce(&mut Vec<Tag>) -> Result<(), AwsError>,
+    ) -> TxResult<()> {
+        super::saml_providers::update(tx, account, id, |p| f(&mut p.tags))
+    }
+}
+
 pub struct TagResource<T> {
     id: String,
     tags: Vec<Tag>,

@@ -43,6 +43,9 @@ pub struct AccountRecord {
     /// Its virtual MFA devices, enabled for a user or not.
     #[serde(default)]
     pub mfa_devices: Vec<MfaDeviceRecord>,
+    /// Its IAM SAML providers (at most 100, as in AWS).
+    #[serde(default)]
+    pub saml_providers: Vec<SamlProviderRecord>,
 }
 
 /// A GenerateServiceLastAccessedDetails job: what it covers; its answer is drawn up when read.
@@ -77,6 +80,30 @@ pub struct MfaDeviceRecord {
     /// How many steps the device's clock runs ahead of ours, as ResyncMFADevice measured it.
     #[serde(default)]
     pub drift: i64,
+}
+
+/// An IAM SAML provider: the IdP's metadata as given, and what AssumeRoleWithSAML needs of it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SamlProviderRecord {
+    /// The name: the ARN's resource part after `saml-provider/`.
+    pub name: String,
+    /// GetSAMLProvider's SAMLProviderUUID.
+    pub uuid: String,
+    /// The metadata document as uploaded.
+    pub metadata: String,
+    /// The metadata's `entityID`: the Issuer its assertions name.
+    pub entity_id: String,
+    /// Its signing certificates, DER in standard base64.
+    pub certificates: Vec<String>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub valid_until: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub create_date: OffsetDateTime,
+    /// `Allowed` when set; `Required` cannot be (no private keys are kept).
+    #[serde(default)]
+    pub assertion_encryption_mode: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
 }
 
 /// An IAM OpenID Connect provider.

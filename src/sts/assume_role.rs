@@ -263,6 +263,7 @@ impl Operation for AssumeRole {
                 transitive_tag_keys: transitive,
                 web_identity: None,
                 mfa_authenticated_at,
+                saml: None,
             },
         )?;
         Ok(AssumeRoleResult { credentials, assumed_role_id, arn, packed_policy_size, source_identity })

@@ -83,6 +83,7 @@ pub struct SessionExtras {
     pub web_identity: Option<super::token::WebIdentityClaims>,
     /// When the MFA code the session was got with was checked (Unix seconds).
     pub mfa_authenticated_at: Option<i64>,
+    pub saml: Option<super::token::SamlClaims>,
 }
 
 /// Freshly issued temporary credentials.
@@ -121,6 +122,7 @@ pub fn issue(
         transitive_tag_keys: extras.transitive_tag_keys,
         web_identity: extras.web_identity,
         mfa_authenticated_at: extras.mfa_authenticated_at,
+        saml: extras.saml,
     };
     let token = app.tokens.seal(&claims);
     let record = TemporaryKeyRecord { token: token.clone(), expires_at: claims.expires_at };

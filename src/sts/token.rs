@@ -58,6 +58,17 @@ pub struct SessionClaims {
     /// `aws:MultiFactorAuthAge` follow from it. `None` for sessions got without MFA.
     #[serde(default)]
     pub mfa_authenticated_at: Option<i64>,
+    /// For AssumeRoleWithSAML's sessions: the provider and the assertion's `saml:` keys.
+    #[serde(default)]
+    pub saml: Option<SamlClaims>,
+}
+
+/// Where a SAML session came from (`aws:FederatedProvider`, `saml:sub`, `saml:aud`, …).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SamlClaims {
+    pub provider_arn: String,
+    /// Condition keys and their values, as the trust policy saw them.
+    pub keys: Vec<(String, Vec<String>)>,
 }
 
 /// Where a web-identity session came from (`aws:FederatedProvider`, `HOST:sub`, `HOST:aud`).
@@ -202,6 +213,7 @@ mod tests {
             transitive_tag_keys: vec![],
             web_identity: None,
             mfa_authenticated_at: Some(1_700_000_000),
+            saml: None,
         }
     }
 

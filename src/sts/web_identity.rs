@@ -8,18 +8,15 @@ use time::Duration;
 
 use super::assume_role::{DEFAULT_DURATION, MAX_POLICY_ARNS};
 use super::credentials::{self, Issued, SessionExtras};
+use super::federated::{FederatedCaller, find_role, trust_allows};
 use super::token::WebIdentityClaims;
 use crate::error::AwsError;
 use crate::iam::oidc_providers::provider_arn;
-use crate::oidc::verify::{Verified, verify};
+use crate::oidc::verify::verify;
 use crate::operation::{Ctx, Operation, Service};
-use crate::policy::{
-    ContextValue, Decision, EvaluationInput, PolicyDocument, PolicyKind, PolicyRef, PrincipalRef, PrincipalType,
-    RequestContext, ResourcePolicyMode, ResourcePolicyRef, evaluate,
-};
+use crate::policy::{PolicyDocument, PolicyKind};
 use crate::protocol::rules::{ARN, ROLE_DURATION, ROLE_SESSION_NAME, SESSION_POLICY, StrRule};
 use crate::protocol::{Params, Tag, WriteXml, XmlOut};
-use crate::store::RoleRecord;
 
 const WEB_IDENTITY_TOKEN: StrRule = StrRule {
     min: 4,
@@ -99,18 +96,8 @@ impl Operation for AssumeRoleWithWebIdentity {
     }
 
     fn run(self, ctx: &Ctx<'_>) -> Result<WebIdentityResult, AwsError> {
-        let parsed = crate::arn::Arn::parse(&self.role_arn)
-            .ok_or_else(|| AwsError::ValidationError(format!("{} is invalid", self.role_arn)))?;
-        let (path, name) = parsed
-            .iam_entity("role")
-            .ok_or_else(|| AwsError::ValidationError(format!("{} is invalid", self.role_arn)))?;
-        let account = parsed.account.to_owned();
-        let role = ctx
-            .app
-            .store
-            .role(&account, name)?
-            .filter(|r| r.path == path && r.name == name)
-            .ok_or_else(not_authorized)?;
+        let role = find_role(ctx, &self.role_arn, not_authorized)?;
+        let account = role.account.clone();
         let providers = ctx.app.store.account(&account)?.unwrap_or_default().oidc_providers;
         // A blocking thread (the action writes): wait here for the provider's keys, bounded by
         // the fetch timeout, without holding anything other requests need.
@@ -120,8 +107,23 @@ impl Operation for AssumeRoleWithWebIdentity {
         let provider = provider_arn(&account, &verified.provider_id);
         let tags: Vec<Tag> =
             verified.principal_tags.iter().map(|(k, v)| Tag { key: k.clone(), value: v.clone() }).collect();
+        let id = &verified.provider_id;
+        let one = |k: &str, v: &str| (format!("{id}:{k}"), vec![v.to_owned()]);
+        let keys = [
+            one("aud", &verified.audience),
+            one("sub", &verified.subject),
+            (format!("{id}:oaud"), verified.audiences.clone()),
+            (format!("{id}:amr"), verified.amr.clone()),
+        ];
+        let caller = FederatedCaller {
+            provider_arn: &provider,
+            session_name: &self.session_name,
+            keys: &keys,
+            tags: &tags,
+            source_identity: verified.source_identity.as_deref(),
+        };
         let trust = PolicyDocument::parse(&role.trust_policy, PolicyKind::Resource)?;
-        let allows = |action: &str| self.trust_allows(ctx, &role, &trust, &provider, &verified, &tags, action);
+        let allows = |action: &str| trust_allows(ctx, &role, &self.role_arn, &trust, &caller, action);
         if !allows("sts:AssumeRoleWithWebIdentity") {
             return Err(not_authorized());
         }
@@ -170,6 +172,7 @@ impl Operation for AssumeRoleWithWebIdentity {
                     audience: verified.audience.clone(),
                 }),
                 mfa_authenticated_at: None,
+                saml: None,
             },
         )?;
         Ok(WebIdentityResult {
@@ -183,56 +186,5 @@ impl Operation for AssumeRoleWithWebIdentity {
             packed_policy_size,
             source_identity: verified.source_identity,
         })
-    }
-}
-
-impl AssumeRoleWithWebIdentity {
-    /// Whether the trust policy allows the provider's user `action` on the role. The caller is
-    /// the provider (`Federated`), which has no policies of its own: the trust policy decides.
-    #[allow(clippy::too_many_arguments)]
-    fn trust_allows(
-        &self,
-        ctx: &Ctx<'_>,
-        role: &RoleRecord,
-        trust: &PolicyDocument,
-        provider: &str,
-        v: &Verified,
-        tags: &[Tag],
-        action: &str,
-    ) -> bool {
-        let id = &v.provider_id;
-        let mut b = RequestContext::builder(action, &self.role_arn)
-            .principal(PrincipalRef::new(PrincipalType::Federated, provider, ""))
-            .value("aws:FederatedProvider", provider)
-            .value("aws:CurrentTime", ctx.now)
-            .value("aws:EpochTime", ctx.now.unix_timestamp())
-            .value("aws:SecureTransport", ctx.secure_transport)
-            .value("aws:RequestedRegion", ctx.region)
-            .value("sts:RoleSessionName", self.session_name.as_str())
-            .value(&format!("{id}:aud"), v.audience.as_str())
-            .value(&format!("{id}:sub"), v.subject.as_str())
-            .values(&format!("{id}:oaud"), v.audiences.iter().map(|a| ContextValue::String(a.clone())))
-            .values(&format!("{id}:amr"), v.amr.iter().map(|a| ContextValue::String(a.clone())));
-        if let Some(ip) = ctx.source_ip {
-            b = b.value("aws:SourceIp", ip);
-        }
-        if let Some(source) = &v.source_identity {
-            b = b.value("sts:SourceIdentity", source.as_str());
-        }
-        for t in tags {
-            b = b.value(&format!("aws:PrincipalTag/{}", t.key), t.value.as_str());
-            b = b.value(&format!("aws:RequestTag/{}", t.key), t.value.as_str());
-        }
-        if !tags.is_empty() {
-            b = b.values("aws:TagKeys", tags.iter().map(|t| ContextValue::String(t.key.clone())));
-        }
-        let context = b.build();
-        let mut input = EvaluationInput::new(&context);
-        input.resource_policy = Some(ResourcePolicyRef {
-            policy: PolicyRef { source_id: "AssumeRolePolicyDocument", source_type: "resource", document: trust },
-            mode: ResourcePolicyMode::Required,
-        });
-        input.resource_account = Some(&role.account);
-        evaluate(&input).decision == Decision::Allowed
     }
 }
