@@ -10,15 +10,7 @@ pub enum Principal {
     /// A session of an assumed role.
     AssumedRole { account: String, role_name: String, role_path: String, role_id: String, session_name: String },
     /// A GetFederationToken session, on behalf of an IAM user (or of root, when `user` is none).
-    FederatedUser { account: String, name: String, user: Option<FederatingUser> },
-}
-
-/// The IAM user who called GetFederationToken: the session's permissions are at most theirs.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct FederatingUser {
-    pub name: String,
-    pub id: String,
-    pub path: String,
+    FederatedUser { account: String, name: String, user: Option<crate::sts::token::FederatingUser> },
 }
 
 impl Principal {

@@ -8,12 +8,12 @@ use time::Duration;
 use super::assume_role::MAX_POLICY_ARNS;
 use super::credentials::{self, Issued, SessionExtras};
 use super::session_token::{DEFAULT_DURATION, ROOT_MAX_DURATION};
-use super::token::SessionIdentity;
+use super::token::{FederatingUser, SessionIdentity};
 use crate::error::AwsError;
 use crate::iam::tags;
 use crate::operation::{Ctx, Operation, Service};
 use crate::policy::{PolicyDocument, PolicyKind};
-use crate::principal::{FederatingUser, Principal};
+use crate::principal::Principal;
 use crate::protocol::rules::{ARN, SESSION_DURATION, SESSION_POLICY, StrRule, entity_name};
 use crate::protocol::{Params, Tag, WriteXml, XmlOut};
 

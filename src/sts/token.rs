@@ -27,7 +27,15 @@ pub enum SessionIdentity {
     /// The root user's session from GetSessionToken.
     Root,
     /// A federated user's session from GetFederationToken (`user`: who federated; none = root).
-    FederatedUser { name: String, user: Option<crate::principal::FederatingUser> },
+    FederatedUser { name: String, user: Option<FederatingUser> },
+}
+
+/// The IAM user who called GetFederationToken: the session's permissions are at most theirs.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FederatingUser {
+    pub name: String,
+    pub id: String,
+    pub path: String,
 }
 
 /// Everything a session token carries.
