@@ -61,8 +61,7 @@ from daemon import ACCOUNT, REGION, ROOT_KEY_ID, ROOT_SECRET  # noqa: E402
 SERVICES = ("iam", "sts")
 README = os.path.join(os.path.dirname(HERE), "README.md")
 
-# Deliberately unavailable in a standalone account (Organizations, delegation, outbound web
-# identity federation, root sessions): a clean 4xx to valid inputs classifies them as
+# Deliberately unavailable in a standalone account (Organizations, delegation, root sessions): a clean 4xx to valid inputs classifies them as
 # "answered, not available" instead of a failure.
 NOT_STANDALONE = {
     "AcceptDelegationRequest", "AssociateDelegationRequest", "CreateDelegationRequest",
@@ -70,16 +69,13 @@ NOT_STANDALONE = {
     "SendDelegationToken", "UpdateDelegationRequest", "AcquireRole", "GetRoleTemplateVersion",
     "EnableOrganizationsRootCredentialsManagement", "DisableOrganizationsRootCredentialsManagement",
     "EnableOrganizationsRootSessions", "DisableOrganizationsRootSessions", "ListOrganizationsFeatures",
-    "GenerateOrganizationsAccessReport", "GetOrganizationsAccessReport",
-    "EnableOutboundWebIdentityFederation", "DisableOutboundWebIdentityFederation",
-    "GetOutboundWebIdentityFederationInfo", "GetWebIdentityToken", "AssumeRoot",
+    "GenerateOrganizationsAccessReport", "GetOrganizationsAccessReport", "AssumeRoot",
     "GetDelegatedAccessToken", "PutAccountProperties",
 }
 
 # Served operations whose inputs cannot be built generically: probed only, output not checked.
 EXEMPT = {
     "AssumeRoleWithSAML": "needs an assertion signed by a SAML IdP (covered by the SAML tests)",
-    "DecodeAuthorizationMessage": "needs an encoded message from a denied request (covered by test_sts.py)",
 }
 
 # Inputs not built from the shape alone (printed with the summary).
@@ -94,6 +90,8 @@ OVERRIDES = (
     "fixture user's access key (it has an iam:*/sts:* inline policy, a login profile, a role trusting the account)",
     "UpdateAssumeRolePolicy.PolicyDocument: a trust policy",
     "DeleteServiceLinkedRole.RoleName: the role CreateServiceLinkedRole made",
+    "DecodeAuthorizationMessage.EncodedMessage: from the AccessDenied of a user without policies",
+    "GetWebIdentityToken.SigningAlgorithm: RS256 (the model gives no enum)",
 )
 
 # Optional members filled anyway: they make outputs carry more members (Tags), target the
@@ -351,6 +349,10 @@ class Call:
             return ["iam"]
         if name == "Encoding":
             return "SSH"
+        if name == "SigningAlgorithm":
+            return "RS256"
+        if name == "EncodedMessage":
+            return self.run.encoded_message()
         return None
 
     def value(self, name, shape):
@@ -758,6 +760,21 @@ class Run:
         return self.client(service)
 
     # overrides
+    def encoded_message(self):
+        """The encoded authorization message of a denied request (a user without policies)."""
+        if "EncodedMessage" not in self.world:
+            root = self.client("iam")
+            root.create_user(UserName="shape-denied")
+            key = root.create_access_key(UserName="shape-denied")["AccessKey"]
+            denied = self.client("iam", key["AccessKeyId"], key["SecretAccessKey"])
+            try:
+                denied.list_users()
+            except ClientError as e:
+                self.world["EncodedMessage"] = e.response["Error"].get("EncodedAuthorizationMessage")
+            if not self.world.get("EncodedMessage"):
+                raise CannotBuild("the denied request carried no EncodedAuthorizationMessage")
+        return self.world["EncodedMessage"]
+
     def _set_default_version(self, call):
         # v1 stays the default, so that DeletePolicyVersion can delete the version CreatePolicyVersion made.
         return {"PolicyArn": call.fixture("PolicyArn"), "VersionId": "v1"}

@@ -29,6 +29,7 @@ Expected outcomes follow AWS's documentation:
   key's state (active, inactive).
 """
 
+import base64
 import configparser
 import contextlib
 import datetime
@@ -45,8 +46,8 @@ import boto3
 import botocore.config
 from botocore.exceptions import ClientError
 
-from clients import (_NO_RETRY, ACCOUNT, BAD_SIGNATURE, INVALID_TOKEN, REGION, ROOT_KEY_ID, ROOT_SECRET, as_key,
-                     denied, error_of, iam, sts, user_arn, user_with_key)
+from clients import (_NO_RETRY, ACCOUNT, BAD_SIGNATURE, INVALID_TOKEN, REGION, ROOT_KEY_ID, ROOT_SECRET, as_key, aws,
+                     cli_error, denied, error_of, iam, sts, user_arn, user_with_key)
 
 ROOT_ARN = f"arn:aws:iam::{ACCOUNT}:root"
 USERS = f"arn:aws:iam::{ACCOUNT}:user/"  # the resource of ListUsers
@@ -849,3 +850,108 @@ def test_boto3_assume_role_provider_external_id_and_refusal(d):
         creds = s.get_credentials()
         left = (creds._expiry_time - datetime.datetime.now(datetime.timezone.utc)).total_seconds()
         assert abs(left - 900) < 90, left
+
+
+def _encoded_message_of(call, **kw):
+    try:
+        call(**kw)
+    except ClientError as e:
+        assert e.response["Error"]["Code"] == "AccessDenied", e.response
+        return e.response["Error"]["Message"], e.response["Error"]["EncodedAuthorizationMessage"]
+    raise AssertionError("expected AccessDenied")
+
+
+def test_access_denied_carries_a_message_only_its_account_may_decode(d):
+    """A denial's EncodedAuthorizationMessage (an element of <Error> beside AWS's own message)
+    decodes with DecodeAuthorizationMessage, for a caller allowed sts:DecodeAuthorizationMessage,
+    through boto3 and the aws CLI: why (explicit deny or no allow), the statement, the principal,
+    the action, the resource and the request's condition keys."""
+    c = iam(d)
+    _, key = user_with_key(d, "nosy")
+    c.put_user_policy(UserName="nosy", PolicyName="p", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "iam:GetUser", "Resource": "*"},
+            {"Sid": "NoRoles", "Effect": "Deny", "Action": "iam:ListRoles", "Resource": "*"}]}))
+    nosy = as_key(iam, d, key)
+    message, encoded = _encoded_message_of(nosy.list_users)
+    assert message == denied(user_arn("nosy"), "iam:ListUsers", f"arn:aws:iam::{ACCOUNT}:user/"), message
+
+    # The caller itself may not read it without the permission.
+    code, _, status = error_of(as_key(sts, d, key).decode_authorization_message, EncodedMessage=encoded)
+    assert (code, status) == ("AccessDenied", 403)
+    decoded = json.loads(sts(d).decode_authorization_message(EncodedMessage=encoded)["DecodedMessage"])
+    assert decoded["allowed"] is False and decoded["explicitDeny"] is False
+    assert decoded["matchedStatements"]["items"] == []
+    ctx = decoded["context"]
+    assert ctx["principal"]["arn"] == user_arn("nosy") and ctx["principal"]["name"] == "nosy"
+    assert ctx["principal"]["id"].startswith("AIDA")
+    assert (ctx["action"], ctx["resource"]) == ("iam:ListUsers", f"arn:aws:iam::{ACCOUNT}:user/")
+    keys = {i["key"]: [v["value"] for v in i["values"]["items"]] for i in ctx["conditions"]["items"]}
+    assert keys["aws:username"] == ["nosy"] and keys["aws:requestedregion"] == [REGION], keys
+
+    _, encoded = _encoded_message_of(nosy.list_roles)
+    out = aws(d, "sts", "decode-authorization-message", "--encoded-message", encoded).json
+    decoded = json.loads(out["DecodedMessage"])
+    assert decoded["explicitDeny"] is True
+    assert decoded["matchedStatements"]["items"] == [{"statementId": "NoRoles", "effect": "DENY"}]
+
+    # Altered, or not one of ours: AWS's 400.
+    altered = encoded[:-4] + ("AAAA" if not encoded.endswith("AAAA") else "BBBB")
+    for bad in (altered, "not-a-message"):
+        code, _, status = error_of(sts(d).decode_authorization_message, EncodedMessage=bad)
+        assert (code, status) == ("InvalidAuthorizationMessageException", 400)
+    line = aws(d, "sts", "decode-authorization-message", "--encoded-message", "x").error_line()
+    assert line.startswith(cli_error("InvalidAuthorizationMessageException", "DecodeAuthorizationMessage", "")), line
+
+
+def _b64url_json(part):
+    return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+
+
+def _verify_rs256(jwt, jwk):
+    """RS256 by hand with `cryptography`, from the JWKS's n and e."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+    n = int.from_bytes(base64.urlsafe_b64decode(jwk["n"] + "=" * (-len(jwk["n"]) % 4)), "big")
+    e = int.from_bytes(base64.urlsafe_b64decode(jwk["e"] + "=" * (-len(jwk["e"]) % 4)), "big")
+    head, payload, sig = jwt.split(".")
+    rsa.RSAPublicNumbers(e, n).public_key().verify(
+        base64.urlsafe_b64decode(sig + "=" * (-len(sig) % 4)), f"{head}.{payload}".encode(),
+        padding.PKCS1v15(), hashes.SHA256())
+
+
+def test_outbound_web_identity_federation_with_boto3_and_the_cli(d):
+    """EnableOutboundWebIdentityFederation (aws CLI), then boto3's GetWebIdentityToken: the
+    token's issuer serves OIDC discovery and a JWKS over plain HTTP, and the RS256 signature
+    verifies with the published key (checked with `cryptography`, not with iamd's code)."""
+    issuer = aws(d, "iam", "enable-outbound-web-identity-federation").json["IssuerIdentifier"]
+    info = aws(d, "iam", "get-outbound-web-identity-federation-info").json
+    assert info == {"IssuerIdentifier": issuer, "JwtVendingEnabled": True}
+    out = sts(d).get_web_identity_token(Audience=["https://a.example.com", "https://b.example.com"],
+                                        SigningAlgorithm="RS256", DurationSeconds=120)
+    jwt = out["WebIdentityToken"]
+    header, claims = _b64url_json(jwt.split(".")[0]), _b64url_json(jwt.split(".")[1])
+    assert header["alg"] == "RS256"
+    assert claims["iss"] == issuer and claims["aud"] == ["https://a.example.com", "https://b.example.com"]
+    assert claims["sub"] == f"arn:aws:iam::{ACCOUNT}:root"
+    assert claims["exp"] - claims["iat"] == 120
+    assert int(out["Expiration"].timestamp()) == claims["exp"]
+    with urllib.request.urlopen(issuer + "/.well-known/openid-configuration", timeout=10) as r:
+        discovery = json.load(r)
+    assert discovery["issuer"] == issuer
+    with urllib.request.urlopen(discovery["jwks_uri"], timeout=10) as r:
+        jwks = json.load(r)
+    jwk = next(k for k in jwks["keys"] if k["kid"] == header["kid"])
+    _verify_rs256(jwt, jwk)
+    forged = jwt.split(".")
+    forged[1] = base64.urlsafe_b64encode(json.dumps(dict(claims, sub="arn:aws:iam::999999999999:root")).encode()
+                                         ).decode().rstrip("=")
+    try:
+        _verify_rs256(".".join(forged), jwk)
+    except Exception as e:  # noqa: BLE001 - cryptography's InvalidSignature
+        assert type(e).__name__ == "InvalidSignature"
+    else:
+        raise AssertionError("a forged payload verified")
+    aws(d, "iam", "disable-outbound-web-identity-federation").json
+    code, _, status = error_of(sts(d).get_web_identity_token, Audience=["x"], SigningAlgorithm="ES384")
+    assert (code, status) == ("OutboundWebIdentityFederationDisabledException", 403)

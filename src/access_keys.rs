@@ -8,7 +8,7 @@ use crate::error::AwsError;
 use crate::iam::not_found::no_such_user;
 use crate::ids::{IdKind, new_key_id, new_secret};
 use crate::sigv4::SecretKey;
-use crate::store::{AccessKeyRecord, AccountRecord, KeyStatus, Store, Tx, TxResult, abort};
+use crate::store::{AccessKeyRecord, KeyStatus, Store, Tx, TxResult, abort};
 
 /// IAM's quota of access keys per user (and per root).
 pub const MAX_KEYS_PER_USER: usize = 2;
@@ -33,9 +33,7 @@ impl KeyOwner {
     fn set_key_ids(&self, tx: &Tx<'_>, account: &str, ids: Vec<String>) -> TxResult<()> {
         match self {
             Self::Root => {
-                let mut a = tx
-                    .account(account)?
-                    .unwrap_or_else(|| AccountRecord { id: account.to_owned(), ..AccountRecord::default() });
+                let mut a = tx.account_or_new(account)?;
                 a.root_access_keys = ids;
                 tx.put_account(&a)
             }

@@ -5,7 +5,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
-use rand::RngCore;
 use time::Duration;
 
 use crate::authn;
@@ -60,7 +59,7 @@ struct Outcome {
 /// Serves one API request.
 pub async fn handle(state: &Arc<State>, req: HttpRequest) -> HttpResponse {
     let started = Instant::now();
-    let request_id = new_request_id();
+    let request_id = crate::ids::new_uuid();
     let outcome = process(state, &req, &request_id).await;
     let (status, body) = match &outcome.result {
         Ok(body) => (200, body.clone()),
@@ -147,18 +146,36 @@ async fn run(
     let secure_transport = req.secure;
     let permission = dispatch::permission(index);
     if !entry.mutates {
-        let ctx =
-            Ctx { app: state, caller: &caller, now, region: &caller.region, source_ip, secure_transport, permission };
+        let host = header(req, "host");
+        let ctx = Ctx {
+            app: state,
+            caller: &caller,
+            now,
+            region: &caller.region,
+            source_ip,
+            secure_transport,
+            permission,
+            host,
+        };
         return (entry.execute)(&ctx, &params, request_id);
     }
     // Writes wait for the commit lock and sled's I/O: keep them off the async workers.
     let state2 = state.clone();
     let request_id = request_id.to_owned();
+    let host = header(req, "host").map(str::to_owned);
     let (body, committed) = tokio::task::spawn_blocking(move || {
         // A pooled thread: forget any commit number an earlier task left behind.
         let _ = take_thread_commit();
-        let ctx =
-            Ctx { app: &state2, caller: &caller, now, region: &caller.region, source_ip, secure_transport, permission };
+        let ctx = Ctx {
+            app: &state2,
+            caller: &caller,
+            now,
+            region: &caller.region,
+            source_ip,
+            secure_transport,
+            permission,
+            host: host.as_deref(),
+        };
         ((entry.execute)(&ctx, &params, &request_id), take_thread_commit())
     })
     .await
@@ -220,14 +237,8 @@ fn authenticate(
     Ok(caller)
 }
 
-/// A request id in AWS's UUID form.
-fn new_request_id() -> String {
-    // Ids need to be unique, not secret: the thread's userspace generator (seeded by the OS)
-    // saves a system call per request.
-    let mut b = [0u8; 16];
-    rand::thread_rng().fill_bytes(&mut b);
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let h = hex::encode(b);
-    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+
+/// A request header's value (names compared without case).
+fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
+    req.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
 }

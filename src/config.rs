@@ -62,6 +62,8 @@ struct FileSettings {
     oidc: OidcFile,
     #[serde(default)]
     saml: SamlFile,
+    #[serde(default)]
+    outbound_federation: OutboundFederationFile,
     // The seed tables, as in a `--seed` file.
     #[serde(default)]
     policies: Vec<crate::seed::format::PolicySeed>,
@@ -87,6 +89,13 @@ struct OidcFile {
 struct SamlFile {
     #[serde(default)]
     audiences: Vec<String>,
+}
+
+/// The `[outbound_federation]` section.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OutboundFederationFile {
+    issuer_base_url: Option<String>,
 }
 
 /// A provider's signing keys given instead of fetched (air-gapped setups).
@@ -313,6 +322,9 @@ pub struct Settings {
     /// SAML Audience/Recipient URLs AssumeRoleWithSAML takes besides AWS's own
     /// (`https://signin.aws.amazon.com/saml` and its regional forms).
     pub saml_audiences: Vec<String>,
+    /// Where verifiers reach this daemon, for the issuer URLs of outbound web identity
+    /// federation (`https://iam.example.org`); `None` = the scheme and Host of each request.
+    pub issuer_base_url: Option<String>,
 }
 
 /// Where the TLS certificate chain and its private key are (PEM).
@@ -323,6 +335,17 @@ pub struct TlsFiles {
 }
 
 impl Settings {
+    /// Where clients reach this daemon (`http://127.0.0.1:9500`): the configured base URL, or
+    /// the scheme and `Host` of the request at hand.
+    #[must_use]
+    pub fn public_base_url(&self, secure: bool, host: Option<&str>) -> String {
+        if let Some(u) = &self.issuer_base_url {
+            return u.clone();
+        }
+        let scheme = if secure { "https" } else { "http" };
+        format!("{scheme}://{}", host.map_or_else(|| self.listen.to_string(), str::to_owned))
+    }
+
     /// Defaults for an in-process server (tests): a free port on loopback.
     #[must_use]
     pub fn for_data_dir(data_dir: &Path) -> Self {
@@ -342,6 +365,7 @@ impl Settings {
             log_json: false,
             pinned_jwks: Vec::new(),
             saml_audiences: Vec::new(),
+            issuer_base_url: None,
         }
     }
 
@@ -422,6 +446,12 @@ impl Settings {
             log_json,
             pinned_jwks,
             saml_audiences: file.saml.audiences,
+            issuer_base_url: match file.outbound_federation.issuer_base_url {
+                Some(u) if !(u.starts_with("http://") || u.starts_with("https://")) => {
+                    return Err(format!("outbound_federation.issuer_base_url {u:?} must start with http:// or https://"));
+                }
+                u => u.map(|u| u.trim_end_matches('/').to_owned()),
+            },
             s3_gateway,
             listen,
             data_dir: o.data_dir.or(file.data_dir).unwrap_or_else(|| DEFAULT_DATA_DIR.into()),

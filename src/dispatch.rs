@@ -216,6 +216,10 @@ pub static TABLE: &[Entry] = &[
     entry::<iam::account_settings::GetAccountProperties>(),
     entry::<iam::account_settings::ListDelegationRequests>(),
     entry::<iam::account_settings::GetHumanReadableSummary>(),
+    // Outbound web identity federation (the account's JWT issuer).
+    entry::<iam::outbound_federation::EnableOutboundWebIdentityFederation>(),
+    entry::<iam::outbound_federation::DisableOutboundWebIdentityFederation>(),
+    entry::<iam::outbound_federation::GetOutboundWebIdentityFederationInfo>(),
     // The policy simulator.
     entry::<iam::simulate::SimulatePrincipalPolicy>(),
     entry::<iam::simulate::SimulateCustomPolicy>(),
@@ -229,6 +233,8 @@ pub static TABLE: &[Entry] = &[
     entry::<sts::session_token::GetSessionToken>(),
     entry::<sts::session_token::GetAccessKeyInfo>(),
     entry::<sts::federation_token::GetFederationToken>(),
+    entry::<sts::decode_message::DecodeAuthorizationMessage>(),
+    entry::<sts::web_identity_token::GetWebIdentityToken>(),
     // Features a standalone account does not have: clean errors, never InvalidAction.
     entry::<unavailable::EnableOrganizationsRootCredentialsManagement>(),
     entry::<unavailable::DisableOrganizationsRootCredentialsManagement>(),
@@ -247,12 +253,8 @@ pub static TABLE: &[Entry] = &[
     entry::<unavailable::PutAccountProperties>(),
     entry::<unavailable::AcquireRole>(),
     entry::<unavailable::GetRoleTemplateVersion>(),
-    entry::<unavailable::EnableOutboundWebIdentityFederation>(),
-    entry::<unavailable::DisableOutboundWebIdentityFederation>(),
-    entry::<unavailable::GetOutboundWebIdentityFederationInfo>(),
     entry::<unavailable::AssumeRoot>(),
     entry::<unavailable::GetDelegatedAccessToken>(),
-    entry::<unavailable::GetWebIdentityToken>(),
 ];
 
 /// The table indexed by service and name, and each action's permission string.

@@ -10,6 +10,13 @@ pub enum Fault {
     Receiver,
 }
 
+/// An authorization denial's message and its sealed detail, for STS DecodeAuthorizationMessage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncodedDenial {
+    pub message: String,
+    pub encoded: String,
+}
+
 /// An AWS-shaped error: code, HTTP status and message as AWS returns them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AwsError {
@@ -24,6 +31,8 @@ pub enum AwsError {
     XAmzContentSha256Mismatch(String),
     // Authorization.
     AccessDenied(String),
+    /// `AccessDenied` from a policy decision, with its encoded authorization message.
+    AccessDeniedEncoded(Box<EncodedDenial>),
     // Protocol and input.
     InvalidAction(String),
     MissingAction(String),
@@ -56,6 +65,9 @@ pub enum AwsError {
     OrganizationNotFound(String),
     FeatureDisabled(String),
     OutboundWebIdentityFederationDisabled(String),
+    FeatureEnabled(String),
+    InvalidAuthorizationMessage(String),
+    SessionDurationEscalation(String),
     // Credential reports.
     ReportNotPresent(String),
     ReportExpired(String),
@@ -85,7 +97,7 @@ impl AwsError {
             Self::RequestExpired(_) => "RequestExpired",
             Self::AuthorizationQueryParametersError(_) => "AuthorizationQueryParametersError",
             Self::XAmzContentSha256Mismatch(_) => "XAmzContentSHA256Mismatch",
-            Self::AccessDenied(_) => "AccessDenied",
+            Self::AccessDenied(_) | Self::AccessDeniedEncoded(_) => "AccessDenied",
             Self::InvalidAction(_) => "InvalidAction",
             Self::MissingAction(_) => "MissingAction",
             Self::MissingParameter(_) => "MissingParameter",
@@ -114,6 +126,9 @@ impl AwsError {
             Self::OrganizationNotFound(_) => "OrganizationNotFoundException",
             Self::FeatureDisabled(_) => "FeatureDisabled",
             Self::OutboundWebIdentityFederationDisabled(_) => "OutboundWebIdentityFederationDisabledException",
+            Self::FeatureEnabled(_) => "FeatureEnabled",
+            Self::InvalidAuthorizationMessage(_) => "InvalidAuthorizationMessageException",
+            Self::SessionDurationEscalation(_) => "SessionDurationEscalationException",
             Self::ReportNotPresent(_) => "ReportNotPresent",
             Self::ReportExpired(_) => "ReportExpired",
             Self::ServiceFailure(_) => "ServiceFailure",
@@ -136,6 +151,8 @@ impl AwsError {
             | Self::InvalidClientTokenId(_)
             | Self::SignatureDoesNotMatch(_)
             | Self::AccessDenied(_)
+            | Self::AccessDeniedEncoded(_)
+            | Self::SessionDurationEscalation(_)
             | Self::RegionDisabled(_)
             | Self::InvalidAuthenticationCode(_)
             | Self::OutboundWebIdentityFederationDisabled(_) => 403,
@@ -159,13 +176,15 @@ impl AwsError {
             | Self::InvalidIdentityToken(_)
             | Self::ExpiredTokenException(_)
             | Self::InvalidUserType(_)
-            | Self::OrganizationNotFound(_) => 400,
+            | Self::OrganizationNotFound(_)
+            | Self::InvalidAuthorizationMessage(_) => 400,
             Self::NoSuchEntity(_) | Self::FeatureDisabled(_) => 404,
             Self::EntityAlreadyExists(_)
             | Self::DeleteConflict(_)
             | Self::LimitExceeded(_)
             | Self::ConcurrentModification(_)
-            | Self::EntityTemporarilyUnmodifiable(_) => 409,
+            | Self::EntityTemporarilyUnmodifiable(_)
+            | Self::FeatureEnabled(_) => 409,
             Self::RequestEntityTooLarge(_) => 413,
             Self::ReportNotPresent(_) | Self::ReportExpired(_) => 410,
             Self::RequestTimeout(_) => 400,
@@ -200,6 +219,9 @@ impl AwsError {
             | Self::AuthorizationQueryParametersError(m)
             | Self::XAmzContentSha256Mismatch(m)
             | Self::AccessDenied(m)
+            | Self::InvalidAuthorizationMessage(m)
+            | Self::SessionDurationEscalation(m)
+            | Self::FeatureEnabled(m)
             | Self::InvalidAction(m)
             | Self::MissingAction(m)
             | Self::MissingParameter(m)
@@ -239,6 +261,16 @@ impl AwsError {
             | Self::InvalidCertificate(m)
             | Self::DuplicateCertificate(m)
             | Self::KeyPairMismatch(m) => m,
+            Self::AccessDeniedEncoded(d) => &d.message,
+        }
+    }
+
+    /// The encoded authorization message of a policy decision's denial.
+    #[must_use]
+    pub fn encoded_authorization_message(&self) -> Option<&str> {
+        match self {
+            Self::AccessDeniedEncoded(d) => Some(&d.encoded),
+            _ => None,
         }
     }
 

@@ -122,6 +122,19 @@ pub fn looks_like(id: &str, kind: IdKind) -> bool {
     id.len() == 4 + kind.body_len() && id.starts_with(kind.prefix()) && id[4..].bytes().all(|b| BASE32.contains(&b))
 }
 
+/// A random UUID (version 4), as AWS writes request ids.
+#[must_use]
+pub fn new_uuid() -> String {
+    // Ids need to be unique, not secret: the thread's userspace generator (seeded by the OS)
+    // saves a system call per request.
+    let mut b = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut b);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h = hex::encode(b);
+    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,6 +21,7 @@ pub mod metrics;
 pub mod mfa;
 pub mod oidc;
 pub mod operation;
+pub mod outbound;
 pub mod password;
 pub mod policy;
 pub mod principal;

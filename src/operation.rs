@@ -69,6 +69,8 @@ pub struct Ctx<'a> {
     pub secure_transport: bool,
     /// The permission the action needs (`iam:CreateUser`).
     pub permission: &'static str,
+    /// The request's `Host` header.
+    pub host: Option<&'a str>,
 }
 
 impl Ctx<'_> {
@@ -76,6 +78,13 @@ impl Ctx<'_> {
     #[must_use]
     pub fn account(&self) -> &str {
         self.caller.principal.account()
+    }
+
+    /// Where clients reach this daemon (`http://127.0.0.1:9500`): the configured base URL, or
+    /// the scheme and `Host` of this request.
+    #[must_use]
+    pub fn public_base_url(&self) -> String {
+        self.app.settings.public_base_url(self.secure_transport, self.host)
     }
 }
 

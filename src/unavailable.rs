@@ -1,5 +1,5 @@
 //! Actions of features a standalone account does not have: AWS Organizations, delegation
-//! requests, role templates, outbound web identity federation. Each answers the clean error AWS
+//! requests, role templates. Each answers the clean error AWS
 //! gives an account without the feature, after the usual authorization, never `InvalidAction`:
 //! tools that probe for a feature then see it is off.
 
@@ -55,10 +55,6 @@ fn no_role_template(p: &Params) -> AwsError {
     AwsError::NoSuchEntity(format!("The role template with ARN {} cannot be found.", member(p, "TemplateArn")))
 }
 
-fn outbound_disabled(_: &Params) -> AwsError {
-    AwsError::FeatureDisabled("Outbound identity federation is disabled for your account.".into())
-}
-
 unavailable! {
     EnableOrganizationsRootCredentialsManagement: Iam, no_organization;
     DisableOrganizationsRootCredentialsManagement: Iam, no_organization;
@@ -84,18 +80,10 @@ unavailable! {
     );
     AcquireRole: Iam, no_role_template;
     GetRoleTemplateVersion: Iam, no_role_template;
-    EnableOutboundWebIdentityFederation: Iam, |_| AwsError::InvalidInput(
-        "Outbound identity federation is not available on this endpoint.".into()
-    );
-    DisableOutboundWebIdentityFederation: Iam, outbound_disabled;
-    GetOutboundWebIdentityFederationInfo: Iam, outbound_disabled;
     AssumeRoot: Sts, |_| AwsError::AccessDenied(
         "AssumeRoot is available only to member accounts of an organization with centralized root access.".into()
     );
     GetDelegatedAccessToken: Sts, |_| AwsError::InvalidParameterValue(
         "The trade-in token is not valid: this account has no delegation requests.".into()
-    );
-    GetWebIdentityToken: Sts, |_| AwsError::OutboundWebIdentityFederationDisabled(
-        "Outbound web identity federation is disabled for this account.".into()
     );
 }

@@ -8,21 +8,8 @@ use std::time::{Duration, SystemTime};
 use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{SignableBody, SignableRequest, SignatureLocation, SigningSettings, sign};
 use aws_sigv4::sign::v4;
-use common::{Daemon, ROOT_KEY_ID, ROOT_SECRET};
+use common::{Daemon, ROOT_KEY_ID, ROOT_SECRET, get, raw};
 use iamd::clock::Clock;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-/// Sends raw bytes, returns (status, body).
-async fn raw(d: &Daemon, request: &str) -> (u16, String) {
-    let mut s = tokio::net::TcpStream::connect(d.server.local_addr()).await.unwrap();
-    s.write_all(request.as_bytes()).await.unwrap();
-    let mut out = Vec::new();
-    s.read_to_end(&mut out).await.unwrap();
-    let text = String::from_utf8_lossy(&out).into_owned();
-    let status = text.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
-    (status, body)
-}
 
 fn post(host: &str, body: &str, extra_headers: &str) -> String {
     format!(
@@ -93,12 +80,6 @@ fn presigned_url(d: &Daemon, key_id: &str, secret: &str, service: &str, at: Syst
         out.push_str(&format!("&{k}={v}"));
     }
     out
-}
-
-async fn get(d: &Daemon, url: &str) -> (u16, String) {
-    let host = d.server.local_addr().to_string();
-    let path = url.trim_start_matches(&d.endpoint());
-    raw(d, &format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")).await
 }
 
 #[tokio::test]

@@ -5,7 +5,9 @@ mod common;
 
 use aws_sdk_sts::error::ProvideErrorMetadata;
 use aws_sdk_sts::types::{PolicyDescriptorType, Tag};
-use common::{ACCOUNT, Daemon, aws_error, http_status};
+use std::str::FromStr;
+
+use common::{ACCOUNT, Daemon, aws_error, get, http_status};
 use iamd::clock::Clock;
 
 const ROLE_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:ListUsers","iam:GetUser"],"Resource":"*"}]}"#;
@@ -503,4 +505,145 @@ async fn roles_are_managed_with_aws_shapes_and_conflicts() {
     iam.delete_role().role_name("app").send().await.unwrap();
     let err = iam.get_role().role_name("app").send().await.unwrap_err();
     assert_eq!(aws_error(&err), ("NoSuchEntity".into(), "The role with name app cannot be found.".into()));
+}
+
+/// The JWT's header and claims, verified with the key the issuer's JWKS publishes for its `kid`.
+fn verify_jwt(token: &str, jwks: &str, audience: &str, issuer: &str) -> serde_json::Value {
+    let set: jsonwebtoken::jwk::JwkSet = serde_json::from_str(jwks).unwrap();
+    let header = jsonwebtoken::decode_header(token).unwrap();
+    let jwk = set.find(header.kid.as_deref().unwrap()).expect("the token's kid is published");
+    let mut v = jsonwebtoken::Validation::new(header.alg);
+    v.set_audience(&[audience]);
+    v.set_issuer(&[issuer]);
+    let key = jsonwebtoken::DecodingKey::from_jwk(jwk).unwrap();
+    jsonwebtoken::decode::<serde_json::Value>(token, &key, &v).unwrap().claims
+}
+
+#[tokio::test]
+async fn outbound_federation_issues_tokens_that_verify_against_the_published_keys() {
+    let d = Daemon::start().await;
+    let iam = d.root_iam();
+    let (id, secret) = d.user_with_key("alice").await;
+    iam.tag_user().user_name("alice").tags(iamd_tag("team", "data")).send().await.unwrap();
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:GetWebIdentityToken","Resource":"*",
+        "Condition":{"ForAllValues:StringEquals":{"sts:IdentityTokenAudience":"https://api.example.com"},
+                     "NumericLessThanEquals":{"sts:DurationSeconds":"300"}}}]}"#;
+    iam.put_user_policy().user_name("alice").policy_name("jwt").policy_document(policy).send().await.unwrap();
+    let sts = d.sts(&id, &secret);
+    let token = |aud: &str, alg: &str, secs: Option<i32>| {
+        sts.get_web_identity_token()
+            .audience(aud)
+            .signing_algorithm(alg)
+            .set_duration_seconds(secs)
+            .tags(Tag::builder().key("job").value("42").build().unwrap())
+            .send()
+    };
+
+    // Off until enabled.
+    let e = iam.get_outbound_web_identity_federation_info().send().await.unwrap_err();
+    assert_eq!((aws_error(&e).0.as_str(), http_status(&e)), ("FeatureDisabled", 404));
+    let e = token("https://api.example.com", "RS256", None).await.unwrap_err();
+    assert_eq!((e.code(), http_status(&e)), (Some("OutboundWebIdentityFederationDisabledException"), 403));
+
+    let issuer = iam.enable_outbound_web_identity_federation().send().await.unwrap().issuer_identifier.unwrap();
+    assert!(issuer.starts_with(&format!("{}/outbound-federation/{ACCOUNT}-", d.endpoint())), "{issuer}");
+    let e = iam.enable_outbound_web_identity_federation().send().await.unwrap_err();
+    assert_eq!((aws_error(&e).0.as_str(), http_status(&e)), ("FeatureEnabled", 409));
+    let info = iam.get_outbound_web_identity_federation_info().send().await.unwrap();
+    assert_eq!((info.issuer_identifier.as_deref(), info.jwt_vending_enabled), (Some(issuer.as_str()), true));
+
+    let (status, discovery) = get(&d, &format!("{issuer}/.well-known/openid-configuration")).await;
+    assert_eq!(status, 200, "{discovery}");
+    let discovery: serde_json::Value = serde_json::from_str(&discovery).unwrap();
+    assert_eq!(discovery["issuer"], issuer.as_str());
+    let (status, jwks) = get(&d, discovery["jwks_uri"].as_str().unwrap()).await;
+    assert_eq!(status, 200, "{jwks}");
+
+    for alg in ["RS256", "ES384"] {
+        let out = token("https://api.example.com", alg, None).await.unwrap();
+        let jwt = out.web_identity_token.unwrap();
+        let claims = verify_jwt(&jwt, &jwks, "https://api.example.com", &issuer);
+        assert_eq!(jsonwebtoken::decode_header(&jwt).unwrap().alg, jsonwebtoken::Algorithm::from_str(alg).unwrap());
+        assert_eq!(claims["sub"], format!("arn:aws:iam::{ACCOUNT}:user/alice"));
+        assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 300, "the default duration");
+        assert_eq!(out.expiration.unwrap().secs(), claims["exp"].as_i64().unwrap());
+        let aws = &claims["https://sts.amazonaws.com/"];
+        assert_eq!(aws["aws_account"], ACCOUNT);
+        assert_eq!(aws["principal_tags"]["team"], "data");
+        assert_eq!(aws["request_tags"]["job"], "42");
+        // Signed by this issuer, not by any key: one altered byte of the payload fails.
+        let mut parts: Vec<String> = jwt.split('.').map(str::to_owned).collect();
+        parts[1] = parts[1].replacen('e', "f", 1);
+        let set: jsonwebtoken::jwk::JwkSet = serde_json::from_str(&jwks).unwrap();
+        let jwk = set.find(jsonwebtoken::decode_header(&jwt).unwrap().kid.as_deref().unwrap()).unwrap();
+        let mut v = jsonwebtoken::Validation::new(jsonwebtoken::decode_header(&jwt).unwrap().alg);
+        v.set_audience(&["https://api.example.com"]);
+        let key = jsonwebtoken::DecodingKey::from_jwk(jwk).unwrap();
+        assert!(jsonwebtoken::decode::<serde_json::Value>(&parts.join("."), &key, &v).is_err());
+    }
+    // The policy's conditions see the audience and the duration.
+    let e = token("https://elsewhere.example.com", "RS256", None).await.unwrap_err();
+    assert_eq!(e.code(), Some("AccessDenied"));
+    let e = token("https://api.example.com", "RS256", Some(600)).await.unwrap_err();
+    assert_eq!(e.code(), Some("AccessDenied"));
+    let e = token("https://api.example.com", "HS256", None).await.unwrap_err();
+    assert_eq!(e.code(), Some("ValidationError"));
+
+    // Disabled: no token, no documents; the issuer URL is kept for the next Enable.
+    iam.disable_outbound_web_identity_federation().send().await.unwrap();
+    let e = token("https://api.example.com", "RS256", None).await.unwrap_err();
+    assert_eq!(e.code(), Some("OutboundWebIdentityFederationDisabledException"));
+    assert_eq!(get(&d, &format!("{issuer}/.well-known/jwks.json")).await.0, 404);
+    let info = iam.get_outbound_web_identity_federation_info().send().await.unwrap();
+    assert_eq!((info.issuer_identifier.as_deref(), info.jwt_vending_enabled), (Some(issuer.as_str()), false));
+    let e = iam.disable_outbound_web_identity_federation().send().await.unwrap_err();
+    assert_eq!((aws_error(&e).0.as_str(), http_status(&e)), ("FeatureDisabled", 404));
+    let again = iam.enable_outbound_web_identity_federation().send().await.unwrap().issuer_identifier.unwrap();
+    assert_eq!(again, issuer);
+    let (_, jwks_again) = get(&d, &format!("{issuer}/.well-known/jwks.json")).await;
+    assert_eq!(jwks_again, jwks, "the same keys");
+    // An unknown issuer has no documents.
+    assert_eq!(get(&d, "/outbound-federation/000000000000-00/.well-known/jwks.json").await.0, 404);
+}
+
+#[tokio::test]
+async fn web_identity_tokens_never_outlive_the_session_that_asked() {
+    let d = Daemon::start().await;
+    let (id, secret) = setup(&d, "jwt-role", "bob").await;
+    let root = d.root_iam();
+    root.put_role_policy()
+        .role_name("jwt-role")
+        .policy_name("jwt")
+        .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:GetWebIdentityToken","Resource":"*"}]}"#)
+        .send()
+        .await
+        .unwrap();
+    root.enable_outbound_web_identity_federation().send().await.unwrap();
+    let creds = d
+        .sts(&id, &secret)
+        .assume_role()
+        .role_arn(role_arn("jwt-role"))
+        .role_session_name("jwt-session")
+        .duration_seconds(900)
+        .send()
+        .await
+        .unwrap()
+        .credentials
+        .unwrap();
+    let session =
+        d.sts_with_token(&creds.access_key_id, &creds.secret_access_key, Some(creds.session_token.clone()));
+    let ask = |secs: i32| session.get_web_identity_token().audience("a").signing_algorithm("ES384").duration_seconds(secs).send();
+    let jwt = ask(600).await.unwrap().web_identity_token.unwrap();
+    let payload = jwt.split('.').nth(1).unwrap();
+    let claims: serde_json::Value = serde_json::from_slice(
+        &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, payload).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(claims["sub"], role_arn("jwt-role"), "the role, not the session");
+    let e = ask(3600).await.unwrap_err();
+    assert_eq!((e.code(), http_status(&e)), (Some("SessionDurationEscalationException"), 403));
+}
+
+fn iamd_tag(key: &str, value: &str) -> aws_sdk_iam::types::Tag {
+    aws_sdk_iam::types::Tag::builder().key(key).value(value).build().unwrap()
 }

@@ -6,9 +6,9 @@ use std::net::IpAddr;
 
 use time::OffsetDateTime;
 
+use super::denial::Denial;
 use super::policy_set::{CallerPolicies, Target};
 use crate::arn::Arn;
-use crate::error::AwsError;
 use crate::policy::{ContextValue, Decision, PrincipalRef, PrincipalType, RequestContext, evaluate};
 use crate::principal::{Caller, Principal};
 use crate::protocol::Tag;
@@ -131,28 +131,28 @@ pub fn request_context_with(
 /// Whether the root of `account` may act on `resource`: everything in its own account.
 ///
 /// # Errors
-/// `AccessDenied` for a resource of another account.
-pub fn decide_root(principal: &Principal, facts: &RequestFacts<'_>) -> Result<(), AwsError> {
+/// The denial of a resource of another account.
+pub fn decide_root(principal: &Principal, facts: &RequestFacts<'_>) -> Result<(), Box<Denial>> {
     // S3 ARNs name no account: through the gateway, every bucket of the backend is the account's.
     // AWS managed policies (account `aws`) are every account's to read and attach; their
     // handlers refuse any change to them.
     let own = facts.resource == "*"
         || Arn::parse(facts.resource)
             .is_some_and(|a| a.account.is_empty() || a.account == principal.account() || a.account == "aws");
-    if own { Ok(()) } else { Err(denied(principal, facts, None)) }
+    if own { Ok(()) } else { Err(denied(principal, facts, None, None, &[])) }
 }
 
 /// Decides, from what was loaded, whether `caller` may perform the request `facts` describes.
 /// Pure: no store, no clock.
 ///
 /// # Errors
-/// `AccessDenied`, worded as AWS words the denial.
+/// The denial, worded as AWS words it.
 pub fn decide(
     caller: &Caller,
     policies: &CallerPolicies,
     target: Option<&Target>,
     facts: &RequestFacts<'_>,
-) -> Result<(), AwsError> {
+) -> Result<(), Box<Denial>> {
     let principal = &caller.principal;
     if let Principal::Root { .. } = principal {
         return decide_root(principal, facts);
@@ -160,11 +160,12 @@ pub fn decide(
     let mut context = request_context_with(principal, policies.tags(), caller.session.as_deref(), facts);
     add_target_keys(target, facts, &mut context);
     let evaluation = evaluate(&policies.input(&context));
-    match evaluation.decision {
-        Decision::Allowed => Ok(()),
-        Decision::ExplicitDeny => Err(denied(principal, facts, Some((true, evaluation.denied_by)))),
-        Decision::ImplicitDeny => Err(denied(principal, facts, Some((false, evaluation.denied_by)))),
-    }
+    let why = match evaluation.decision {
+        Decision::Allowed => return Ok(()),
+        Decision::ExplicitDeny => (true, evaluation.denied_by),
+        Decision::ImplicitDeny => (false, evaluation.denied_by),
+    };
+    Err(denied(principal, facts, Some(why), Some(&context), &evaluation.matched_statements))
 }
 
 /// The target's keys, then the keys the action itself supplies, which take precedence.
@@ -179,26 +180,35 @@ fn add_target_keys(target: Option<&Target>, facts: &RequestFacts<'_>, context: &
             context.set("iam:PermissionsBoundary", vec![ContextValue::String(b.clone())]);
         }
     }
+    // A key given more than once is multivalued (`sts:IdentityTokenAudience`).
+    let mut seen: Vec<&str> = Vec::new();
     for (key, value) in &facts.extra_keys {
-        context.set(key, vec![ContextValue::String(value.clone())]);
+        let mut values = if seen.contains(key) { context.get(key).map(<[_]>::to_vec).unwrap_or_default() } else { Vec::new() };
+        values.push(ContextValue::String(value.clone()));
+        context.set(key, values);
+        seen.push(key);
     }
 }
 
-/// AWS's AccessDenied message: who, what, on which resource, and why.
+/// AWS's AccessDenied message (who, what, on which resource, and why), and the detail behind it.
 fn denied(
     principal: &Principal,
     facts: &RequestFacts<'_>,
     why: Option<(bool, Option<crate::policy::PolicyType>)>,
-) -> AwsError {
+    context: Option<&RequestContext>,
+    matched: &[crate::policy::MatchedStatement],
+) -> Box<Denial> {
     let action = facts.action;
     let head =
         format!("User: {} is not authorized to perform: {action} on resource: {}", principal.arn(), facts.resource);
     let phrase = |t: Option<crate::policy::PolicyType>| t.map_or("identity-based policy", |t| t.phrase());
-    AwsError::AccessDenied(match why {
+    let message = match why {
         Some((true, by)) => format!("{head} with an explicit deny in {} {}", article(phrase(by)), phrase(by)),
         Some((false, by)) => format!("{head} because no {} allows the {action} action", phrase(by)),
         None => format!("{head} because no identity-based policy allows the {action} action"),
-    })
+    };
+    let decision = if matches!(why, Some((true, _))) { Decision::ExplicitDeny } else { Decision::ImplicitDeny };
+    Box::new(Denial::new(message, principal, context, action, facts.resource, decision, matched))
 }
 
 fn article(phrase: &str) -> &'static str {

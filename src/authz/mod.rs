@@ -2,6 +2,7 @@
 //! read view) and decide (`decide`, a pure function of what was loaded).
 
 pub mod decide;
+pub mod denial;
 pub mod documents;
 pub mod policy_set;
 
@@ -19,13 +20,16 @@ use crate::state::State;
 /// describes.
 ///
 /// # Errors
-/// `AccessDenied`, worded as AWS words the denial; store failures.
+/// `AccessDenied`, worded as AWS words the denial, with its encoded authorization message;
+/// store failures.
 pub fn authorize(app: &State, caller: &Caller, facts: &RequestFacts<'_>) -> Result<(), AwsError> {
-    if let Principal::Root { .. } = &caller.principal {
-        return decide::decide_root(&caller.principal, facts);
-    }
-    let loader = app.loader();
-    let policies = caller_policies(&loader, caller)?;
-    let target = policy_set::load_target(&loader, caller.principal.account(), facts.resource)?;
-    decide(caller, &policies, target.as_ref(), facts)
+    let decided = if let Principal::Root { .. } = &caller.principal {
+        decide::decide_root(&caller.principal, facts)
+    } else {
+        let loader = app.loader();
+        let policies = caller_policies(&loader, caller)?;
+        let target = policy_set::load_target(&loader, caller.principal.account(), facts.resource)?;
+        decide(caller, &policies, target.as_ref(), facts)
+    };
+    decided.map_err(|d| d.into_error(&app.tokens))
 }

@@ -7,7 +7,7 @@ use crate::error::AwsError;
 use crate::operation::{Ctx, Operation, Service};
 use crate::protocol::rules::ACCOUNT_ALIAS;
 use crate::protocol::{Params, WriteXml, XmlOut};
-use crate::store::{AccountRecord, abort};
+use crate::store::abort;
 
 /// The one member of CreateAccountAlias and DeleteAccountAlias.
 fn alias_member(p: &Params) -> Result<String, AwsError> {
@@ -48,9 +48,7 @@ impl Operation for CreateAccountAlias {
                 }
                 None => {}
             }
-            let mut a = tx
-                .account(account)?
-                .unwrap_or_else(|| AccountRecord { id: account.to_owned(), ..AccountRecord::default() });
+            let mut a = tx.account_or_new(account)?;
             if let Some(old) = a.alias.replace(self.alias.clone()) {
                 tx.remove_alias(&old)?;
             }

@@ -6,7 +6,6 @@ use crate::error::AwsError;
 use crate::operation::{Ctx, Operation, Service};
 use crate::protocol::rules::{ARN, StrRule};
 use crate::protocol::{Params, WriteXml, XmlOut};
-use crate::store::AccountRecord;
 
 const FREE_TEXT: StrRule = StrRule { min: 1, max: 2048, pattern: "", matches: |_| true };
 
@@ -34,9 +33,7 @@ impl Operation for SetSecurityTokenServicePreferences {
     fn run(self, ctx: &Ctx<'_>) -> Result<(), AwsError> {
         let account = ctx.account();
         ctx.app.store.transact(|tx| {
-            let mut a = tx
-                .account(account)?
-                .unwrap_or_else(|| AccountRecord { id: account.to_owned(), ..AccountRecord::default() });
+            let mut a = tx.account_or_new(account)?;
             a.sts_token_version = Some(self.version.clone());
             tx.put_account(&a)
         })

@@ -118,9 +118,7 @@ impl Operation for GenerateCredentialReport {
         let account = ctx.account();
         let now = ctx.now;
         ctx.app.store.transact(|tx| {
-            let mut a = tx
-                .account(account)?
-                .unwrap_or_else(|| AccountRecord { id: account.to_owned(), ..AccountRecord::default() });
+            let mut a = tx.account_or_new(account)?;
             let fresh = a.credential_report_at.is_some_and(|at| now - at < LIFETIME);
             if !fresh {
                 a.credential_report_at = Some(now);

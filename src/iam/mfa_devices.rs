@@ -154,11 +154,6 @@ pub fn check_sign_in(
     })
 }
 
-/// The account's record, created if it does not exist yet.
-fn account_or_new(tx: &Tx<'_>, account: &str) -> TxResult<AccountRecord> {
-    Ok(tx.account(account)?.unwrap_or_else(|| AccountRecord { id: account.to_owned(), ..AccountRecord::default() }))
-}
-
 pub struct CreateVirtualMfaDevice {
     path: String,
     name: String,
@@ -223,7 +218,7 @@ impl Operation for CreateVirtualMfaDevice {
         let qr_png = Zeroizing::new(qr::png(&uri).map_err(|e| AwsError::internal(&e))?);
         let now = ctx.now.replace_millisecond(0).unwrap_or(ctx.now);
         ctx.app.store.transact(|tx| {
-            let mut a = account_or_new(tx, account)?;
+            let mut a = tx.account_or_new(account)?;
             if a.mfa_devices.iter().any(|d| serial_number(account, &d.path, &d.name).eq_ignore_ascii_case(&serial)) {
                 return abort(AwsError::EntityAlreadyExists(
                     "MFADevice entity at the same path and name already exists.".into(),

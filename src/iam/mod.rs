@@ -21,6 +21,7 @@ pub mod managed_policies;
 pub mod mfa_devices;
 pub mod not_found;
 pub mod oidc_providers;
+pub mod outbound_federation;
 mod pagination;
 pub mod password_policy;
 pub mod policy_docs;

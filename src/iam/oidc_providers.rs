@@ -8,7 +8,7 @@ use crate::error::AwsError;
 use crate::operation::{Ctx, Operation, Service};
 use crate::protocol::rules::{ARN, StrRule};
 use crate::protocol::{Params, Tag, WriteXml, XmlOut};
-use crate::store::{AccountRecord, OidcProviderRecord, Tx, TxResult, abort};
+use crate::store::{OidcProviderRecord, Tx, TxResult, abort};
 
 pub const MAX_CLIENT_IDS: usize = 100;
 pub const MAX_THUMBPRINTS: usize = 5;
@@ -179,9 +179,7 @@ impl Operation for CreateOpenIdConnectProvider {
         let account = ctx.account();
         let now = ctx.now.replace_millisecond(0).unwrap_or(ctx.now);
         ctx.app.store.transact(|tx| {
-            let mut a = tx
-                .account(account)?
-                .unwrap_or_else(|| AccountRecord { id: account.to_owned(), ..AccountRecord::default() });
+            let mut a = tx.account_or_new(account)?;
             if a.oidc_providers.iter().any(|p| p.id == self.id) {
                 return abort(AwsError::EntityAlreadyExists(format!("Provider with url {} already exists.", self.url)));
             }

@@ -5,7 +5,7 @@ use crate::error::AwsError;
 use crate::operation::{Ctx, Operation, Service};
 use crate::protocol::rules::{MAX_PASSWORD_AGE, MINIMUM_PASSWORD_LENGTH, PASSWORD_REUSE_PREVENTION};
 use crate::protocol::{Params, WriteXml, XmlOut};
-use crate::store::{AccountRecord, PasswordPolicy, abort};
+use crate::store::{PasswordPolicy, abort};
 
 fn no_policy(account: &str) -> AwsError {
     AwsError::NoSuchEntity(format!("The Password Policy with domain name {account} cannot be found."))
@@ -99,9 +99,7 @@ impl Operation for UpdateAccountPasswordPolicy {
     fn run(self, ctx: &Ctx<'_>) -> Result<(), AwsError> {
         let account = ctx.account();
         ctx.app.store.transact(|tx| {
-            let mut a = tx
-                .account(account)?
-                .unwrap_or_else(|| AccountRecord { id: account.to_owned(), ..AccountRecord::default() });
+            let mut a = tx.account_or_new(account)?;
             a.password_policy = Some(self.0.clone());
             tx.put_account(&a)
         })

@@ -15,7 +15,7 @@ use crate::operation::{Ctx, Operation, Service};
 use crate::protocol::rules::{ARN, StrRule};
 use crate::protocol::{Params, Tag, WriteXml, XmlOut};
 use crate::saml::metadata::{self, IdpMetadata};
-use crate::store::{AccountRecord, SamlProviderRecord, Tx, TxResult, abort};
+use crate::store::{SamlProviderRecord, Tx, TxResult, abort};
 
 pub const MAX_PROVIDERS: usize = 100;
 
@@ -184,9 +184,7 @@ impl Operation for CreateSamlProvider {
         let now = ctx.now.replace_millisecond(0).unwrap_or(ctx.now);
         let arn = provider_arn(account, &self.name);
         ctx.app.store.transact(|tx| {
-            let mut a = tx
-                .account(account)?
-                .unwrap_or_else(|| AccountRecord { id: account.to_owned(), ..AccountRecord::default() });
+            let mut a = tx.account_or_new(account)?;
             if a.saml_providers.iter().any(|p| p.name == self.name) {
                 return abort(AwsError::EntityAlreadyExists(format!("SAMLProvider {} already exists", self.name)));
             }

@@ -15,7 +15,7 @@ use crate::protocol::rules::{PATH, PATH_PREFIX, StrRule};
 use crate::protocol::{Params, Tag, WriteXml, XmlOut};
 use crate::sigv4::SecretKey;
 use crate::state::State;
-use crate::store::{AccountRecord, ServerCertificateRecord, Tx, TxResult};
+use crate::store::{ServerCertificateRecord, Tx, TxResult};
 
 /// IAM's quota of server certificates per account.
 pub const MAX_PER_ACCOUNT: usize = 20;
@@ -51,7 +51,7 @@ fn update<T>(
     f: impl FnOnce(&mut Vec<ServerCertificateRecord>) -> Result<T, AwsError>,
 ) -> TxResult<T> {
     let mut a =
-        tx.account(account)?.unwrap_or_else(|| AccountRecord { id: account.to_owned(), ..AccountRecord::default() });
+        tx.account_or_new(account)?;
     let out = f(&mut a.server_certificates)?;
     tx.put_account(&a)?;
     Ok(out)

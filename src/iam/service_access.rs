@@ -19,7 +19,7 @@ use crate::policy::Effect;
 use crate::protocol::rules::{ARN, StrRule};
 use crate::protocol::{Params, WriteXml, XmlOut};
 use crate::state::State;
-use crate::store::{AccountRecord, PolicyHolding, abort};
+use crate::store::{PolicyHolding, abort};
 
 const NAMESPACE: StrRule = StrRule { min: 1, max: 64, pattern: r"[\w-]*", matches: |s| !s.is_empty() };
 const JOB_ID: StrRule = StrRule { min: 36, max: 36, pattern: "", matches: |_| true };
@@ -230,9 +230,7 @@ impl Operation for GenerateServiceLastAccessedDetails {
             created: ctx.now,
         };
         ctx.app.store.transact(|tx| {
-            let mut a = tx
-                .account(account)?
-                .unwrap_or_else(|| AccountRecord { id: account.to_owned(), ..AccountRecord::default() });
+            let mut a = tx.account_or_new(account)?;
             if a.access_jobs.iter().any(|j| j.id == job.id) {
                 return abort(AwsError::internal(&"job id collision"));
             }

@@ -127,6 +127,9 @@ pub fn error_response(err: &AwsError, namespace: &str, request_id: &str) -> Vec<
         w.text("Type", if err.fault() == Fault::Sender { "Sender" } else { "Receiver" });
         w.text("Code", err.code());
         w.text("Message", err.message());
+        // AWS carries it in EC2's message text; here it has its own element so IAM's messages
+        // stay AWS's. botocore exposes every child of <Error> (`response["Error"]`).
+        w.opt_text("EncodedAuthorizationMessage", err.encoded_authorization_message());
     });
     out.text("RequestId", request_id);
     out.end("ErrorResponse");

@@ -60,9 +60,9 @@ fn allow(
             tracing::debug!(principal = %caller.principal.arn(), action, resource, "s3 gateway: allowed");
             Ok(())
         }
-        Err(AwsError::AccessDenied(m)) => {
+        Err(e @ (AwsError::AccessDenied(_) | AwsError::AccessDeniedEncoded(_))) => {
             tracing::info!(principal = %caller.principal.arn(), action, resource, "s3 gateway: denied");
-            Err(s3_error!(AccessDenied, "{m}"))
+            Err(s3_error!(AccessDenied, "{}", e.message()))
         }
         Err(e) => Err(internal(e)),
     }

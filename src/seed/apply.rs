@@ -475,6 +475,7 @@ fn call(state: &State, root: &Caller, action: &str, params: &Pairs) -> Result<()
         source_ip: None,
         secure_transport: true,
         permission: dispatch::permission(index),
+        host: None,
     };
     (entry.execute)(&ctx, &params, "seed").map(|_| ())
 }

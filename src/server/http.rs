@@ -22,6 +22,7 @@ use crate::app::{self, HttpRequest};
 use crate::error::AwsError;
 use crate::keystone;
 use crate::operation::Service;
+use crate::outbound;
 use crate::protocol::xml;
 use crate::state::State;
 
@@ -205,6 +206,7 @@ async fn handle(
         match req.uri().path() {
             "/healthz" => return Ok(plain(StatusCode::OK, Bytes::from_static(b"ok\n"))),
             "/metrics" => return Ok(plain(StatusCode::OK, Bytes::from(app.render_metrics()))),
+            path if path.starts_with(outbound::PATH_PREFIX) => return Ok(issuer_document(&app, &req, secure)),
             _ => {}
         }
     }
@@ -263,6 +265,18 @@ async fn handle(
         }
     }
     Ok(resp)
+}
+
+/// An outbound federation issuer's public document (its OIDC discovery or its JWKS), or 404.
+fn issuer_document(app: &State, req: &Request<Incoming>, secure: bool) -> Response<Full<Bytes>> {
+    let host = req.headers().get(hyper::header::HOST).and_then(|h| h.to_str().ok());
+    let base = app.settings.public_base_url(secure, host);
+    let Some(doc) = outbound::discovery::document(app, req.uri().path(), &base) else {
+        return plain(StatusCode::NOT_FOUND, Bytes::from_static(b"not found\n"));
+    };
+    let mut r = Response::new(Full::new(Bytes::from(doc)));
+    r.headers_mut().insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static("application/json"));
+    r
 }
 
 fn plain(status: StatusCode, text: Bytes) -> Response<Full<Bytes>> {

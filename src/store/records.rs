@@ -46,6 +46,25 @@ pub struct AccountRecord {
     /// Its IAM SAML providers (at most 100, as in AWS).
     #[serde(default)]
     pub saml_providers: Vec<SamlProviderRecord>,
+    /// Outbound web identity federation (STS GetWebIdentityToken), once enabled.
+    #[serde(default)]
+    pub outbound_federation: Option<OutboundFederationRecord>,
+}
+
+/// The account's JWT issuer: its id (the last segment of its URL), whether it issues now, and
+/// its signing keys (private halves sealed; the JWKS is public).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OutboundFederationRecord {
+    pub issuer_id: String,
+    pub enabled: bool,
+    /// RS256: the RSA key, PKCS#1 DER, base64.
+    pub rsa_key: SealedSecret,
+    /// ES384: the P-384 key, PKCS#8 DER, base64.
+    pub ec_key: SealedSecret,
+    pub rsa_kid: String,
+    pub ec_kid: String,
+    /// The public keys, as `/.well-known/jwks.json` serves them.
+    pub jwks: String,
 }
 
 /// A GenerateServiceLastAccessedDetails job: what it covers; its answer is drawn up when read.

@@ -75,6 +75,11 @@ impl Tx<'_> {
         read(self.accounts, id.as_bytes())
     }
 
+    /// The account's record, or a new one when the account has none yet.
+    pub fn account_or_new(&self, id: &str) -> TxResult<AccountRecord> {
+        Ok(self.account(id)?.unwrap_or_else(|| AccountRecord { id: id.to_owned(), ..AccountRecord::default() }))
+    }
+
     pub fn put_account(&self, account: &AccountRecord) -> TxResult<()> {
         self.touch(&account.id);
         self.accounts.insert(account.id.as_bytes(), encode(account)?)?;

@@ -124,6 +124,26 @@ impl Daemon {
     }
 }
 
+/// Sends raw bytes, returns (status, body).
+pub async fn raw(d: &Daemon, request: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(d.server.local_addr()).await.unwrap();
+    s.write_all(request.as_bytes()).await.unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).await.unwrap();
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let status = text.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    (status, body)
+}
+
+/// `GET url` (a URL of the daemon, or a path), with the daemon's address as `Host`.
+pub async fn get(d: &Daemon, url: &str) -> (u16, String) {
+    let host = d.server.local_addr().to_string();
+    let path = url.trim_start_matches(&d.endpoint());
+    raw(d, &format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")).await
+}
+
 /// The AWS error code and message of a failed SDK call.
 pub fn aws_error<E, R>(err: &aws_sdk_iam::error::SdkError<E, R>) -> (String, String)
 where

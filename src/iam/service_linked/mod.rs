@@ -14,7 +14,7 @@ use crate::ids::{IdKind, new_id};
 use crate::operation::{Ctx, Operation, Service};
 use crate::protocol::rules::{ROLE_DESCRIPTION, ROLE_NAME, StrRule};
 use crate::protocol::{Params, WriteXml, XmlOut};
-use crate::store::{AccountRecord, Attachment, EntityKind, PolicyHolding, RoleRecord, abort};
+use crate::store::{Attachment, EntityKind, PolicyHolding, RoleRecord, abort};
 
 const SERVICE_NAME: StrRule = StrRule { min: 1, max: 128, pattern: r"[\w+=,.@-]+", matches: |s| !s.is_empty() };
 const CUSTOM_SUFFIX: StrRule = StrRule { min: 1, max: 64, pattern: r"[\w+=,.@-]+", matches: |s| !s.is_empty() };
@@ -212,9 +212,7 @@ impl Operation for DeleteServiceLinkedRole {
                 }
             }
             let task = format!("task{}{}/{uuid}", role.path, role.name);
-            let mut a = tx
-                .account(account)?
-                .unwrap_or_else(|| AccountRecord { id: account.to_owned(), ..AccountRecord::default() });
+            let mut a = tx.account_or_new(account)?;
             a.deletion_tasks.push(task.clone());
             let excess = a.deletion_tasks.len().saturating_sub(REMEMBERED_TASKS);
             a.deletion_tasks.drain(..excess);
