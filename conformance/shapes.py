@@ -352,7 +352,7 @@ class Call:
         if name == "SigningAlgorithm":
             return "RS256"
         if name == "EncodedMessage":
-            return self.run.encoded_message()
+            return "dry-run-message" if getattr(self.run, "dry", False) else self.run.encoded_message()
         return None
 
     def value(self, name, shape):

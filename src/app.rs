@@ -237,7 +237,6 @@ fn authenticate(
     Ok(caller)
 }
 
-
 /// A request header's value (names compared without case).
 fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
     req.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())

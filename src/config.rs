@@ -448,7 +448,9 @@ impl Settings {
             saml_audiences: file.saml.audiences,
             issuer_base_url: match file.outbound_federation.issuer_base_url {
                 Some(u) if !(u.starts_with("http://") || u.starts_with("https://")) => {
-                    return Err(format!("outbound_federation.issuer_base_url {u:?} must start with http:// or https://"));
+                    return Err(format!(
+                        "outbound_federation.issuer_base_url {u:?} must start with http:// or https://"
+                    ));
                 }
                 u => u.map(|u| u.trim_end_matches('/').to_owned()),
             },

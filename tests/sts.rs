@@ -630,9 +630,10 @@ async fn web_identity_tokens_never_outlive_the_session_that_asked() {
         .unwrap()
         .credentials
         .unwrap();
-    let session =
-        d.sts_with_token(&creds.access_key_id, &creds.secret_access_key, Some(creds.session_token.clone()));
-    let ask = |secs: i32| session.get_web_identity_token().audience("a").signing_algorithm("ES384").duration_seconds(secs).send();
+    let session = d.sts_with_token(&creds.access_key_id, &creds.secret_access_key, Some(creds.session_token.clone()));
+    let ask = |secs: i32| {
+        session.get_web_identity_token().audience("a").signing_algorithm("ES384").duration_seconds(secs).send()
+    };
     let jwt = ask(600).await.unwrap().web_identity_token.unwrap();
     let payload = jwt.split('.').nth(1).unwrap();
     let claims: serde_json::Value = serde_json::from_slice(

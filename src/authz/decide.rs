@@ -183,7 +183,8 @@ fn add_target_keys(target: Option<&Target>, facts: &RequestFacts<'_>, context: &
     // A key given more than once is multivalued (`sts:IdentityTokenAudience`).
     let mut seen: Vec<&str> = Vec::new();
     for (key, value) in &facts.extra_keys {
-        let mut values = if seen.contains(key) { context.get(key).map(<[_]>::to_vec).unwrap_or_default() } else { Vec::new() };
+        let mut values =
+            if seen.contains(key) { context.get(key).map(<[_]>::to_vec).unwrap_or_default() } else { Vec::new() };
         values.push(ContextValue::String(value.clone()));
         context.set(key, values);
         seen.push(key);

@@ -26,7 +26,11 @@ pub fn no_such_profile(name: &str) -> AwsError {
     AwsError::NoSuchEntity(format!("Instance Profile {name} cannot be found."))
 }
 
-fn profile_arn(account: &str, name: &str, app: &State) -> Result<String, AwsError> {
+/// The profile's ARN (with its path), or the path-less one a missing profile would have.
+///
+/// # Errors
+/// Store failures.
+pub fn profile_arn(account: &str, name: &str, app: &State) -> Result<String, AwsError> {
     Ok(match app.store.instance_profile(account, name)? {
         Some(p) => p.arn(),
         None => format!("arn:aws:iam::{account}:instance-profile/{name}"),

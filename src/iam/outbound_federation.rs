@@ -76,13 +76,17 @@ impl Operation for EnableOutboundWebIdentityFederation {
         let issuer_id = store.transact(|tx| {
             let mut a = tx.account_or_new(account)?;
             let record = match (a.outbound_federation.take(), &fresh) {
-                (Some(o), _) if o.enabled => return crate::store::abort(AwsError::FeatureEnabled(ALREADY_ENABLED.into())),
+                (Some(o), _) if o.enabled => {
+                    return crate::store::abort(AwsError::FeatureEnabled(ALREADY_ENABLED.into()));
+                }
                 (Some(o), _) => OutboundFederationRecord { enabled: true, ..o },
                 (None, Some(f)) => f.clone(),
                 // Made and then lost to a concurrent Disable of a concurrent Enable: retry.
-                (None, None) => return crate::store::abort(AwsError::ConcurrentModification(
-                    "The account's outbound federation changed during the request; retry it.".into(),
-                )),
+                (None, None) => {
+                    return crate::store::abort(AwsError::ConcurrentModification(
+                        "The account's outbound federation changed during the request; retry it.".into(),
+                    ));
+                }
             };
             let id = record.issuer_id.clone();
             a.outbound_federation = Some(record);

@@ -50,8 +50,7 @@ fn update<T>(
     account: &str,
     f: impl FnOnce(&mut Vec<ServerCertificateRecord>) -> Result<T, AwsError>,
 ) -> TxResult<T> {
-    let mut a =
-        tx.account_or_new(account)?;
+    let mut a = tx.account_or_new(account)?;
     let out = f(&mut a.server_certificates)?;
     tx.put_account(&a)?;
     Ok(out)

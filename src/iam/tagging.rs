@@ -181,10 +181,7 @@ impl Taggable for InstanceProfileTags {
     const ID_RULE: &'static StrRule = &super::instance_profiles::INSTANCE_PROFILE_NAME;
 
     fn resource(app: &State, account: &str, id: &str) -> Result<String, AwsError> {
-        Ok(match app.store.instance_profile(account, id)? {
-            Some(p) => p.arn(),
-            None => format!("arn:aws:iam::{account}:instance-profile/{id}"),
-        })
+        super::instance_profiles::profile_arn(account, id, app)
     }
 
     fn read(app: &State, account: &str, id: &str) -> Result<Vec<Tag>, AwsError> {

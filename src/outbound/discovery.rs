@@ -12,7 +12,8 @@ pub fn document(app: &State, path: &str, base_url: &str) -> Option<String> {
     let rest = path.strip_prefix(super::PATH_PREFIX)?;
     let (issuer_id, doc) = rest.split_once('/')?;
     let (account, _) = issuer_id.split_once('-')?;
-    let record = app.store.account(account).ok()??.outbound_federation.filter(|o| o.enabled && o.issuer_id == issuer_id)?;
+    let record =
+        app.store.account(account).ok()??.outbound_federation.filter(|o| o.enabled && o.issuer_id == issuer_id)?;
     let issuer = super::issuer_url(base_url, issuer_id);
     match doc {
         ".well-known/jwks.json" => Some(record.jwks),

@@ -28,7 +28,8 @@ pub use crypto::{MasterKey, SealedSecret, Sealer};
 pub use records::{
     AccessKeyRecord, AccountRecord, Attachment, CredentialRecord, EntityKind, GroupRecord, InlinePolicy,
     InstanceProfileRecord, KeyLastUsed, KeyStatus, LoginProfile, ManagedPolicyRecord, OidcProviderRecord,
-    OutboundFederationRecord, PasswordPolicy, PolicyHolding, PolicyVersionRecord, RoleRecord, SamlProviderRecord, TemporaryKeyRecord, UserRecord,
+    OutboundFederationRecord, PasswordPolicy, PolicyHolding, PolicyVersionRecord, RoleRecord, SamlProviderRecord,
+    TemporaryKeyRecord, UserRecord,
 };
 pub use records::{
     ServerCertificateRecord, ServiceCredentialRecord, SigningCertificateRecord, SshPublicKeyRecord, UserKeysAndCerts,

@@ -15,9 +15,7 @@ use crate::policy::{
     ResourcePolicyRef, evaluate,
 };
 use crate::principal::Principal;
-use crate::protocol::rules::{
-    ARN, EXTERNAL_ID, MAX_TAGS, ROLE_DURATION, ROLE_SESSION_NAME, SESSION_POLICY, SOURCE_IDENTITY, TAG_KEY,
-};
+use crate::protocol::rules::{ARN, EXTERNAL_ID, MAX_TAGS, ROLE_DURATION, ROLE_SESSION_NAME, SOURCE_IDENTITY, TAG_KEY};
 use crate::protocol::{Params, Tag, WriteXml, XmlOut};
 use crate::store::RoleRecord;
 
@@ -25,9 +23,6 @@ use crate::store::RoleRecord;
 pub const CHAINED_MAX_DURATION: i64 = 3600;
 /// AssumeRole's default duration.
 pub const DEFAULT_DURATION: i64 = 3600;
-/// Managed session policies one request may pass.
-pub const MAX_POLICY_ARNS: usize = 10;
-
 /// A role ARN, taken apart.
 struct RoleArn {
     account: String,
@@ -54,8 +49,7 @@ impl RoleArn {
 pub struct AssumeRole {
     role_arn: String,
     session_name: String,
-    policy: Option<String>,
-    policy_arns: Vec<String>,
+    session_policies: credentials::SessionPolicyInput,
     duration: i64,
     tags: Vec<Tag>,
     transitive_tag_keys: Vec<String>,
@@ -103,8 +97,7 @@ impl Operation for AssumeRole {
         let mut f = p.fields();
         let role_arn = f.str("RoleArn", &ARN);
         let session_name = f.str("RoleSessionName", &ROLE_SESSION_NAME);
-        let policy = f.opt_str("Policy", &SESSION_POLICY);
-        let policy_arns = f.field_list("PolicyArns", "arn", &ARN, MAX_POLICY_ARNS).unwrap_or_default();
+        let session_policies = credentials::SessionPolicyInput::read(&mut f);
         let duration = f.opt_int("DurationSeconds", &ROLE_DURATION).unwrap_or(DEFAULT_DURATION);
         let tags = f.tags("Tags").unwrap_or_default();
         let transitive_tag_keys = f.str_list("TransitiveTagKeys", &TAG_KEY, MAX_TAGS).unwrap_or_default();
@@ -114,9 +107,7 @@ impl Operation for AssumeRole {
         let code = f.opt_str("TokenCode", &credentials::TOKEN_CODE);
         f.finish()?;
         RoleArn::parse(&role_arn)?;
-        if let Some(text) = &policy {
-            PolicyDocument::parse(text, PolicyKind::Identity)?;
-        }
+        session_policies.validate()?;
         if tags::has_duplicate_keys(&tags) {
             return Err(invalid_param(tags::DUPLICATE_KEYS));
         }
@@ -129,8 +120,7 @@ impl Operation for AssumeRole {
         Ok(Self {
             role_arn,
             session_name,
-            policy,
-            policy_arns,
+            session_policies,
             duration,
             tags,
             transitive_tag_keys,
@@ -243,8 +233,8 @@ impl Operation for AssumeRole {
         let packed_policy_size = credentials::check_session_policies(
             ctx.app,
             &role.account,
-            self.policy.as_deref(),
-            &self.policy_arns,
+            self.session_policies.policy.as_deref(),
+            &self.session_policies.policy_arns,
             &tags,
         )?;
         let source_identity = self.source_identity.clone().or(inherited_source);
@@ -256,8 +246,8 @@ impl Operation for AssumeRole {
             ctx.now,
             Duration::seconds(self.duration),
             SessionExtras {
-                policy: self.policy.clone(),
-                policy_arns: self.policy_arns.clone(),
+                policy: self.session_policies.policy.clone(),
+                policy_arns: self.session_policies.policy_arns.clone(),
                 source_identity: source_identity.clone(),
                 tags,
                 transitive_tag_keys: transitive,

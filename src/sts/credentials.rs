@@ -9,8 +9,10 @@ use super::token::{SessionClaims, SessionIdentity};
 use crate::error::AwsError;
 use crate::iam::mfa_devices;
 use crate::ids::{IdKind, new_key_id, new_secret};
+use crate::policy::{PolicyDocument, PolicyKind};
 use crate::principal::Principal;
-use crate::protocol::rules::StrRule;
+use crate::protocol::params::Fields;
+use crate::protocol::rules::{ARN, SESSION_POLICY, StrRule};
 use crate::protocol::{Tag, XmlOut};
 use crate::state::State;
 use crate::store::{RoleRecord, TemporaryKeyRecord};
@@ -27,6 +29,36 @@ pub const TOKEN_CODE: StrRule =
 
 /// The budget the packed session policy, ARNs and tags share, in bytes.
 pub const PACKED_LIMIT: usize = 2048;
+
+/// At most this many managed session policy ARNs (`PolicyArns`).
+pub const MAX_POLICY_ARNS: usize = 10;
+
+/// The session policies a request for temporary credentials passes: `Policy` and `PolicyArns`.
+#[derive(Default)]
+pub struct SessionPolicyInput {
+    pub policy: Option<String>,
+    pub policy_arns: Vec<String>,
+}
+
+impl SessionPolicyInput {
+    /// Reads both members, in the request's member order (Policy, then PolicyArns).
+    pub fn read(f: &mut Fields<'_>) -> Self {
+        let policy = f.opt_str("Policy", &SESSION_POLICY);
+        let policy_arns = f.field_list("PolicyArns", "arn", &ARN, MAX_POLICY_ARNS).unwrap_or_default();
+        Self { policy, policy_arns }
+    }
+
+    /// After the members' own checks: the inline policy is a valid identity policy.
+    ///
+    /// # Errors
+    /// `MalformedPolicyDocument`.
+    pub fn validate(&self) -> Result<(), AwsError> {
+        if let Some(text) = &self.policy {
+            PolicyDocument::parse(text, PolicyKind::Identity)?;
+        }
+        Ok(())
+    }
+}
 
 /// The session policies a role session is given: the managed ones must exist in the role's
 /// account, and with the session tags they must fit AWS's packed budget (approximated: the

@@ -5,24 +5,21 @@
 
 use time::Duration;
 
-use super::assume_role::MAX_POLICY_ARNS;
 use super::credentials::{self, Issued, SessionExtras};
 use super::session_token::{DEFAULT_DURATION, ROOT_MAX_DURATION};
 use super::token::{FederatingUser, SessionIdentity};
 use crate::error::AwsError;
 use crate::iam::tags;
 use crate::operation::{Ctx, Operation, Service};
-use crate::policy::{PolicyDocument, PolicyKind};
 use crate::principal::Principal;
-use crate::protocol::rules::{ARN, SESSION_DURATION, SESSION_POLICY, StrRule, entity_name};
+use crate::protocol::rules::{SESSION_DURATION, StrRule, entity_name};
 use crate::protocol::{Params, Tag, WriteXml, XmlOut};
 
 const FEDERATED_NAME: StrRule = StrRule { min: 2, max: 32, pattern: r"[\w+=,.@-]*", matches: entity_name };
 
 pub struct GetFederationToken {
     name: String,
-    policy: Option<String>,
-    policy_arns: Vec<String>,
+    session_policies: credentials::SessionPolicyInput,
     duration: Option<i64>,
     tags: Vec<Tag>,
 }
@@ -56,18 +53,15 @@ impl Operation for GetFederationToken {
     fn parse(p: &Params) -> Result<Self, AwsError> {
         let mut f = p.fields();
         let name = f.str("Name", &FEDERATED_NAME);
-        let policy = f.opt_str("Policy", &SESSION_POLICY);
-        let policy_arns = f.field_list("PolicyArns", "arn", &ARN, MAX_POLICY_ARNS).unwrap_or_default();
+        let session_policies = credentials::SessionPolicyInput::read(&mut f);
         let duration = f.opt_int("DurationSeconds", &SESSION_DURATION);
         let tags = f.tags("Tags").unwrap_or_default();
         f.finish()?;
-        if let Some(text) = &policy {
-            PolicyDocument::parse(text, PolicyKind::Identity)?;
-        }
+        session_policies.validate()?;
         if tags::has_duplicate_keys(&tags) {
             return Err(AwsError::InvalidParameterValue(tags::DUPLICATE_KEYS.into()));
         }
-        Ok(Self { name, policy, policy_arns, duration, tags })
+        Ok(Self { name, session_policies, duration, tags })
     }
 
     fn request_tags(&self) -> Option<&[Tag]> {
@@ -96,8 +90,8 @@ impl Operation for GetFederationToken {
         let packed_policy_size = credentials::check_session_policies(
             ctx.app,
             account,
-            self.policy.as_deref(),
-            &self.policy_arns,
+            self.session_policies.policy.as_deref(),
+            &self.session_policies.policy_arns,
             &self.tags,
         )?;
         let issued = credentials::issue(
@@ -107,8 +101,8 @@ impl Operation for GetFederationToken {
             ctx.now,
             Duration::seconds(seconds),
             SessionExtras {
-                policy: self.policy,
-                policy_arns: self.policy_arns,
+                policy: self.session_policies.policy,
+                policy_arns: self.session_policies.policy_arns,
                 tags: self.tags,
                 ..SessionExtras::default()
             },

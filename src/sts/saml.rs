@@ -9,7 +9,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use time::Duration;
 
-use super::assume_role::{DEFAULT_DURATION, MAX_POLICY_ARNS};
+use super::assume_role::DEFAULT_DURATION;
 use super::credentials::{self, Issued, SessionExtras};
 use super::federated::{FederatedCaller, find_role, trust_allows};
 use super::token::SamlClaims;
@@ -17,7 +17,7 @@ use crate::error::AwsError;
 use crate::iam::saml_providers::parse_arn;
 use crate::operation::{Ctx, Operation, Service};
 use crate::policy::{PolicyDocument, PolicyKind};
-use crate::protocol::rules::{ARN, ROLE_DURATION, ROLE_SESSION_NAME, SESSION_POLICY, SOURCE_IDENTITY, StrRule};
+use crate::protocol::rules::{ARN, ROLE_DURATION, ROLE_SESSION_NAME, SOURCE_IDENTITY, StrRule};
 use crate::protocol::{Params, Tag, WriteXml, XmlOut};
 use crate::saml::assertion::{self, Provider, Verified};
 
@@ -30,8 +30,7 @@ pub struct AssumeRoleWithSaml {
     principal_arn: String,
     assertion: String,
     duration: Option<i64>,
-    policy: Option<String>,
-    policy_arns: Vec<String>,
+    session_policies: credentials::SessionPolicyInput,
 }
 
 pub struct SamlResult {
@@ -98,14 +97,11 @@ impl Operation for AssumeRoleWithSaml {
         let role_arn = f.str("RoleArn", &ARN);
         let principal_arn = f.str("PrincipalArn", &ARN);
         let assertion = f.secret("SAMLAssertion", &SAML_ASSERTION);
-        let policy = f.opt_str("Policy", &SESSION_POLICY);
-        let policy_arns = f.field_list("PolicyArns", "arn", &ARN, MAX_POLICY_ARNS).unwrap_or_default();
+        let session_policies = credentials::SessionPolicyInput::read(&mut f);
         let duration = f.opt_int("DurationSeconds", &ROLE_DURATION);
         f.finish()?;
-        if let Some(text) = &policy {
-            PolicyDocument::parse(text, PolicyKind::Identity)?;
-        }
-        Ok(Self { role_arn, principal_arn, assertion, duration, policy, policy_arns })
+        session_policies.validate()?;
+        Ok(Self { role_arn, principal_arn, assertion, duration, session_policies })
     }
 
     fn resource(&self, _: &Ctx<'_>) -> Result<String, AwsError> {
@@ -178,8 +174,8 @@ impl Operation for AssumeRoleWithSaml {
         let packed_policy_size = credentials::check_session_policies(
             ctx.app,
             &role.account,
-            self.policy.as_deref(),
-            &self.policy_arns,
+            self.session_policies.policy.as_deref(),
+            &self.session_policies.policy_arns,
             &tags,
         )?;
         let (identity, assumed_role_id, arn) = credentials::role_session(&role, &session_name);
@@ -190,8 +186,8 @@ impl Operation for AssumeRoleWithSaml {
             ctx.now,
             Duration::seconds(duration),
             SessionExtras {
-                policy: self.policy.clone(),
-                policy_arns: self.policy_arns.clone(),
+                policy: self.session_policies.policy.clone(),
+                policy_arns: self.session_policies.policy_arns.clone(),
                 source_identity: v.source_identity.clone(),
                 tags,
                 transitive_tag_keys: v.transitive_tag_keys.clone(),

@@ -6,7 +6,7 @@
 
 use time::Duration;
 
-use super::assume_role::{DEFAULT_DURATION, MAX_POLICY_ARNS};
+use super::assume_role::DEFAULT_DURATION;
 use super::credentials::{self, Issued, SessionExtras};
 use super::federated::{FederatedCaller, find_role, trust_allows};
 use super::token::WebIdentityClaims;
@@ -15,7 +15,7 @@ use crate::iam::oidc_providers::provider_arn;
 use crate::oidc::verify::verify;
 use crate::operation::{Ctx, Operation, Service};
 use crate::policy::{PolicyDocument, PolicyKind};
-use crate::protocol::rules::{ARN, ROLE_DURATION, ROLE_SESSION_NAME, SESSION_POLICY, StrRule};
+use crate::protocol::rules::{ARN, ROLE_DURATION, ROLE_SESSION_NAME, StrRule};
 use crate::protocol::{Params, Tag, WriteXml, XmlOut};
 
 const WEB_IDENTITY_TOKEN: StrRule = StrRule {
@@ -31,8 +31,7 @@ pub struct AssumeRoleWithWebIdentity {
     session_name: String,
     token: String,
     duration: i64,
-    policy: Option<String>,
-    policy_arns: Vec<String>,
+    session_policies: credentials::SessionPolicyInput,
 }
 
 pub struct WebIdentityResult {
@@ -81,14 +80,11 @@ impl Operation for AssumeRoleWithWebIdentity {
         let session_name = f.str("RoleSessionName", &ROLE_SESSION_NAME);
         let token = f.secret("WebIdentityToken", &WEB_IDENTITY_TOKEN);
         let _provider_id = f.opt_str("ProviderId", &PROVIDER_ID);
-        let policy = f.opt_str("Policy", &SESSION_POLICY);
-        let policy_arns = f.field_list("PolicyArns", "arn", &ARN, MAX_POLICY_ARNS).unwrap_or_default();
+        let session_policies = credentials::SessionPolicyInput::read(&mut f);
         let duration = f.opt_int("DurationSeconds", &ROLE_DURATION).unwrap_or(DEFAULT_DURATION);
         f.finish()?;
-        if let Some(text) = &policy {
-            PolicyDocument::parse(text, PolicyKind::Identity)?;
-        }
-        Ok(Self { role_arn, session_name, token, duration, policy, policy_arns })
+        session_policies.validate()?;
+        Ok(Self { role_arn, session_name, token, duration, session_policies })
     }
 
     fn resource(&self, _: &Ctx<'_>) -> Result<String, AwsError> {
@@ -148,8 +144,8 @@ impl Operation for AssumeRoleWithWebIdentity {
         let packed_policy_size = credentials::check_session_policies(
             ctx.app,
             &role.account,
-            self.policy.as_deref(),
-            &self.policy_arns,
+            self.session_policies.policy.as_deref(),
+            &self.session_policies.policy_arns,
             &tags,
         )?;
         let (identity, assumed_role_id, arn) = credentials::role_session(&role, &self.session_name);
@@ -160,8 +156,8 @@ impl Operation for AssumeRoleWithWebIdentity {
             ctx.now,
             Duration::seconds(self.duration),
             SessionExtras {
-                policy: self.policy.clone(),
-                policy_arns: self.policy_arns.clone(),
+                policy: self.session_policies.policy.clone(),
+                policy_arns: self.session_policies.policy_arns.clone(),
                 source_identity: verified.source_identity.clone(),
                 tags,
                 transitive_tag_keys: verified.transitive_tag_keys.clone(),

@@ -85,17 +85,14 @@ impl Operation for GetWebIdentityToken {
 
     fn run(self, ctx: &Ctx<'_>) -> Result<WebIdentityTokenResult, AwsError> {
         let account = ctx.account();
-        let issuer = ctx
-            .app
-            .store
-            .account(account)?
-            .and_then(|a| a.outbound_federation)
-            .filter(|o| o.enabled)
-            .ok_or_else(|| {
-                AwsError::OutboundWebIdentityFederationDisabled(
-                    "Outbound web identity federation is disabled for this account.".into(),
-                )
-            })?;
+        let issuer =
+            ctx.app.store.account(account)?.and_then(|a| a.outbound_federation).filter(|o| o.enabled).ok_or_else(
+                || {
+                    AwsError::OutboundWebIdentityFederationDisabled(
+                        "Outbound web identity federation is disabled for this account.".into(),
+                    )
+                },
+            )?;
         let expiration = ctx.now + Duration::seconds(self.duration);
         if let Some(session) = &ctx.caller.session
             && expiration.unix_timestamp() > session.expires_at
