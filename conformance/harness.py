@@ -7,6 +7,11 @@ daemons. Usage: harness.py [SUBSTRING ...] keeps only tests whose
 "file::name" contains one of the substrings. The last line printed is always
 "N passed, M failed" (after "K skipped: NAMES" when a test raised Skip); the exit status
 is 0 only if M == 0 and N > 0.
+
+A test fails when it raises anything (SystemExit too), and when its daemon `d` exits with a
+status other than 0 on SIGTERM. Ctrl-C stops the run, still printing the closing line. A full
+run (no SUBSTRING) also checks the tests found against expected-tests.txt, so a test that
+disappears, or one added without being listed, fails the run.
 """
 
 import glob
@@ -66,6 +71,20 @@ def collect(filters):
     return tests
 
 
+EXPECTED = os.path.join(HERE, "expected-tests.txt")
+
+
+def unexpected(tests):
+    """What a full run finds amiss against expected-tests.txt: listed tests that are gone, and
+    tests found but not listed."""
+    with open(EXPECTED) as f:
+        expected = [line.strip() for line in f if line.strip() and not line.startswith("#")]
+    found = [name for name, _ in tests]
+    gone = [f"{n} (listed in expected-tests.txt, not found)" for n in expected if n not in found]
+    new = [f"{n} (not listed in expected-tests.txt)" for n in found if n not in expected]
+    return gone + new
+
+
 def run_one(name, func):
     global _budget
     started = time.monotonic()
@@ -77,13 +96,17 @@ def run_one(name, func):
             try:
                 func(d)
             finally:
-                d.stop()
+                code = d.stop()
+            if code not in (0, None):
+                raise AssertionError(f"iamd exited with status {code} on SIGTERM (expected 0)")
         else:
             func()
         ok, report = True, None
     except Skip as e:
         ok, report = None, f"SKIPPED: {e}"
-    except Exception:  # noqa: BLE001 - a failure of any kind, TestTimeout too
+    except KeyboardInterrupt:
+        raise
+    except BaseException:  # noqa: BLE001 - a failure of any kind: TestTimeout, SystemExit too
         ok, report = False, traceback.format_exc()
     finally:
         signal.alarm(0)
@@ -103,8 +126,14 @@ def main():
     passed = failed = 0
     failures = []
     skipped = []
+    tests = collect(sys.argv[1:])
+    if not sys.argv[1:]:
+        for problem in unexpected(tests):
+            print(f"FAIL {problem}", flush=True)
+            failed += 1
+            failures.append(problem)
     try:
-        for name, func in collect(sys.argv[1:]):
+        for name, func in tests:
             ok, report, secs = run_one(name, func)
             print(f"{'ok  ' if ok else 'SKIP' if ok is None else 'FAIL'} {name} ({secs:.1f}s)", flush=True)
             if ok is None:
@@ -116,6 +145,10 @@ def main():
                 failed += 1
                 failures.append(name)
                 print("    " + report.rstrip().replace("\n", "\n    "), flush=True)
+    except KeyboardInterrupt:
+        print("FAIL interrupted: the run stopped before its end", flush=True)
+        failed += 1
+        failures.append("<interrupted>")
     finally:
         daemon.kill_leftovers()
     if failures:

@@ -145,6 +145,11 @@ async fn run(
     let source_ip = req.peer.map(|p| p.ip());
     let secure_transport = req.secure;
     let permission = dispatch::permission(index);
+    // Test builds only: a handler that panics, to prove a panic fails its request alone.
+    #[cfg(feature = "fault-injection")]
+    let inject_panic = header(req, "x-iamd-test-panic").is_some();
+    #[cfg(not(feature = "fault-injection"))]
+    let inject_panic = false;
     if !entry.mutates {
         let host = header(req, "host");
         let ctx = Ctx {
@@ -157,6 +162,7 @@ async fn run(
             permission,
             host,
         };
+        assert!(!inject_panic, "panic injected by x-iamd-test-panic");
         return (entry.execute)(&ctx, &params, request_id);
     }
     // Writes wait for the commit lock and sled's I/O: keep them off the async workers.
@@ -176,10 +182,11 @@ async fn run(
             permission,
             host: host.as_deref(),
         };
+        assert!(!inject_panic, "panic injected by x-iamd-test-panic");
         ((entry.execute)(&ctx, &params, &request_id), take_thread_commit())
     })
     .await
-    .map_err(|e| AwsError::internal(&e))?;
+    .map_err(|e| if e.is_panic() { AwsError::panicked() } else { AwsError::internal(&e) })?;
     // Never answered before the flush that covers its last commit (even when a later step
     // failed); concurrent writers share that flush.
     if let Some(seq) = committed {

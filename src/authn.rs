@@ -90,8 +90,8 @@ fn resolve_session(app: &State, parsed: &ParsedAuth, settings: &SigSettings) -> 
 /// temporary key `access_key_id` and has not expired at `now`.
 ///
 /// # Errors
-/// `InvalidClientTokenId` for a token that is not ours, altered or another key's;
-/// `ExpiredToken` after expiry.
+/// `InvalidClientTokenId` for a token that is not ours, altered or another key's, or of a
+/// long-term key since deleted or deactivated; `ExpiredToken` after expiry.
 pub fn resolve_session_token(
     app: &State,
     access_key_id: &str,
@@ -104,6 +104,11 @@ pub fn resolve_session_token(
     }
     if now.unix_timestamp() >= claims.expires_at {
         return Err(AwsError::ExpiredToken("The security token included in the request is expired".into()));
+    }
+    // A session of a long-term key lives only as long as the key does (and stays active): its
+    // record is in the read view, so this costs no read of the engine.
+    if let Some(parent) = &claims.parent_key {
+        resolve_key(app, parent)?;
     }
     let account = claims.account.clone();
     let principal = match &claims.identity {

@@ -34,7 +34,7 @@ fn master_key_path(settings: &Settings) -> PathBuf {
     settings.master_key_file.clone().unwrap_or_else(|| settings.data_dir.join("master.key"))
 }
 
-fn load_master(settings: &Settings) -> Result<MasterKey, String> {
+pub(crate) fn load_master(settings: &Settings) -> Result<MasterKey, String> {
     MasterKey::load_or_create(&master_key_path(settings), false)
 }
 

@@ -15,8 +15,9 @@ pub const DEFAULT_ACCOUNT_ID: &str = "000000000000";
 pub const DEFAULT_REGION: &str = "us-east-1";
 pub const DEFAULT_LOG: &str = "info";
 
-/// Values given by flags or the environment (clap merges those two); `None` = not given.
-#[derive(Debug, Default, Clone)]
+/// Values given by flags or the environment (clap merges those two); `None` = not given. No
+/// `Debug`: it holds the root secret in clear (as do the file's sections below).
+#[derive(Default, Clone)]
 pub struct Overrides {
     pub config: Option<PathBuf>,
     pub listen: Option<String>,
@@ -40,7 +41,7 @@ pub struct Overrides {
 }
 
 /// The config file's keys, all optional.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileSettings {
     listen: Option<String>,
@@ -109,7 +110,7 @@ struct PinnedJwksFile {
 }
 
 /// The `[s3_gateway]` section.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct S3GatewayFile {
     listen: Option<String>,
@@ -179,7 +180,7 @@ pub fn is_host_name(name: &str) -> bool {
 }
 
 /// The `[keystone]` section.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct KeystoneFile {
     #[serde(default)]
@@ -193,7 +194,7 @@ struct KeystoneFile {
     public_url: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ServiceUserFile {
     name: String,

@@ -73,6 +73,8 @@ pub enum AwsError {
     ReportExpired(String),
     // Ours.
     ServiceFailure(String),
+    /// A handler panicked: this request fails, the daemon serves on.
+    InternalFailure(String),
     ServiceUnavailable(String),
     // SSH public keys and certificates.
     InvalidPublicKey(String),
@@ -132,6 +134,7 @@ impl AwsError {
             Self::ReportNotPresent(_) => "ReportNotPresent",
             Self::ReportExpired(_) => "ReportExpired",
             Self::ServiceFailure(_) => "ServiceFailure",
+            Self::InternalFailure(_) => "InternalFailure",
             Self::ServiceUnavailable(_) => "ServiceUnavailable",
             Self::InvalidPublicKey(_) => "InvalidPublicKey",
             Self::DuplicateSshPublicKey(_) => "DuplicateSSHPublicKey",
@@ -188,7 +191,7 @@ impl AwsError {
             Self::RequestEntityTooLarge(_) => 413,
             Self::ReportNotPresent(_) | Self::ReportExpired(_) => 410,
             Self::RequestTimeout(_) => 400,
-            Self::ServiceFailure(_) => 500,
+            Self::ServiceFailure(_) | Self::InternalFailure(_) => 500,
             Self::ServiceUnavailable(_) => 503,
             Self::InvalidPublicKey(_)
             | Self::DuplicateSshPublicKey(_)
@@ -253,6 +256,7 @@ impl AwsError {
             | Self::ReportNotPresent(m)
             | Self::ReportExpired(m)
             | Self::ServiceFailure(m)
+            | Self::InternalFailure(m)
             | Self::ServiceUnavailable(m)
             | Self::InvalidPublicKey(m)
             | Self::DuplicateSshPublicKey(m)
@@ -287,6 +291,15 @@ impl AwsError {
             "The request signature we calculated does not match the signature you provided. \
              Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
                 .into(),
+        )
+    }
+
+    /// A panic caught while answering: logged, and the client gets AWS's generic 500.
+    #[must_use]
+    pub fn panicked() -> Self {
+        tracing::error!("a handler panicked; its request failed with 500 InternalFailure");
+        Self::InternalFailure(
+            "The request processing has failed because of an unknown error, exception or failure.".into(),
         )
     }
 

@@ -26,6 +26,7 @@ pub mod password;
 pub mod policy;
 pub mod principal;
 pub mod protocol;
+pub mod rotate;
 pub mod s3;
 pub mod saml;
 pub mod seed;

@@ -28,6 +28,9 @@ enum Command {
     /// Load a backup written by `iamd export` into an empty data dir, which needs the master
     /// key the backup was sealed under (IAMD_MASTER_KEY_FILE or DATA_DIR/master.key).
     Import(ImportArgs),
+    /// Make a new session-token key (the daemon must be stopped). From the next start it seals
+    /// new tokens; the previous key still opens the ones it sealed until they have all expired.
+    RotateTokenKey(OfflineArgs),
     /// Benchmarks only: store COUNT access keys of synthetic users (two each, secrets random and
     /// never shown) straight into a data dir, offline, then exit.
     #[command(hide = true)]
@@ -102,6 +105,16 @@ struct ImportArgs {
 }
 
 #[derive(clap::Args)]
+struct OfflineArgs {
+    /// TOML settings file (see config/iamd.toml).
+    #[arg(long, env = "IAMD_CONFIG")]
+    config: Option<PathBuf>,
+    /// Directory holding the database.
+    #[arg(long, env = "IAMD_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
 struct FillArgs {
     /// Directory holding the database.
     #[arg(long, env = "IAMD_DATA_DIR")]
@@ -117,6 +130,7 @@ enum Job {
     CheckConfig,
     Export(Option<PathBuf>),
     Import(PathBuf),
+    RotateTokenKey,
     Fill(usize),
 }
 
@@ -146,6 +160,7 @@ fn main() -> std::process::ExitCode {
         Command::CheckConfig(args) => (args, Job::CheckConfig),
         Command::Export(b) => (offline(b.config, b.data_dir), Job::Export(b.output)),
         Command::Import(i) => (offline(i.config, i.data_dir), Job::Import(i.file)),
+        Command::RotateTokenKey(o) => (offline(o.config, o.data_dir), Job::RotateTokenKey),
         Command::FillKeys(f) => (offline(None, Some(f.data_dir)), Job::Fill(f.count)),
     };
     let overrides = Overrides {
@@ -187,6 +202,8 @@ fn main() -> std::process::ExitCode {
             .map_err(|e| format!("cannot read {}: {e}", file.display()))
             .and_then(|f| iamd::backup::import(&settings, std::io::BufReader::new(f)))
             .map(|n| eprintln!("iamd: imported {n} records into {}", settings.data_dir.display())),
+        Job::RotateTokenKey => iamd::rotate::rotate_token_key(&settings)
+            .map(|id| eprintln!("iamd: token key {id} seals new tokens from the next start")),
         Job::Fill(count) => iamd::fill::fill_keys(settings, count).map_err(|e| e.to_string()),
     };
     match result {

@@ -13,6 +13,14 @@ use crate::sigv4::{SecretKey, SigningKeyCache};
 use crate::store::{AccessKeyRecord, AccountRecord, KeyStatus, MasterKey, Store};
 use crate::sts::token::TokenSealer;
 
+/// How long a retired token key still opens tokens: the longest a token it sealed can live (a
+/// GetSessionToken session's 36 hours, or the Keystone token lifetime when longer).
+#[must_use]
+pub fn token_retention(settings: &Settings) -> i64 {
+    let keystone = i64::try_from(settings.keystone.token_ttl.as_secs()).unwrap_or(i64::MAX);
+    keystone.max(crate::protocol::rules::SESSION_DURATION.max)
+}
+
 /// The daemon's state, shared by every request.
 pub struct State {
     pub settings: Settings,
@@ -52,7 +60,9 @@ impl State {
         };
         let master = MasterKey::load_or_create(&master_path, create)?;
         let store = Store::open(&settings.data_dir, &master).map_err(|e| e.to_string())?;
-        let (token_key_id, token_key) = store.token_key().map_err(|e| format!("cannot prepare the token key: {e}"))?;
+        let keys = store
+            .token_keys(clock.now().unix_timestamp(), token_retention(&settings))
+            .map_err(|e| format!("cannot prepare the token keys: {e}"))?;
         let oidc_keys = crate::oidc::keys::ProviderKeys::with_pinned(&settings.pinned_jwks)?;
         let app = Self {
             settings,
@@ -60,7 +70,7 @@ impl State {
             clock,
             signing_keys: SigningKeyCache::new(),
             last_used: LastUsedTracker::default(),
-            tokens: TokenSealer::new(&token_key_id, &token_key),
+            tokens: TokenSealer::with_older(&keys.current.0, &keys.current.1, &keys.older),
             metrics: Registry::default(),
             s3_metrics: crate::metrics::ByOperation::default(),
             oidc_keys,

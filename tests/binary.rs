@@ -114,3 +114,93 @@ async fn sigterm_stops_the_daemon_cleanly() {
     let status = d.child.wait().unwrap();
     assert!(status.success(), "{status}");
 }
+
+/// Runs `iamd serve` on `data_dir` to its exit (at most 30 s) and returns its exit code and
+/// what it wrote to stderr.
+fn serve_to_exit(data_dir: &std::path::Path) -> (Option<i32>, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_iamd"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir)
+        .env("IAMD_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("iamd did not exit within 30 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    (status.code(), stderr)
+}
+
+#[test]
+fn a_second_daemon_on_a_data_dir_in_use_exits_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = start(dir.path(), None);
+    assert!(first.env.contains_key("AWS_ENDPOINT_URL"));
+    let (code, stderr) = serve_to_exit(dir.path());
+    assert!(code.is_some_and(|c| c != 0), "exit code {code:?}");
+    assert!(stderr.contains("is in use by another iamd process"), "{stderr}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_master_key_open_to_others_stops_the_start() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    drop(start(dir.path(), None));
+    let key = dir.path().join("master.key");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let (code, stderr) = serve_to_exit(dir.path());
+    assert!(code.is_some_and(|c| c != 0), "exit code {code:?}");
+    assert!(stderr.contains("(mode 644)") && stderr.contains("chmod 600"), "{stderr}");
+}
+
+fn sts(endpoint: &str, id: &str, secret: &str, token: Option<String>) -> aws_sdk_sts::Client {
+    let conf = aws_sdk_sts::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(Credentials::new(id, secret, token, None, "test"))
+        .http_client(HttpBuilder::new().build_http())
+        .build();
+    aws_sdk_sts::Client::from_conf(conf)
+}
+
+#[tokio::test]
+async fn a_rotated_token_key_seals_new_sessions_and_still_opens_old_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = ("AKIAROTATEROTATE0001", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
+    let first = start(dir.path(), Some(root));
+    let endpoint = first.env["AWS_ENDPOINT_URL"].clone();
+    let before = sts(&endpoint, root.0, root.1, None).get_session_token().send().await.unwrap().credentials.unwrap();
+    assert!(before.session_token.starts_with("iamd1."), "{}", before.session_token);
+    drop(first);
+
+    let out = Command::new(env!("CARGO_BIN_EXE_iamd"))
+        .args(["rotate-token-key", "--data-dir"])
+        .arg(dir.path())
+        .env("IAMD_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("token key 2 seals new tokens"));
+
+    let second = start(dir.path(), Some(root));
+    let endpoint = second.env["AWS_ENDPOINT_URL"].clone();
+    let old = sts(&endpoint, &before.access_key_id, &before.secret_access_key, Some(before.session_token.clone()));
+    old.get_caller_identity().send().await.expect("a token of the retired key still opens");
+    let after = sts(&endpoint, root.0, root.1, None).get_session_token().send().await.unwrap().credentials.unwrap();
+    assert!(after.session_token.starts_with("iamd2."), "{}", after.session_token);
+    let new = sts(&endpoint, &after.access_key_id, &after.secret_access_key, Some(after.session_token));
+    new.get_caller_identity().send().await.unwrap();
+}

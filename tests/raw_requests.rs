@@ -56,6 +56,19 @@ async fn unsigned_and_malformed_requests_get_aws_errors() {
 
 /// A presigned `GET /?Action=GetCallerIdentity…` URL made by smithy-rs's aws-sigv4 crate.
 fn presigned_url(d: &Daemon, key_id: &str, secret: &str, service: &str, at: SystemTime, expires: Duration) -> String {
+    presigned_query(d, key_id, secret, service, at, expires, "Action=GetCallerIdentity&Version=2011-06-15")
+}
+
+/// `GET /?{query}`, presigned by aws-sigv4 (not by iamd's code).
+fn presigned_query(
+    d: &Daemon,
+    key_id: &str,
+    secret: &str,
+    service: &str,
+    at: SystemTime,
+    expires: Duration,
+    query: &str,
+) -> String {
     let identity = Credentials::new(key_id, secret, None, None, "test").into();
     let mut settings = SigningSettings::default();
     settings.signature_location = SignatureLocation::QueryParams;
@@ -69,7 +82,7 @@ fn presigned_url(d: &Daemon, key_id: &str, secret: &str, service: &str, at: Syst
         .build()
         .unwrap()
         .into();
-    let url = format!("{}/?Action=GetCallerIdentity&Version=2011-06-15", d.endpoint());
+    let url = format!("{}/?{query}", d.endpoint());
     let host = d.server.local_addr().to_string();
     let signable =
         SignableRequest::new("GET", &url, [("host", host.as_str())].into_iter(), SignableBody::Bytes(b"")).unwrap();
@@ -199,4 +212,36 @@ async fn keystone_routes_refuse_bad_bodies_in_keystones_shape() {
         assert_eq!((status, v["error"]["code"].as_u64()), (400, Some(400)), "{junk}: {body}");
     }
     d.root_sts().get_caller_identity().send().await.unwrap();
+}
+
+#[cfg(feature = "fault-injection")]
+#[tokio::test]
+async fn a_panicking_handler_fails_its_own_request_and_nothing_else() {
+    use aws_sdk_iam::error::ProvideErrorMetadata;
+    let d = Daemon::start().await;
+    let now = SystemTime::now();
+    let read = presigned_url(&d, ROOT_KEY_ID, ROOT_SECRET, "sts", now, Duration::from_secs(300));
+    let write = presigned_query(
+        &d,
+        ROOT_KEY_ID,
+        ROOT_SECRET,
+        "iam",
+        now,
+        Duration::from_secs(300),
+        "Action=CreateUser&UserName=doomed&Version=2010-05-08",
+    );
+    let host = d.server.local_addr().to_string();
+    // A read panics on an async worker, a write on a blocking thread: both answer 500.
+    for url in [&read, &write] {
+        let path = url.trim_start_matches(&d.endpoint());
+        let request =
+            format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nx-iamd-test-panic: 1\r\nConnection: close\r\n\r\n");
+        let (status, body) = raw(&d, &request).await;
+        assert_eq!((status, code_of(&body)), (500, "InternalFailure"), "{body}");
+    }
+    // The daemon serves on; the write that panicked before it ran left nothing behind.
+    assert_eq!(get(&d, &read).await.0, 200);
+    let iam = d.root_iam();
+    assert_eq!(iam.get_user().user_name("doomed").send().await.unwrap_err().code(), Some("NoSuchEntity"));
+    iam.create_user().user_name("after").send().await.unwrap();
 }

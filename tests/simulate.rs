@@ -785,3 +785,43 @@ async fn simulation_needs_its_own_permissions() {
         ivan.get_context_keys_for_principal_policy().policy_source_arn(user_arn("ivan")).send().await.unwrap_err();
     assert_eq!(aws_error(&err).0, "AccessDenied");
 }
+
+#[tokio::test]
+async fn a_huge_simulation_is_answered_page_by_page_in_action_major_order() {
+    // 400 actions × 400 resources is 160,000 pairs; each call decides its page only.
+    let d = Daemon::start().await;
+    let allow = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/even-*"}]}"#;
+    let actions: Vec<String> =
+        (0..400).map(|i| if i == 0 { "s3:GetObject".into() } else { format!("s3:Act{i}") }).collect();
+    let resources: Vec<String> =
+        (0..400).map(|i| format!("arn:aws:s3:::b/{}-{i}", if i % 2 == 0 { "even" } else { "odd" })).collect();
+    let call = |marker: Option<String>| {
+        d.root_iam()
+            .simulate_custom_policy()
+            .policy_input_list(allow)
+            .set_action_names(Some(actions.clone()))
+            .set_resource_arns(Some(resources.clone()))
+            .max_items(3)
+            .set_marker(marker)
+            .send()
+    };
+    let first = call(None).await.unwrap();
+    let got: Vec<(&str, &str, &str)> = first
+        .evaluation_results()
+        .iter()
+        .map(|r| (r.eval_action_name(), r.eval_resource_name().unwrap(), decision(r)))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("s3:GetObject", "arn:aws:s3:::b/even-0", "allowed"),
+            ("s3:GetObject", "arn:aws:s3:::b/odd-1", "implicitDeny"),
+            ("s3:GetObject", "arn:aws:s3:::b/even-2", "allowed"),
+        ]
+    );
+    assert!(first.is_truncated());
+    let second = call(first.marker().map(str::to_owned)).await.unwrap();
+    let names: Vec<&str> = second.evaluation_results().iter().map(|r| r.eval_resource_name().unwrap()).collect();
+    assert_eq!(names, ["arn:aws:s3:::b/odd-3", "arn:aws:s3:::b/even-4", "arn:aws:s3:::b/odd-5"]);
+    assert_eq!(aws_error(&call(Some("bm90LWEtbWFya2Vy".into())).await.unwrap_err()).0, "ValidationError");
+}

@@ -648,3 +648,47 @@ async fn web_identity_tokens_never_outlive_the_session_that_asked() {
 fn iamd_tag(key: &str, value: &str) -> aws_sdk_iam::types::Tag {
     aws_sdk_iam::types::Tag::builder().key(key).value(value).build().unwrap()
 }
+
+#[tokio::test]
+async fn sessions_of_a_long_term_key_end_when_the_key_is_deactivated_or_deleted() {
+    let d = Daemon::start().await;
+    let (id, secret) = d.user_with_key("carol").await;
+    let iam = d.root_iam();
+    iam.put_user_policy()
+        .user_name("carol")
+        .policy_name("fed")
+        .policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:GetFederationToken","Resource":"*"}]}"#)
+        .send()
+        .await
+        .unwrap();
+    let sts = d.sts(&id, &secret);
+    let session = sts.get_session_token().send().await.unwrap().credentials.unwrap();
+    let federated = sts.get_federation_token().name("carol-fed").send().await.unwrap().credentials.unwrap();
+    let clients: Vec<aws_sdk_sts::Client> = [session, federated]
+        .into_iter()
+        .map(|c| d.sts_with_token(&c.access_key_id, &c.secret_access_key, Some(c.session_token)))
+        .collect();
+    for c in &clients {
+        c.get_caller_identity().send().await.unwrap();
+    }
+    let set_status = |status: &str| {
+        iam.update_access_key()
+            .user_name("carol")
+            .access_key_id(&id)
+            .status(aws_sdk_iam::types::StatusType::from(status))
+            .send()
+    };
+    set_status("Inactive").await.unwrap();
+    for c in &clients {
+        let e = c.get_caller_identity().send().await.unwrap_err();
+        assert_eq!((e.code(), http_status(&e)), (Some("InvalidClientTokenId"), 403), "at once, not at expiry");
+    }
+    set_status("Active").await.unwrap();
+    for c in &clients {
+        c.get_caller_identity().send().await.unwrap();
+    }
+    iam.delete_access_key().user_name("carol").access_key_id(&id).send().await.unwrap();
+    for c in &clients {
+        assert_eq!(c.get_caller_identity().send().await.unwrap_err().code(), Some("InvalidClientTokenId"));
+    }
+}

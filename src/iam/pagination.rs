@@ -33,6 +33,15 @@ impl PageRequest {
         page_of(all, self.marker.as_deref(), self.max)
     }
 
+    /// The positions of the page of a list `total` long, and the marker of the next page, for
+    /// lists made on demand (the policy simulator evaluates only the page it returns).
+    ///
+    /// # Errors
+    /// `ValidationError` for a marker this server did not issue.
+    pub fn window(&self, total: usize) -> Result<(std::ops::Range<usize>, Option<String>), AwsError> {
+        window(total, self.marker.as_deref(), self.max)
+    }
+
     /// Where a store listing starts.
     ///
     /// # Errors
@@ -93,19 +102,29 @@ pub fn store_page<T>(mut items: Vec<T>, max: usize, key: impl Fn(&T) -> String) 
 /// # Errors
 /// `ValidationError` for a marker that is not an index of this list.
 pub fn page_of<T>(mut all: Vec<T>, marker: Option<&str>, max: usize) -> Result<Page<T>, AwsError> {
+    let (range, marker) = window(all.len(), marker, max)?;
+    all.truncate(range.end);
+    let items = all.split_off(range.start);
+    Ok(Page { items, marker })
+}
+
+/// The positions `marker` and `max` select of a list `total` long, and the next marker.
+fn window(
+    total: usize,
+    marker: Option<&str>,
+    max: usize,
+) -> Result<(std::ops::Range<usize>, Option<String>), AwsError> {
     let start = match marker {
         Some(m) => decode_marker(m)?
             .parse::<usize>()
             .ok()
-            .filter(|&i| i <= all.len())
+            .filter(|&i| i <= total)
             .ok_or_else(|| AwsError::ValidationError("Invalid Marker.".into()))?,
         None => 0,
     };
-    let end = start.saturating_add(max).min(all.len());
-    let marker = (end < all.len()).then(|| encode_marker(&end.to_string()));
-    all.truncate(end);
-    let items = all.split_off(start);
-    Ok(Page { items, marker })
+    let end = start.saturating_add(max).min(total);
+    let marker = (end < total).then(|| encode_marker(&end.to_string()));
+    Ok((start..end, marker))
 }
 
 #[cfg(test)]

@@ -99,7 +99,7 @@ pub async fn spawn_with(app: Arc<State>, addr: SocketAddr, limits: Limits) -> st
     let addr = listener.local_addr()?;
     let (stop, mut stopped) = watch::channel(false);
     let task = tokio::spawn(async move {
-        serve(listener, app, limits, None, async move {
+        let _ = serve(listener, app, limits, None, async move {
             let _ = stopped.wait_for(|s| *s).await;
         })
         .await;
@@ -109,13 +109,17 @@ pub async fn spawn_with(app: Arc<State>, addr: SocketAddr, limits: Limits) -> st
 
 /// Serves (over TLS with `tls`) until `shutdown` completes, then drains connections and
 /// persists state.
+///
+/// # Errors
+/// When the final flush fails: what was acknowledged may not be on disk, and the exit status
+/// must say so.
 pub async fn serve(
     listener: TcpListener,
     app: Arc<State>,
     limits: Limits,
     tls: Option<tokio_rustls::TlsAcceptor>,
     shutdown: impl Future<Output = ()>,
-) {
+) -> Result<(), String> {
     let graceful = GracefulShutdown::new();
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     let mut persist_tick = tokio::time::interval(PERSIST_EVERY);
@@ -191,11 +195,31 @@ pub async fn serve(
     let persisted = tokio::task::spawn_blocking(move || app.persist()).await;
     if !matches!(persisted, Ok(Ok(()))) {
         tracing::error!("final flush failed");
+        return Err("the final flush failed: the data dir may lack the last changes".into());
     }
     tracing::info!("stopped");
+    Ok(())
 }
 
+/// [`answer`], with a panic anywhere in it turned into this request's 500 `InternalFailure`
+/// (in the front end's shape): the connection and the daemon keep serving.
 async fn handle(
+    app: Arc<State>,
+    req: Request<Incoming>,
+    peer: SocketAddr,
+    secure: bool,
+    deadline: Duration,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let keystone = keystone::routes(req.uri().path());
+    let mut answering = Box::pin(answer(app, req, peer, secure, deadline));
+    std::future::poll_fn(move |cx| {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| answering.as_mut().poll(cx)))
+            .unwrap_or_else(|_| std::task::Poll::Ready(Ok(error_only(&AwsError::panicked(), keystone))))
+    })
+    .await
+}
+
+async fn answer(
     app: Arc<State>,
     req: Request<Incoming>,
     peer: SocketAddr,

@@ -115,11 +115,11 @@ async fn serve_until_signal(settings: Settings, env_output: EnvOutput) -> Result
             print_once(&env.render(format));
         }
     }
-    serve(listener, state, Limits::default(), tls, shutdown_signal()).await;
+    let served = serve(listener, state, Limits::default(), tls, shutdown_signal()).await.map_err(RunError);
     if let Some(g) = gateway {
         g.shutdown().await;
     }
-    Ok(())
+    served
 }
 
 /// Applies the settings' seed before serving (on a blocking thread: it writes the store).

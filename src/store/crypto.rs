@@ -34,6 +34,7 @@ impl MasterKey {
     pub fn load_or_create(path: &Path, create: bool) -> Result<Self, String> {
         match fs::read_to_string(path) {
             Ok(text) => {
+                check_private(path)?;
                 let bytes = Zeroizing::new(
                     B64.decode(text.trim()).map_err(|e| format!("master key {}: not base64: {e}", path.display()))?,
                 );
@@ -71,7 +72,31 @@ impl MasterKey {
     }
 }
 
-/// Creates `path` readable by its owner only, writes `bytes` and syncs it.
+/// Refuses a key file that its group or others may read or write: whoever can read it can open
+/// every secret of the store.
+fn check_private(path: &Path) -> Result<(), String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(path)
+            .map_err(|e| format!("cannot read master key {}: {e}", path.display()))?
+            .permissions()
+            .mode()
+            & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(format!(
+                "master key {} is open to its group or others (mode {mode:03o}): it must be readable by its owner \
+                 only (chmod 600 {})",
+                path.display(),
+                path.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Creates `path` readable by its owner only, writes `bytes` and syncs it, then its directory's
+/// entry (a crash right after must not lose the key the store is about to be sealed with).
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut opts = fs::OpenOptions::new();
     opts.write(true).create_new(true);
@@ -83,7 +108,9 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut f = opts.open(path)?;
     f.write_all(bytes)?;
     f.write_all(b"\n")?;
-    f.sync_all()
+    f.sync_all()?;
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or_else(|| Path::new("."));
+    fs::File::open(dir)?.sync_all()
 }
 
 /// A secret as stored: nonce and ciphertext, base64.
@@ -173,5 +200,21 @@ mod tests {
             use std::os::unix::fs::PermissionsExt;
             assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_master_key_others_may_read_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("master.key");
+        MasterKey::load_or_create(&path, true).unwrap();
+        for mode in [0o640, 0o604, 0o660, 0o644] {
+            fs::set_permissions(&path, fs::Permissions::from_mode(mode)).unwrap();
+            let err = MasterKey::load_or_create(&path, false).unwrap_err();
+            assert!(err.contains(&format!("(mode {mode:03o})")) && err.contains("chmod 600"), "{err}");
+        }
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o400)).unwrap();
+        MasterKey::load_or_create(&path, false).unwrap();
     }
 }

@@ -10,9 +10,11 @@ mod codec;
 mod commit;
 mod credentials;
 mod crypto;
+mod disk;
 pub mod dump;
 mod migrate;
 pub mod records;
+pub mod token_keys;
 mod tx;
 pub mod view;
 
@@ -61,6 +63,7 @@ struct Inner {
     // Dropped first: stops the flusher (which flushes what is left) before sled closes.
     _flusher: commit::Flusher,
     committer: Arc<Committer>,
+    log: Arc<disk::Log>,
     trees: Trees,
     sealer: Sealer,
     generations: Generations,
@@ -195,7 +198,14 @@ impl Store {
         migrate::index_user_ids(&trees.meta, &trees.users, &trees.user_ids).map_err(OpenError)?;
         let committer = Committer::new();
         let flush_db = db.clone();
-        let flusher = committer.start_flusher(move || flush_db.flush().map(|_| ()).map_err(|e| e.to_string()));
+        let log = Arc::new(disk::Log::open(dir).map_err(OpenError)?);
+        let flush_log = log.clone();
+        // sled's flush writes its buffers with sync_file_range, which a crash of the process
+        // survives but a loss of power may not: fdatasync makes each group commit reach the disk.
+        let flusher = committer.start_flusher(move || {
+            flush_db.flush().map_err(|e| e.to_string())?;
+            flush_log.sync()
+        });
         let view = View {
             accounts: RecordCache::new(VIEW_CAPACITY),
             users: RecordCache::new(VIEW_CAPACITY),
@@ -207,6 +217,7 @@ impl Store {
         let inner = Inner {
             _flusher: flusher,
             committer,
+            log,
             trees,
             sealer: Sealer::new(master),
             generations: Generations::default(),
@@ -341,7 +352,10 @@ impl Store {
     /// `ServiceFailure` when the disk write fails.
     pub fn flush_blocking(&self) -> Result<(), AwsError> {
         let meta = &self.trees().meta;
-        self.inner.committer.flush_now(|| meta.flush().map(|_| ()).map_err(|e| e.to_string()))
+        self.inner.committer.flush_now(|| {
+            meta.flush().map_err(|e| e.to_string())?;
+            self.inner.log.sync()
+        })
     }
 
     /// Flush latencies so far.
@@ -526,39 +540,6 @@ impl Store {
     /// `ServiceFailure` on engine or decoding failure.
     pub fn role_arc(&self, account: &str, name: &str) -> Result<Option<Arc<RoleRecord>>, AwsError> {
         self.entity(account, name, &self.inner.view.roles, &self.trees().roles)
-    }
-
-    /// The key that seals session tokens, created on first use and kept (sealed under the master
-    /// key) in the metadata tree so tokens survive restarts. Returns its id and bytes.
-    ///
-    /// # Errors
-    /// `ServiceFailure` on engine failure.
-    pub fn token_key(&self) -> Result<(String, SecretKey), AwsError> {
-        const ID: &str = "1";
-        let record_key = format!("token_key/{ID}");
-        let aad = format!("token-key/{ID}");
-        let meta = &self.trees().meta;
-        if let Some(v) = meta.get(&record_key).map_err(|e| AwsError::internal(&e))? {
-            let sealed: SealedSecret = decode(&v)?;
-            return Ok((ID.to_owned(), self.sealer().open(&aad, &sealed)?));
-        }
-        let fresh = SecretKey::new(crate::ids::new_secret() + &crate::ids::new_secret());
-        let sealed = self.sealer().seal(&aad, &fresh)?;
-        let won = {
-            let mut guard = self.inner.committer.write();
-            // Another store on this directory may have raced us: keep whichever landed first.
-            let won = meta
-                .compare_and_swap(&record_key, None as Option<&[u8]>, Some(encode(&sealed)?))
-                .map_err(|e| AwsError::internal(&e))?
-                .is_ok();
-            guard.wrote();
-            won
-        };
-        if !won {
-            return self.token_key();
-        }
-        self.flush_blocking()?;
-        Ok((ID.to_owned(), fresh))
     }
 
     /// One group by name.

@@ -464,11 +464,21 @@ pub struct CredentialRecord {
 
 /// A temporary key STS issued: the session token it belongs to (claims and secret sealed under
 /// the token key), so services that never see the token (Keystone s3tokens) can resolve it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct TemporaryKeyRecord {
     pub token: String,
     /// Unix seconds; the record is pruned after this.
     pub expires_at: i64,
+}
+
+// The token is half of a credential: never in a log line.
+impl std::fmt::Debug for TemporaryKeyRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TemporaryKeyRecord")
+            .field("token", &"[REDACTED]")
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
 }
 
 // SSH public keys, signing certificates and service-specific credentials of a user, and server

@@ -254,6 +254,8 @@ impl Operation for AssumeRole {
                 web_identity: None,
                 mfa_authenticated_at,
                 saml: None,
+                // A role session outlives the key that asked for it, as in AWS.
+                parent_key: None,
             },
         )?;
         Ok(AssumeRoleResult { credentials, assumed_role_id, arn, packed_policy_size, source_identity })

@@ -116,6 +116,8 @@ pub struct SessionExtras {
     /// When the MFA code the session was got with was checked (Unix seconds).
     pub mfa_authenticated_at: Option<i64>,
     pub saml: Option<super::token::SamlClaims>,
+    /// The long-term key whose deletion or deactivation ends the session.
+    pub parent_key: Option<String>,
 }
 
 /// Freshly issued temporary credentials.
@@ -155,6 +157,7 @@ pub fn issue(
         web_identity: extras.web_identity,
         mfa_authenticated_at: extras.mfa_authenticated_at,
         saml: extras.saml,
+        parent_key: extras.parent_key,
     };
     let token = app.tokens.seal(&claims);
     let record = TemporaryKeyRecord { token: token.clone(), expires_at: claims.expires_at };

@@ -104,6 +104,7 @@ impl Operation for GetFederationToken {
                 policy: self.session_policies.policy,
                 policy_arns: self.session_policies.policy_arns,
                 tags: self.tags,
+                parent_key: Some(ctx.caller.access_key_id.clone()),
                 ..SessionExtras::default()
             },
         )?;

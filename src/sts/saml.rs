@@ -194,6 +194,8 @@ impl Operation for AssumeRoleWithSaml {
                 web_identity: None,
                 saml: Some(SamlClaims { provider_arn: self.principal_arn.clone(), keys }),
                 mfa_authenticated_at: None,
+                // A role session outlives the key that asked for it, as in AWS.
+                parent_key: None,
             },
         )?;
         Ok(SamlResult { credentials, assumed_role_id, arn, packed_policy_size, verified: v })

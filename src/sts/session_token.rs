@@ -78,7 +78,11 @@ impl Operation for GetSessionToken {
             identity,
             ctx.now,
             Duration::seconds(seconds),
-            SessionExtras { mfa_authenticated_at, ..SessionExtras::default() },
+            SessionExtras {
+                mfa_authenticated_at,
+                parent_key: Some(ctx.caller.access_key_id.clone()),
+                ..SessionExtras::default()
+            },
         )?;
         Ok(GetSessionTokenResult(issued))
     }

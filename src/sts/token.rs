@@ -69,6 +69,10 @@ pub struct SessionClaims {
     /// For AssumeRoleWithSAML's sessions: the provider and the assertion's `saml:` keys.
     #[serde(default)]
     pub saml: Option<SamlClaims>,
+    /// The long-term access key the session was got with (GetSessionToken, GetFederationToken):
+    /// deleting or deactivating that key ends the session at once.
+    #[serde(default)]
+    pub parent_key: Option<String>,
 }
 
 /// Where a SAML session came from (`aws:FederatedProvider`, `saml:sub`, `saml:aud`, …).
@@ -103,10 +107,18 @@ impl std::fmt::Debug for SessionClaims {
 #[derive(Debug, PartialEq, Eq)]
 pub struct InvalidToken;
 
+/// The AES key a token key's material gives.
+fn cipher_of(material: &SecretKey) -> Aes256Gcm {
+    let key: Zeroizing<[u8; 32]> = Zeroizing::new(Sha256::digest(material.expose().as_bytes()).into());
+    Aes256Gcm::new(key.as_ref().into())
+}
+
 /// Seals and opens session tokens.
 pub struct TokenSealer {
     key_id: String,
     cipher: Aes256Gcm,
+    /// Retired keys: they open the tokens they sealed, and seal nothing.
+    older: Vec<(String, Aes256Gcm)>,
     /// Tokens already opened: a token never changes, so its claims can be reused (expiry is
     /// still checked on every request against the claims).
     opened: quick_cache::sync::Cache<String, std::sync::Arc<SessionClaims>>,
@@ -121,12 +133,26 @@ impl TokenSealer {
     /// A sealer for key `key_id` whose AES key is derived from `material`.
     #[must_use]
     pub fn new(key_id: &str, material: &SecretKey) -> Self {
-        let key: Zeroizing<[u8; 32]> = Zeroizing::new(Sha256::digest(material.expose().as_bytes()).into());
+        Self::with_older(key_id, material, &[])
+    }
+
+    /// A sealer for key `key_id` that also opens what the `older` keys sealed.
+    #[must_use]
+    pub fn with_older(key_id: &str, material: &SecretKey, older: &[(String, SecretKey)]) -> Self {
         Self {
             key_id: key_id.to_owned(),
-            cipher: Aes256Gcm::new(key.as_ref().into()),
+            cipher: cipher_of(material),
+            older: older.iter().map(|(id, k)| (id.clone(), cipher_of(k))).collect(),
             opened: quick_cache::sync::Cache::new(OPENED_CAPACITY),
         }
+    }
+
+    /// The cipher of key `id`, current or older.
+    fn cipher(&self, id: &str) -> Option<&Aes256Gcm> {
+        if id == self.key_id {
+            return Some(&self.cipher);
+        }
+        self.older.iter().find(|(k, _)| k == id).map(|(_, c)| c)
     }
 
     /// `iamd{key id}.{base64url(nonce ‖ ciphertext)}`.
@@ -159,16 +185,14 @@ impl TokenSealer {
     /// [`InvalidToken`] for anything not sealed by this key as `kind`, or altered since.
     pub fn open_json<T: serde::de::DeserializeOwned>(&self, kind: &str, token: &str) -> Result<T, InvalidToken> {
         let (header, body) = token.split_once('.').ok_or(InvalidToken)?;
-        if header.strip_prefix(kind) != Some(self.key_id.as_str()) {
-            return Err(InvalidToken);
-        }
+        let cipher = header.strip_prefix(kind).and_then(|id| self.cipher(id)).ok_or(InvalidToken)?;
         let body = B64.decode(body).map_err(|_| InvalidToken)?;
         if body.len() < 12 + 16 {
             return Err(InvalidToken);
         }
         let (nonce, ct) = body.split_at(12);
         let plain = Zeroizing::new(
-            self.cipher
+            cipher
                 .decrypt(Nonce::from_slice(nonce), Payload { msg: ct, aad: header.as_bytes() })
                 .map_err(|_| InvalidToken)?,
         );
@@ -222,6 +246,7 @@ mod tests {
             web_identity: None,
             mfa_authenticated_at: Some(1_700_000_000),
             saml: None,
+            parent_key: None,
         }
     }
 
@@ -258,5 +283,19 @@ mod tests {
         for junk in ["", ".", "iamd1.", "iamd1.!!!", "FwoGZXIvYXdzEJr"] {
             assert_eq!(sealer.open(junk), Err(InvalidToken));
         }
+    }
+
+    #[test]
+    fn a_rotated_sealer_opens_what_its_older_keys_sealed_and_seals_with_the_new_one() {
+        let old_key = SecretKey::new("k".repeat(80));
+        let before = TokenSealer::new("1", &old_key);
+        let token = before.seal(&claims());
+        let after = TokenSealer::with_older("2", &SecretKey::new("n".repeat(80)), &[("1".into(), old_key)]);
+        assert_eq!(after.open(&token).unwrap().access_key_id, claims().access_key_id);
+        let fresh = after.seal(&claims());
+        assert!(fresh.starts_with("iamd2."), "{fresh}");
+        assert_eq!(before.open(&fresh), Err(InvalidToken), "a key that never had the new one cannot open it");
+        let forgotten = TokenSealer::new("2", &SecretKey::new("n".repeat(80)));
+        assert_eq!(forgotten.open(&token), Err(InvalidToken), "a key dropped from the ring opens nothing");
     }
 }

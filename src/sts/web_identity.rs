@@ -169,6 +169,8 @@ impl Operation for AssumeRoleWithWebIdentity {
                 }),
                 mfa_authenticated_at: None,
                 saml: None,
+                // A role session outlives the key that asked for it, as in AWS.
+                parent_key: None,
             },
         )?;
         Ok(WebIdentityResult {

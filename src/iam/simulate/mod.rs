@@ -13,6 +13,7 @@ use input::{ContextEntry, Simulation, SimulationRequest, parse_inputs, read_poli
 pub use output::{ContextKeyNames, SimulationResult, SimulationResults};
 
 use super::not_found::{no_such_group, no_such_role, no_such_user};
+use super::pagination::Page;
 use crate::authz::{self, LoadedPolicy, PrincipalPolicies};
 use crate::error::AwsError;
 use crate::operation::{Ctx, Operation, Service};
@@ -117,7 +118,8 @@ fn resource_account<'a>(resource: &'a str, owner: Option<&'a str>) -> Option<&'a
     }
 }
 
-/// Decides every action on every resource and returns the requested page.
+/// Decides the requested page of the actions × resources, and only it: one call's work and
+/// memory are bounded by MaxItems, however long the lists (the Marker is the position).
 fn simulate(
     ctx: &Ctx<'_>,
     mut policies: PrincipalPolicies,
@@ -137,24 +139,24 @@ fn simulate(
         policy: PolicyRef { source_id: &p.source_id, source_type: &p.source_type, document: &p.document },
         mode: ResourcePolicyMode::Additive,
     });
-    let mut results = Vec::with_capacity(sim.actions.len() * resources.len());
-    for action in &sim.actions {
-        for resource in &resources {
-            let context = base.with_request(action.as_str(), resource.as_str());
-            let mut input = policies.input(&context);
-            if resource_policy.is_some() {
-                input.resource_policy = resource_policy;
-                input.resource_account = resource_account(resource, sim.resource_owner.as_deref());
-            }
-            results.push(SimulationResult {
-                action: action.clone(),
-                resource: resource.clone(),
-                evaluation: evaluate(&input),
-                per_resource,
-            });
+    let (positions, marker) = sim.page.window(sim.actions.len().saturating_mul(resources.len()))?;
+    let mut items = Vec::with_capacity(positions.len());
+    for i in positions {
+        let (action, resource) = (&sim.actions[i / resources.len()], &resources[i % resources.len()]);
+        let context = base.with_request(action.as_str(), resource.as_str());
+        let mut input = policies.input(&context);
+        if resource_policy.is_some() {
+            input.resource_policy = resource_policy;
+            input.resource_account = resource_account(resource, sim.resource_owner.as_deref());
         }
+        items.push(SimulationResult {
+            action: action.clone(),
+            resource: resource.clone(),
+            evaluation: evaluate(&input),
+            per_resource,
+        });
     }
-    Ok(SimulationResults(sim.page.page(results)?))
+    Ok(SimulationResults(Page { items, marker }))
 }
 
 pub struct SimulatePrincipalPolicy {
