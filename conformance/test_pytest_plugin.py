@@ -326,7 +326,8 @@ def test_pytest_fixtures_marker_and_session():
         servers = _recorded(tmp)
         # One daemon per function-scoped use, one for the session (recorded once).
         assert len(servers) == EXAMPLE_PASSED, servers
-        assert len({url for _, url in servers}) == len(servers), servers
+        # Distinct processes. URLs may repeat: the kernel can hand a freed port to a later daemon.
+        assert len({pid for pid, _ in servers}) == len(servers), servers
         for pid, url in servers:
             _wait_gone(pid, url, within=1.0)
 
