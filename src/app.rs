@@ -84,12 +84,21 @@ pub async fn handle(state: &Arc<State>, req: HttpRequest) -> HttpResponse {
 }
 
 async fn process(state: &Arc<State>, req: &HttpRequest, request_id: &str) -> Outcome {
-    let mut params = Params::decode(req.query.as_bytes());
-    if req.method == "POST" {
-        let mut form = Params::decode(&req.body);
-        form.merge_missing(params);
-        params = form;
-    }
+    let body = (req.method == "POST").then_some(&req.body[..]);
+    let params = match Params::decode_request(req.query.as_bytes(), body) {
+        Ok(p) => p,
+        Err(e) => {
+            let (action, principal) = ("-".to_owned(), "-".to_owned());
+            return Outcome {
+                action,
+                entry: None,
+                principal,
+                result: Err(e),
+                service: Service::Iam,
+                auth_failed: false,
+            };
+        }
+    };
     let action = params.get("Action").unwrap_or_default().to_owned();
     let service = params
         .get("Version")
@@ -150,6 +159,11 @@ async fn run(
     let inject_panic = header(req, "x-iamd-test-panic").is_some();
     #[cfg(not(feature = "fault-injection"))]
     let inject_panic = false;
+    // Test builds only: a slow handler, to fill the server's in-flight slots on purpose.
+    #[cfg(feature = "fault-injection")]
+    if let Some(ms) = header(req, "x-iamd-test-sleep-ms").and_then(|v| v.parse().ok()) {
+        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+    }
     if !entry.mutates {
         let host = header(req, "host");
         let ctx = Ctx {

@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use crate::seed::format::Seed;
 use serde::Deserialize;
@@ -65,6 +66,8 @@ struct FileSettings {
     saml: SamlFile,
     #[serde(default)]
     outbound_federation: OutboundFederationFile,
+    #[serde(default)]
+    limits: LimitsFile,
     // The seed tables, as in a `--seed` file.
     #[serde(default)]
     policies: Vec<crate::seed::format::PolicySeed>,
@@ -74,6 +77,71 @@ struct FileSettings {
     users: Vec<crate::seed::format::UserSeed>,
     #[serde(default)]
     roles: Vec<crate::seed::format::RoleSeed>,
+}
+
+/// The `[limits]` section.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LimitsFile {
+    max_connections: Option<usize>,
+    max_in_flight: Option<usize>,
+    header_timeout_seconds: Option<u64>,
+    request_deadline_seconds: Option<u64>,
+}
+
+/// Bounds on what clients may hold at once.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Connections served at once; more wait in the kernel's backlog.
+    pub max_connections: usize,
+    /// Requests being processed at once (bodies read, not yet answered), over all connections;
+    /// more are answered `503 ServiceUnavailable` at once. One connection carries one request at
+    /// a time (HTTP/1.1: a pipelined request waits in the socket until the one before is answered).
+    pub max_in_flight: usize,
+    /// How long a client may take to send a request's headers (and how long an idle
+    /// keep-alive connection is kept).
+    pub header_timeout: Duration,
+    /// How long a client may take to send a whole request body: a client that trickles its
+    /// body is cut off here and its slot freed.
+    pub request_deadline: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_connections: 1024,
+            max_in_flight: 256,
+            header_timeout: Duration::from_secs(30),
+            request_deadline: Duration::from_secs(30),
+        }
+    }
+}
+
+impl Limits {
+    fn resolve(file: LimitsFile) -> Result<Self, String> {
+        // Zero of any of them would refuse every client.
+        fn at_least_one<T: Default + PartialEq>(name: &str, v: Option<T>, default: T) -> Result<T, String> {
+            match v {
+                Some(v) if v == T::default() => Err(format!("limits.{name} must be at least 1")),
+                v => Ok(v.unwrap_or(default)),
+            }
+        }
+        let d = Self::default();
+        Ok(Self {
+            max_connections: at_least_one("max_connections", file.max_connections, d.max_connections)?,
+            max_in_flight: at_least_one("max_in_flight", file.max_in_flight, d.max_in_flight)?,
+            header_timeout: Duration::from_secs(at_least_one(
+                "header_timeout_seconds",
+                file.header_timeout_seconds,
+                d.header_timeout.as_secs(),
+            )?),
+            request_deadline: Duration::from_secs(at_least_one(
+                "request_deadline_seconds",
+                file.request_deadline_seconds,
+                d.request_deadline.as_secs(),
+            )?),
+        })
+    }
 }
 
 /// The `[oidc]` section.
@@ -326,6 +394,7 @@ pub struct Settings {
     /// Where verifiers reach this daemon, for the issuer URLs of outbound web identity
     /// federation (`https://iam.example.org`); `None` = the scheme and Host of each request.
     pub issuer_base_url: Option<String>,
+    pub limits: Limits,
 }
 
 /// Where the TLS certificate chain and its private key are (PEM).
@@ -367,6 +436,7 @@ impl Settings {
             pinned_jwks: Vec::new(),
             saml_audiences: Vec::new(),
             issuer_base_url: None,
+            limits: Limits::default(),
         }
     }
 
@@ -441,6 +511,7 @@ impl Settings {
             pinned_jwks.push((p.provider, text));
         }
         Ok(Self {
+            limits: Limits::resolve(file.limits)?,
             keystone,
             seed,
             tls,
@@ -495,6 +566,22 @@ mod tests {
         assert!(Settings::resolve(Overrides { config: Some(path), ..Overrides::default() }, false).is_err());
         let half = Overrides { root_access_key_id: Some("AKIAAAAAAAAAAAAAAAAA".into()), ..Overrides::default() };
         assert!(Settings::resolve(half, false).is_err());
+    }
+
+    #[test]
+    fn limits_come_from_the_file_and_zero_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("iamd.toml");
+        std::fs::write(&path, "[limits]\nmax_in_flight = 7\nrequest_deadline_seconds = 3\n").unwrap();
+        let s = Settings::resolve(Overrides { config: Some(path.clone()), ..Overrides::default() }, false).unwrap();
+        assert_eq!((s.limits.max_in_flight, s.limits.max_connections), (7, 1024));
+        assert_eq!(s.limits.request_deadline, Duration::from_secs(3));
+        for bad in ["[limits]\nmax_in_flight = 0\n", "[limits]\nheader_timeout_seconds = 0\n", "[limits]\nx = 1\n"] {
+            std::fs::write(&path, bad).unwrap();
+            assert!(
+                Settings::resolve(Overrides { config: Some(path.clone()), ..Overrides::default() }, false).is_err()
+            );
+        }
     }
 
     #[test]

@@ -245,3 +245,42 @@ async fn a_panicking_handler_fails_its_own_request_and_nothing_else() {
     assert_eq!(iam.get_user().user_name("doomed").send().await.unwrap_err().code(), Some("NoSuchEntity"));
     iam.create_user().user_name("after").send().await.unwrap();
 }
+
+#[cfg(feature = "fault-injection")]
+#[tokio::test]
+async fn past_max_in_flight_requests_are_shed_with_503_and_the_rest_served() {
+    use aws_sdk_iam::error::ProvideErrorMetadata;
+    let d = Daemon::start_configured(std::sync::Arc::new(tempfile::tempdir().unwrap()), Clock::system(), |s| {
+        s.limits.max_in_flight = 2;
+    })
+    .await;
+    let url = presigned_url(&d, ROOT_KEY_ID, ROOT_SECRET, "sts", SystemTime::now(), Duration::from_secs(300));
+    let path = url.trim_start_matches(&d.endpoint()).to_owned();
+    let host = d.server.local_addr().to_string();
+    let slow =
+        format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nx-iamd-test-sleep-ms: 2000\r\nConnection: close\r\n\r\n");
+    let holders: Vec<_> = (0..2)
+        .map(|_| {
+            let (addr, slow) = (d.server.local_addr(), slow.clone());
+            tokio::spawn(async move { common::raw_at(addr, &slow).await })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Both slots are held: the SDK's call (retries off) and a Keystone request are shed at once.
+    let started = std::time::Instant::now();
+    let err = d.root_sts().get_caller_identity().send().await.unwrap_err();
+    assert_eq!((common::http_status(&err), err.code()), (503, Some("ServiceUnavailable")), "{err:?}");
+    assert!(started.elapsed() < Duration::from_millis(1000), "shed, not queued: {:?}", started.elapsed());
+    let keystone = format!("GET /v3/auth/tokens HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    let (status, body) = raw(&d, &keystone).await;
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!((status, v["error"]["code"].as_u64()), (503, Some(503)), "{body}");
+    // Health checks are never shed.
+    assert_eq!(get(&d, "/healthz").await.0, 200);
+    for h in holders {
+        let (status, body) = h.await.unwrap();
+        assert_eq!(status, 200, "{body}");
+    }
+    // The slots are free again.
+    d.root_sts().get_caller_identity().send().await.unwrap();
+}

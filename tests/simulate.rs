@@ -825,3 +825,87 @@ async fn a_huge_simulation_is_answered_page_by_page_in_action_major_order() {
     assert_eq!(names, ["arn:aws:s3:::b/odd-3", "arn:aws:s3:::b/even-4", "arn:aws:s3:::b/odd-5"]);
     assert_eq!(aws_error(&call(Some("bm90LWEtbWFya2Vy".into())).await.unwrap_err()).0, "ValidationError");
 }
+
+/// A policy of `patterns` Resource patterns `*aaa…ab` (1,000 `a`s). Against `arn:aws:s3:::aaa…`
+/// (2,000 `a`s) each costs about a million steps to fail: the `*` is retried at every position,
+/// and each retry compares the thousand `a`s again.
+fn costly_policy(patterns: usize) -> String {
+    let pattern = format!("\"arn:aws:s3:::*{}b\"", "a".repeat(1000));
+    let resources = vec![pattern; patterns].join(",");
+    format!(r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"s3:*","Resource":[{resources}]}}]}}"#)
+}
+
+#[tokio::test]
+async fn simulation_work_is_bounded_per_call_pages_end_early_and_resume() {
+    let d = Daemon::start().await;
+    let long_arn = format!("arn:aws:s3:::{}", "a".repeat(2000));
+    let actions: Vec<String> = (0..12).map(|i| format!("s3:Act{i}")).collect();
+    let call = |policy: String, marker: Option<String>| {
+        d.root_iam()
+            .simulate_custom_policy()
+            .policy_input_list(policy)
+            .set_action_names(Some(actions.clone()))
+            .resource_arns(long_arn.clone())
+            .max_items(100)
+            .set_marker(marker)
+            .send()
+    };
+    // Each pair costs a large part of one call's budget: a page holds a few pairs, not 100, and
+    // following the markers decides every pair exactly once.
+    let policy = costly_policy(15);
+    let (mut seen, mut pages, mut marker) = (Vec::new(), 0, None);
+    loop {
+        let page = call(policy.clone(), marker).await.unwrap();
+        pages += 1;
+        assert!(page.evaluation_results().len() < actions.len(), "page {pages} was not cut");
+        for r in page.evaluation_results() {
+            assert_eq!(decision(r), "implicitDeny");
+            seen.push(r.eval_action_name().to_owned());
+        }
+        marker = page.marker().map(str::to_owned);
+        assert_eq!(page.is_truncated(), marker.is_some());
+        if marker.is_none() {
+            break;
+        }
+    }
+    assert_eq!(seen, actions);
+    assert!(pages >= 3, "{pages} pages");
+    // One pair alone over the budget is refused rather than decided on a cut-short match.
+    let err = call(costly_policy(60), None).await.unwrap_err();
+    let (code, message) = aws_error(&err);
+    assert_eq!((http_status(&err), code.as_str()), (409, "LimitExceeded"), "{message}");
+    assert!(message.contains("s3:Act0"), "{message}");
+    // The daemon is not worn out: an ordinary simulation answers in full.
+    let ordinary = call(costly_policy(1), None).await.unwrap();
+    assert_eq!(ordinary.evaluation_results().len(), actions.len());
+}
+
+#[tokio::test]
+async fn a_request_with_too_many_parameters_is_refused() {
+    let d = Daemon::start().await;
+    // 10,001 action names: refused before the simulation, with the daemon's ValidationError.
+    let actions: Vec<String> = (0..10_001).map(|i| format!("s3:A{i}")).collect();
+    let err = d
+        .root_iam()
+        .simulate_custom_policy()
+        .policy_input_list(costly_policy(1))
+        .set_action_names(Some(actions))
+        .send()
+        .await
+        .unwrap_err();
+    let (code, message) = aws_error(&err);
+    assert_eq!((http_status(&err), code.as_str()), (400, "ValidationError"), "{message}");
+    assert!(message.contains("more than 10000 parameters"), "{message}");
+    // 9,990 fit (with Action, Version, the policy and MaxItems-free defaults).
+    let actions: Vec<String> = (0..9_990).map(|i| format!("s3:A{i}")).collect();
+    let page = d
+        .root_iam()
+        .simulate_custom_policy()
+        .policy_input_list(costly_policy(1))
+        .set_action_names(Some(actions))
+        .max_items(5)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.evaluation_results().len(), 5);
+}

@@ -25,7 +25,12 @@ async fn start() -> (server::RunningServer, tempfile::TempDir) {
     settings.root =
         Some(RootCredentials { access_key_id: ROOT_KEY_ID.into(), secret: SecretKey::new(ROOT_SECRET.into()) });
     let (state, _) = State::open(settings, Clock::system()).unwrap();
-    let limits = Limits { max_connections: SLOTS, header_timeout: Duration::from_secs(5), request_deadline: DEADLINE };
+    let limits = Limits {
+        max_connections: SLOTS,
+        header_timeout: Duration::from_secs(5),
+        request_deadline: DEADLINE,
+        ..Limits::default()
+    };
     let server = server::spawn_with(Arc::new(state), "127.0.0.1:0".parse().unwrap(), limits).await.unwrap();
     (server, dir)
 }

@@ -86,7 +86,7 @@ impl KeystoneError {
 impl From<AwsError> for KeystoneError {
     fn from(e: AwsError) -> Self {
         let status = match e.status() {
-            s @ (403 | 404 | 409 | 413) => s,
+            s @ (403 | 404 | 409 | 413 | 503) => s,
             s if s >= 500 => 500,
             _ => 400,
         };

@@ -296,9 +296,11 @@ fn compare(
     missing: &mut Vec<String>,
 ) -> Option<bool> {
     use BaseOperator as B;
+    super::work::charge(1);
     match op.family() {
         OperatorFamily::String => {
             let text = value.to_text();
+            super::work::charge(text.len());
             match op {
                 B::StringLike => Some(policy.resolve_pattern(context, true, missing)?.matches(&text)),
                 B::StringEqualsIgnoreCase => {

@@ -117,7 +117,16 @@ fn match_greedy(tokens: &[Token], len: usize, at: impl Fn(usize) -> char, eq: im
     let (mut p, mut i) = (0, 0);
     // (position of the last `*`, text position it is currently taken to end at)
     let mut star: Option<(usize, usize)> = None;
-    while i < len {
+    let mut steps = 0usize;
+    let allowed = super::work::remaining();
+    let matched = loop {
+        if i >= len {
+            break tokens[p.min(tokens.len())..].iter().all(|t| matches!(t, Token::Any));
+        }
+        steps += 1;
+        if steps > allowed {
+            break false;
+        }
         match tokens.get(p) {
             Some(Token::Any) => {
                 star = Some((p, i));
@@ -142,10 +151,11 @@ fn match_greedy(tokens: &[Token], len: usize, at: impl Fn(usize) -> char, eq: im
                 i = si + 1;
                 star = Some((sp, si + 1));
             }
-            None => return false,
+            None => break false,
         }
-    }
-    tokens[p.min(tokens.len())..].iter().all(|t| matches!(t, Token::Any))
+    };
+    super::work::charge(steps);
+    matched
 }
 
 /// Matches `tokens` against `s` by dynamic programming over (pattern prefix, text prefix): cost
@@ -160,6 +170,12 @@ pub(crate) fn match_tokens(tokens: &[Token], s: &[char], fold_case: bool) -> boo
 
 /// The general matcher, for patterns whose wildcards stop at ARN segment separators.
 fn match_dp(tokens: &[Token], s: &[char], eq: impl Fn(char, char) -> bool) -> bool {
+    let cost = tokens.len().saturating_mul(s.len()).saturating_add(1);
+    let allowed = super::work::remaining();
+    super::work::charge(cost);
+    if cost > allowed {
+        return false;
+    }
     // row[j]: the first j tokens match the text read so far.
     let mut row = vec![false; tokens.len() + 1];
     let mut next = vec![false; tokens.len() + 1];

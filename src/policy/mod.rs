@@ -28,6 +28,7 @@ mod principal;
 mod resource_format;
 mod size;
 mod variables;
+mod work;
 
 #[cfg(test)]
 mod tests;
@@ -44,3 +45,4 @@ pub use keys::context_keys;
 pub use positions::{Position, Span};
 pub use principal::{PrincipalBlock, PrincipalEntry, PrincipalKey};
 pub use size::{PolicySizeQuota, policy_size};
+pub use work::{WorkExceeded, bounded as bounded_work};

@@ -13,6 +13,12 @@ pub struct Params {
     map: BTreeMap<String, String>,
 }
 
+/// Most parameters one request may carry (query string and form body together). The service
+/// model bounds no list of SimulateCustomPolicy or SimulatePrincipalPolicy, so this is iamd's own
+/// limit: far above what a call needs (50 tags are 100 parameters), and it bounds the decoded
+/// map whatever a 1 MiB body holds.
+pub const MAX_PARAMETERS: usize = 10_000;
+
 impl Params {
     /// Decodes `application/x-www-form-urlencoded` text (a body or a query string).
     #[must_use]
@@ -24,11 +30,23 @@ impl Params {
         Self { map }
     }
 
-    /// Adds the pairs of `other` whose keys are not yet present (query string beside a form body).
-    pub fn merge_missing(&mut self, other: Self) {
-        for (k, v) in other.map {
-            self.map.entry(k).or_insert(v);
+    /// The parameters of a request: its query string, and its form body when it has one (the
+    /// body's value wins where both name a key), at most [`MAX_PARAMETERS`] of them.
+    ///
+    /// # Errors
+    /// `ValidationError` when there are more.
+    pub fn decode_request(query: &[u8], body: Option<&[u8]>) -> Result<Self, AwsError> {
+        let pairs = body.map(form_urlencoded::parse).into_iter().flatten().chain(form_urlencoded::parse(query));
+        let mut map = BTreeMap::new();
+        for (n, (k, v)) in pairs.enumerate() {
+            if n == MAX_PARAMETERS {
+                return Err(AwsError::ValidationError(format!(
+                    "The request has more than {MAX_PARAMETERS} parameters, the most iamd accepts."
+                )));
+            }
+            map.entry(k.into_owned()).or_insert_with(|| v.into_owned());
         }
+        Ok(Self { map })
     }
 
     #[must_use]
@@ -381,5 +399,19 @@ mod tests {
     fn first_value_of_a_repeated_key_wins() {
         let p = Params::decode(b"A=1&A=2");
         assert_eq!(p.get("A"), Some("1"));
+    }
+
+    #[test]
+    fn the_body_wins_over_the_query_and_the_count_is_bounded() {
+        let p = Params::decode_request(b"A=query&B=query", Some(b"A=body")).unwrap();
+        assert_eq!((p.get("A"), p.get("B")), (Some("body"), Some("query")));
+        let many = |n: usize| (0..n).map(|i| format!("K{i}=v")).collect::<Vec<_>>().join("&");
+        let at_limit = many(MAX_PARAMETERS);
+        assert_eq!(Params::decode_request(at_limit.as_bytes(), None).unwrap().map.len(), MAX_PARAMETERS);
+        // Split between query and body, one too many is refused; repeated keys count too.
+        let (query, body) = (many(MAX_PARAMETERS / 2), many(MAX_PARAMETERS / 2 + 1));
+        let err = Params::decode_request(query.as_bytes(), Some(body.as_bytes())).unwrap_err();
+        assert_eq!(err.code(), "ValidationError");
+        assert!(err.to_string().contains("more than 10000 parameters"), "{err}");
     }
 }

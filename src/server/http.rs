@@ -19,6 +19,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 
 use crate::app::{self, HttpRequest};
+use crate::config::Limits;
 use crate::error::AwsError;
 use crate::keystone;
 use crate::operation::Service;
@@ -29,28 +30,6 @@ use crate::state::State;
 /// Largest request body accepted; IAM's largest documents fit well inside.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
 
-/// Bounds on what one client may hold.
-#[derive(Debug, Clone, Copy)]
-pub struct Limits {
-    /// Connections served at once; more wait in the kernel's backlog.
-    pub max_connections: usize,
-    /// How long a client may take to send a request's headers (and how long an idle
-    /// keep-alive connection is kept).
-    pub header_timeout: Duration,
-    /// How long a client may take to send a whole request body: a client that trickles its
-    /// body is cut off here and its slot freed.
-    pub request_deadline: Duration,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Self {
-            max_connections: 1024,
-            header_timeout: Duration::from_secs(30),
-            request_deadline: Duration::from_secs(30),
-        }
-    }
-}
 /// How long shutdown waits for in-flight requests.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 /// How often last-used data reaches disk.
@@ -87,10 +66,11 @@ impl RunningServer {
 /// # Errors
 /// When the address cannot be bound.
 pub async fn spawn(app: Arc<State>, addr: SocketAddr) -> std::io::Result<RunningServer> {
-    spawn_with(app, addr, Limits::default()).await
+    let limits = app.settings.limits;
+    spawn_with(app, addr, limits).await
 }
 
-/// [`spawn`] with explicit limits.
+/// [`spawn`] with other limits than the settings'.
 ///
 /// # Errors
 /// When the address cannot be bound.
@@ -122,6 +102,7 @@ pub async fn serve(
 ) -> Result<(), String> {
     let graceful = GracefulShutdown::new();
     let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let in_flight = Arc::new(Semaphore::new(limits.max_in_flight));
     let mut persist_tick = tokio::time::interval(PERSIST_EVERY);
     tokio::pin!(shutdown);
     loop {
@@ -149,7 +130,10 @@ pub async fn serve(
                 };
                 let app = app.clone();
                 let secure = tls.is_some();
-                let service = service_fn(move |req| handle(app.clone(), req, peer, secure, limits.request_deadline));
+                let in_flight = in_flight.clone();
+                let service = service_fn(move |req| {
+                    handle(app.clone(), req, peer, secure, limits.request_deadline, in_flight.clone())
+                });
                 let builder = {
                     let mut b = http1::Builder::new();
                     b.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout).max_buf_size(64 * 1024);
@@ -209,9 +193,10 @@ async fn handle(
     peer: SocketAddr,
     secure: bool,
     deadline: Duration,
+    in_flight: Arc<Semaphore>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let keystone = keystone::routes(req.uri().path());
-    let mut answering = Box::pin(answer(app, req, peer, secure, deadline));
+    let mut answering = Box::pin(answer(app, req, peer, secure, deadline, in_flight));
     std::future::poll_fn(move |cx| {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| answering.as_mut().poll(cx)))
             .unwrap_or_else(|_| std::task::Poll::Ready(Ok(error_only(&AwsError::panicked(), keystone))))
@@ -225,6 +210,7 @@ async fn answer(
     peer: SocketAddr,
     secure: bool,
     deadline: Duration,
+    in_flight: Arc<Semaphore>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     if req.method() == hyper::Method::GET {
         match req.uri().path() {
@@ -258,6 +244,12 @@ async fn answer(
             r.headers_mut().insert(hyper::header::CONNECTION, hyper::header::HeaderValue::from_static("close"));
             return Ok(r);
         }
+    };
+    // Past the limit, shed load at once rather than queue without bound: SDKs retry a 503 with
+    // backoff. Taken once the body is in, so a client slow to send it holds only its connection.
+    let Ok(_busy) = in_flight.try_acquire_owned() else {
+        let err = AwsError::ServiceUnavailable("Service is overloaded; retry the request later.".into());
+        return Ok(error_only(&err, keystone));
     };
     let headers = parts
         .headers
@@ -310,8 +302,8 @@ fn plain(status: StatusCode, text: Bytes) -> Response<Full<Bytes>> {
     r
 }
 
-/// An error answered before the request reached a front end (body too large or unreadable), in
-/// the shape of the front end it was for.
+/// An error answered before the request reached a front end (body too large or unreadable, the
+/// server overloaded), in the shape of the front end it was for.
 fn error_only(err: &AwsError, keystone: bool) -> Response<Full<Bytes>> {
     let (body, content_type) = if keystone {
         (keystone::error::KeystoneError::from(err.clone()).to_json(), "application/json")

@@ -8,7 +8,8 @@ pub mod tls;
 use std::io::Write;
 use std::sync::Arc;
 
-pub use http::{Limits, RunningServer, serve, spawn, spawn_with};
+pub use crate::config::Limits;
+pub use http::{RunningServer, serve, spawn, spawn_with};
 
 pub use client_env::Format as EnvFormat;
 
@@ -115,7 +116,8 @@ async fn serve_until_signal(settings: Settings, env_output: EnvOutput) -> Result
             print_once(&env.render(format));
         }
     }
-    let served = serve(listener, state, Limits::default(), tls, shutdown_signal()).await.map_err(RunError);
+    let limits = state.settings.limits;
+    let served = serve(listener, state, limits, tls, shutdown_signal()).await.map_err(RunError);
     if let Some(g) = gateway {
         g.shutdown().await;
     }

@@ -126,8 +126,13 @@ impl Daemon {
 
 /// Sends raw bytes, returns (status, body).
 pub async fn raw(d: &Daemon, request: &str) -> (u16, String) {
+    raw_at(d.server.local_addr(), request).await
+}
+
+/// [`raw`] to a daemon's address, for tasks that outlive a borrow of it.
+pub async fn raw_at(addr: std::net::SocketAddr, request: &str) -> (u16, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut s = tokio::net::TcpStream::connect(d.server.local_addr()).await.unwrap();
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
     s.write_all(request.as_bytes()).await.unwrap();
     let mut out = Vec::new();
     s.read_to_end(&mut out).await.unwrap();

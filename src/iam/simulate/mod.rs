@@ -13,13 +13,13 @@ use input::{ContextEntry, Simulation, SimulationRequest, parse_inputs, read_poli
 pub use output::{ContextKeyNames, SimulationResult, SimulationResults};
 
 use super::not_found::{no_such_group, no_such_role, no_such_user};
-use super::pagination::Page;
+use super::pagination::{Page, encode_marker};
 use crate::authz::{self, LoadedPolicy, PrincipalPolicies};
 use crate::error::AwsError;
 use crate::operation::{Ctx, Operation, Service};
 use crate::policy::{
-    PolicyRef, PrincipalRef, PrincipalType, RequestContext, ResourcePolicyMode, ResourcePolicyRef, context_keys,
-    evaluate,
+    PolicyRef, PrincipalRef, PrincipalType, RequestContext, ResourcePolicyMode, ResourcePolicyRef, bounded_work,
+    context_keys, evaluate,
 };
 use crate::protocol::Params;
 use crate::protocol::rules::ARN;
@@ -118,8 +118,14 @@ fn resource_account<'a>(resource: &'a str, owner: Option<&'a str>) -> Option<&'a
     }
 }
 
-/// Decides the requested page of the actions × resources, and only it: one call's work and
-/// memory are bounded by MaxItems, however long the lists (the Marker is the position).
+/// Matching steps one simulation call may take (about a tenth of a second): hundreds of times
+/// what a page of ordinary policies needs, far below what crafted patterns against long ARNs
+/// could ask for.
+pub const MAX_SIMULATION_WORK: u64 = 50_000_000;
+
+/// Decides the requested page of the actions × resources, and only it: one call's memory is
+/// bounded by MaxItems, however long the lists (the Marker is the position), and its work by
+/// [`MAX_SIMULATION_WORK`]: a page that reaches it ends early, truncated, as AWS allows pages to.
 fn simulate(
     ctx: &Ctx<'_>,
     mut policies: PrincipalPolicies,
@@ -140,7 +146,8 @@ fn simulate(
         mode: ResourcePolicyMode::Additive,
     });
     let (positions, marker) = sim.page.window(sim.actions.len().saturating_mul(resources.len()))?;
-    let mut items = Vec::with_capacity(positions.len());
+    let (mut items, mut marker) = (Vec::with_capacity(positions.len()), marker);
+    let mut spent = 0;
     for i in positions {
         let (action, resource) = (&sim.actions[i / resources.len()], &resources[i % resources.len()]);
         let context = base.with_request(action.as_str(), resource.as_str());
@@ -149,12 +156,22 @@ fn simulate(
             input.resource_policy = resource_policy;
             input.resource_account = resource_account(resource, sim.resource_owner.as_deref());
         }
-        items.push(SimulationResult {
-            action: action.clone(),
-            resource: resource.clone(),
-            evaluation: evaluate(&input),
-            per_resource,
-        });
+        let (evaluation, cost) = match bounded_work(MAX_SIMULATION_WORK - spent, || evaluate(&input)) {
+            Ok(done) => done,
+            // The next page starts here, with the whole budget.
+            Err(_) if !items.is_empty() => {
+                marker = Some(encode_marker(&i.to_string()));
+                break;
+            }
+            Err(_) => {
+                return Err(AwsError::LimitExceeded(format!(
+                    "Simulating {action} on {resource} needs more than {MAX_SIMULATION_WORK} steps of policy \
+                     matching, the most one request may take. Simplify the policies' wildcard patterns."
+                )));
+            }
+        };
+        spent += cost;
+        items.push(SimulationResult { action: action.clone(), resource: resource.clone(), evaluation, per_resource });
     }
     Ok(SimulationResults(Page { items, marker }))
 }
