@@ -773,7 +773,9 @@ mod tests {
         assert!(store.user("111111111111", "ALICE").unwrap().is_some(), "names compare without case");
         store.trees().meta.insert("format_version", b"99").unwrap();
         drop(store);
-        assert!(Store::open(dir.path(), &MasterKey::from_bytes([1; 32])).is_err());
+        // The refusal must be the format's, not another (a lock still held, an I/O error).
+        let err = Store::open(dir.path(), &MasterKey::from_bytes([1; 32])).err().expect("a newer format is refused");
+        assert_eq!(err.to_string(), format!("data format 99 is newer than this build understands ({FORMAT_VERSION})"));
     }
 
     fn key(id: &str, user: &str) -> AccessKeyRecord {
