@@ -245,6 +245,9 @@ impl Store {
         let t = &inner.trees;
         let touched = RefCell::new(tx::Touched::default());
         let mut guard = inner.committer.write();
+        if inner.committer.broken() {
+            return Err(AwsError::internal(&"a flush failed earlier: writes are refused until iamd restarts"));
+        }
         let result = (
             &t.accounts,
             &t.users,
@@ -356,6 +359,12 @@ impl Store {
             meta.flush().map_err(|e| e.to_string())?;
             self.inner.log.sync()
         })
+    }
+
+    /// Test builds: the next `n` fdatasyncs of the log fail, as on a failing disk.
+    #[cfg(feature = "fault-injection")]
+    pub fn fail_next_syncs(&self, n: u32) {
+        self.inner.log.fail_next_syncs(n);
     }
 
     /// Flush latencies so far.
