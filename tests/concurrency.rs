@@ -44,10 +44,10 @@ async fn one_client(d: &Daemon, t: usize) -> usize {
         assert_eq!((tags[0].key.as_str(), tags[0].value.as_str()), ("round", value.as_str()));
         let keys = iam.list_access_keys().user_name(&user).send().await.unwrap().access_key_metadata;
         let ids: Vec<_> = keys.iter().filter_map(|k| k.access_key_id.clone()).collect();
-        assert_eq!(ids, [key.access_key_id.clone()], "{user}");
+        assert_eq!(ids, std::slice::from_ref(&key.access_key_id), "{user}");
         let attached = iam.list_attached_user_policies().user_name(&user).send().await.unwrap();
         let attached: Vec<_> = attached.attached_policies().iter().filter_map(|p| p.policy_arn.clone()).collect();
-        assert_eq!(attached, [arn.clone()], "{user}");
+        assert_eq!(attached, std::slice::from_ref(&arn), "{user}");
         // The user's own key is allowed its own GetUser by the policy, and nothing else.
         let own = d.iam(&key.access_key_id, &key.secret_access_key);
         assert_eq!(own.get_user().user_name(&user).send().await.unwrap().user.unwrap().user_name, user);

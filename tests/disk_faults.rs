@@ -74,7 +74,7 @@ async fn a_failing_fdatasync_acknowledges_nothing_and_corrupts_nothing() {
             let name = format!("fault-{round}-{i}");
             let victim = victims[i % victims.len()].clone();
             writes.push(tokio::spawn(async move {
-                let what = match round {
+                match round {
                     0 => {
                         assert_refused(iam.create_user().user_name(&name).send().await, &name);
                         name
@@ -89,8 +89,7 @@ async fn a_failing_fdatasync_acknowledges_nothing_and_corrupts_nothing() {
                         assert_refused(r, &name);
                         name
                     }
-                };
-                what
+                }
             }));
         }
         let mut touched = Vec::new();
