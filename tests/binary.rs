@@ -2,9 +2,7 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
-
-use common::binary::{EXIT_TIMEOUT, iam, start, sts};
+use common::binary::{EXIT_TIMEOUT, iam, run_to_exit, start, sts};
 
 #[tokio::test]
 async fn generated_root_credentials_are_printed_once_and_keep_working() {
@@ -61,31 +59,10 @@ async fn sigterm_stops_the_daemon_cleanly() {
     assert!(status.success(), "{status}");
 }
 
-/// Runs `iamd serve` on `data_dir` to its exit (at most 30 s) and returns its exit code and
-/// what it wrote to stderr.
+/// Runs `iamd serve` on `data_dir` to its exit (within the deadline) and returns its exit code
+/// and what it wrote to stderr.
 fn serve_to_exit(data_dir: &std::path::Path) -> (Option<i32>, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_iamd"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(data_dir)
-        .env("IAMD_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = std::time::Instant::now() + EXIT_TIMEOUT;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("iamd did not exit within 30 s");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    };
-    let mut stderr = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
-    (status.code(), stderr)
+    run_to_exit(&["serve", "--listen", "127.0.0.1:0"], data_dir)
 }
 
 #[test]
@@ -121,14 +98,9 @@ async fn a_rotated_token_key_seals_new_sessions_and_still_opens_old_ones() {
     assert!(before.session_token.starts_with("iamd1."), "{}", before.session_token);
     drop(first);
 
-    let out = Command::new(env!("CARGO_BIN_EXE_iamd"))
-        .args(["rotate-token-key", "--data-dir"])
-        .arg(dir.path())
-        .env("IAMD_LOG", "warn")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("token key 2 seals new tokens"));
+    let (code, stderr) = run_to_exit(&["rotate-token-key"], dir.path());
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("token key 2 seals new tokens"), "{stderr}");
 
     let second = start(dir.path(), Some(root));
     let endpoint = second.env["AWS_ENDPOINT_URL"].clone();

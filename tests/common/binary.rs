@@ -144,3 +144,35 @@ pub fn sts(endpoint: &str, id: &str, secret: &str, token: Option<String>) -> aws
         .build();
     aws_sdk_sts::Client::from_conf(conf)
 }
+
+/// Runs an `iamd` command to its exit, failing the test after [`EXIT_TIMEOUT`]; returns the
+/// exit code and what it wrote to stderr (read on a thread, so a full pipe cannot stall it).
+pub fn run_to_exit(args: &[&str], data_dir: &Path) -> (Option<i32>, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_iamd"))
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env("IAMD_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = std::io::Read::read_to_string(&mut stderr, &mut text);
+        text
+    });
+    let deadline = Instant::now() + EXIT_TIMEOUT;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("iamd {args:?} did not exit within {EXIT_TIMEOUT:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    (status.code(), reader.join().unwrap())
+}
