@@ -2,61 +2,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-
-use aws_credential_types::Credentials;
-use aws_sdk_iam::config::{BehaviorVersion, Region};
-use aws_smithy_http_client::Builder as HttpBuilder;
-
-struct Running {
-    child: Child,
-    env: std::collections::HashMap<String, String>,
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts the binary on a free port and reads the `--print-env` lines.
-fn start(data_dir: &std::path::Path, root: Option<(&str, &str)>) -> Running {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_iamd"));
-    cmd.args(["serve", "--listen", "127.0.0.1:0", "--print-env", "--data-dir"])
-        .arg(data_dir)
-        .env_remove("IAMD_ROOT_ACCESS_KEY_ID")
-        .env_remove("IAMD_ROOT_SECRET_ACCESS_KEY")
-        .env("IAMD_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    if let Some((id, secret)) = root {
-        cmd.env("IAMD_ROOT_ACCESS_KEY_ID", id).env("IAMD_ROOT_SECRET_ACCESS_KEY", secret);
-    }
-    let mut child = cmd.spawn().unwrap();
-    let mut env = std::collections::HashMap::new();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    // AWS_DEFAULT_REGION is the last line --print-env writes.
-    while !env.contains_key("AWS_DEFAULT_REGION") {
-        let Some(Ok(line)) = lines.next() else { break };
-        if let Some((k, v)) = line.split_once('=') {
-            env.insert(k.to_owned(), v.to_owned());
-        }
-    }
-    Running { child, env }
-}
-
-fn iam(endpoint: &str, id: &str, secret: &str) -> aws_sdk_iam::Client {
-    let conf = aws_sdk_iam::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(endpoint)
-        .credentials_provider(Credentials::new(id, secret, None, None, "test"))
-        .http_client(HttpBuilder::new().build_http())
-        .build();
-    aws_sdk_iam::Client::from_conf(conf)
-}
+use common::binary::{EXIT_TIMEOUT, iam, run_to_exit, start, sts};
 
 #[tokio::test]
 async fn generated_root_credentials_are_printed_once_and_keep_working() {
@@ -91,8 +37,7 @@ async fn kill_9_loses_no_acknowledged_change() {
         }
         let mut d = d;
         // SIGKILL straight after the last acknowledged response: no shutdown path runs.
-        d.child.kill().unwrap();
-        d.child.wait().unwrap();
+        d.kill9();
     }
     let d = start(dir.path(), Some(root));
     let endpoint = d.env["AWS_ENDPOINT_URL"].clone();
@@ -109,37 +54,15 @@ async fn kill_9_loses_no_acknowledged_change() {
 async fn sigterm_stops_the_daemon_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let mut d = start(dir.path(), Some(("AKIAROOTROOTROOTROOT", "root-secret-root-secret-root-secret-0000")));
-    let pid = d.child.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
-    let status = d.child.wait().unwrap();
+    d.sigterm();
+    let status = d.wait_exit(EXIT_TIMEOUT);
     assert!(status.success(), "{status}");
 }
 
-/// Runs `iamd serve` on `data_dir` to its exit (at most 30 s) and returns its exit code and
-/// what it wrote to stderr.
+/// Runs `iamd serve` on `data_dir` to its exit (within the deadline) and returns its exit code
+/// and what it wrote to stderr.
 fn serve_to_exit(data_dir: &std::path::Path) -> (Option<i32>, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_iamd"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(data_dir)
-        .env("IAMD_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("iamd did not exit within 30 s");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    };
-    let mut stderr = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
-    (status.code(), stderr)
+    run_to_exit(&["serve", "--listen", "127.0.0.1:0"], data_dir)
 }
 
 #[test]
@@ -165,17 +88,6 @@ fn a_master_key_open_to_others_stops_the_start() {
     assert!(stderr.contains("(mode 644)") && stderr.contains("chmod 600"), "{stderr}");
 }
 
-fn sts(endpoint: &str, id: &str, secret: &str, token: Option<String>) -> aws_sdk_sts::Client {
-    let conf = aws_sdk_sts::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(endpoint)
-        .credentials_provider(Credentials::new(id, secret, token, None, "test"))
-        .http_client(HttpBuilder::new().build_http())
-        .build();
-    aws_sdk_sts::Client::from_conf(conf)
-}
-
 #[tokio::test]
 async fn a_rotated_token_key_seals_new_sessions_and_still_opens_old_ones() {
     let dir = tempfile::tempdir().unwrap();
@@ -186,14 +98,9 @@ async fn a_rotated_token_key_seals_new_sessions_and_still_opens_old_ones() {
     assert!(before.session_token.starts_with("iamd1."), "{}", before.session_token);
     drop(first);
 
-    let out = Command::new(env!("CARGO_BIN_EXE_iamd"))
-        .args(["rotate-token-key", "--data-dir"])
-        .arg(dir.path())
-        .env("IAMD_LOG", "warn")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("token key 2 seals new tokens"));
+    let (code, stderr) = run_to_exit(&["rotate-token-key"], dir.path());
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("token key 2 seals new tokens"), "{stderr}");
 
     let second = start(dir.path(), Some(root));
     let endpoint = second.env["AWS_ENDPOINT_URL"].clone();

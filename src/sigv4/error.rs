@@ -1,45 +1,40 @@
-//! Why a request failed authentication, in AWS's words.
+//! Why a request failed authentication, and where each message's wording comes from.
 //!
-//! Where the messages come from (none of them is in the LocalStack recordings
-//! under shared/aws-recorded, which hold no authentication failures):
-//! - Confirmed from real AWS responses quoted in public issues and tests:
-//!   the `SignatureDoesNotMatch` sentence (STS, boto/boto3#756), "Signature
-//!   expired: … is now earlier than … (… - 15 min.)" (STS AssumeRole,
-//!   devsecops/bootcamp#101), "Signature not yet current: … is still later
-//!   than … (… + 5 min.)" (Elastic Beanstalk's front end, which allows five
-//!   minutes; quoted in a public blog), "Credential should be scoped to a valid region,
-//!   not '…'. " (IAM, aws/aws-sdk-go#156 and aws/aws-sdk-php#493; trailing
-//!   space in joona/aws-es-curl#15), "Request is missing Authentication Token"
-//!   (STS and SNS `ErrorResponse` bodies, HTTP 403, kept as test fixtures in
-//!   public repositories), and the combined scope message "… correct service: '…'. … valid
-//!   terminator: 'aws4_request', not '…'. Date in Credential scope does not
-//!   match YYYYMMDD from ISO-8601 version of date from HTTP: '…' != '…', from
-//!   '…'." (DynamoDB responses recorded in mhart/dynalite's comments; IAM and
-//!   STS run on the same front end). AWS's troubleshooting guide lists the
-//!   same sentences in short form. "Request has expired." with code
-//!   `RequestExpired` is EC2's query-protocol wording; IAM's Common Errors
-//!   page documents `RequestExpired` for expired presigned URLs.
-//! - Taken from re-implementations that copy AWS (dynalite,
-//!   scratchstack-aws-signature), not seen in a raw AWS response: the
-//!   `IncompleteSignature` texts ("Authorization header requires '…'
-//!   parameter. … Authorization=…", "AWS query-string parameters must
-//!   include '…'. Re-examine the query-string parameters.", "Credential must
-//!   have exactly 5 slash-delimited elements, …", "Unsupported AWS
-//!   'algorithm': …", "Date must be in ISO-8601 'basic format'. …", "'…' not
-//!   a valid key=value pair (missing equal-sign) …"), "Found both
-//!   'X-Amz-Algorithm' as a query-string param and 'Authorization' as HTTP
-//!   header." and "'Host' or ':authority' must be a 'SignedHeader' in the AWS
-//!   Authorization.".
-//! - S3's wording, used for lack of an IAM one (MinIO, Ceph and other S3
-//!   re-implementations agree on it): the `AuthorizationQueryParametersError`
-//!   texts for a bad `X-Amz-Expires`, and `XAmzContentSHA256Mismatch`.
+//! None of these messages is *recorded from AWS*: the recorded responses in
+//! shared/aws-recorded (`iam.recorded.json`, `sts.recorded.json`, LocalStack's parity
+//! recordings) hold no authentication failure. Each message is one of:
+//! - **AWS's, quoted**: seen in a real AWS response quoted in a public issue or test, not in a
+//!   recording of ours;
+//! - **ours**: the wording of re-implementations that copy AWS (dynalite,
+//!   scratchstack-aws-signature), or S3's wording used for lack of an IAM one. Tests assert
+//!   these word for word to keep them stable, not because AWS is known to send them.
+//!
+//! | message | code | source |
+//! | --- | --- | --- |
+//! | "The request signature we calculated does not match …" | `SignatureDoesNotMatch` | AWS's, quoted: STS, boto/boto3#756 |
+//! | "Request is missing Authentication Token" | `MissingAuthenticationToken` | AWS's, quoted: STS and SNS bodies kept as fixtures in public repositories |
+//! | "Signature expired: … is now earlier than … (… - 15 min.)" | `SignatureDoesNotMatch` | AWS's, quoted: STS AssumeRole, devsecops/bootcamp#101 |
+//! | "Signature not yet current: … is still later than … (… + 15 min.)" | `SignatureDoesNotMatch` | AWS's, quoted (Elastic Beanstalk's front end, "+ 5 min."); the 15 is ours by symmetry |
+//! | "Credential should be scoped to a valid region, not '…'. " | `SignatureDoesNotMatch` | AWS's, quoted: IAM, aws/aws-sdk-go#156, aws/aws-sdk-php#493 |
+//! | "Credential should be scoped to correct service: '…'. ", "… with a valid terminator: 'aws4_request', not '…'. ", "Date in Credential scope does not match YYYYMMDD …" | `SignatureDoesNotMatch` | AWS's, quoted: DynamoDB responses in mhart/dynalite's comments (same front end) |
+//! | "Request has expired." | `RequestExpired` | AWS's, quoted: EC2's query-protocol wording; IAM documents the code, not the text |
+//! | "Authorization header requires '…' parameter. … Authorization=…" | `IncompleteSignature` | ours (dynalite) |
+//! | "AWS query-string parameters must include '…'. Re-examine the query-string parameters." | `IncompleteSignature` | ours (dynalite) |
+//! | "Credential must have exactly 5 slash-delimited elements, …" | `IncompleteSignature` | ours (dynalite) |
+//! | "Unsupported AWS 'algorithm': '…' (only AWS4-HMAC-SHA256 for now). " | `IncompleteSignature` | ours (dynalite) |
+//! | "Date must be in ISO-8601 'basic format'. Got '…'. …" | `IncompleteSignature` | ours (dynalite) |
+//! | "'…' not a valid key=value pair (missing equal-sign) in Authorization header: '…'." | `IncompleteSignature` | ours (dynalite) |
+//! | "Found both 'X-Amz-Algorithm' as a query-string param and 'Authorization' as HTTP header." | `SignatureDoesNotMatch` | ours (scratchstack-aws-signature) |
+//! | "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization." | `SignatureDoesNotMatch` | ours (scratchstack-aws-signature) |
+//! | the three `X-Amz-Expires` texts | `AuthorizationQueryParametersError` | ours (S3's wording; MinIO and Ceph agree) |
+//! | "The provided 'x-amz-content-sha256' header does not match what was computed." | `XAmzContentSHA256Mismatch` | ours (S3's wording) |
 
 use std::fmt;
 
 /// Why a request failed SigV4 authentication.
 ///
-/// Each variant carries the message AWS sends; [`AuthError::code`] gives the
-/// `<Code>` for the error response.
+/// Each variant carries the message iamd sends (AWS's where known, see the
+/// module docs); [`AuthError::code`] gives the `<Code>` for the error response.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuthError {
     /// No SigV4 signature at all (no `Authorization` header starting with
@@ -110,14 +105,23 @@ impl fmt::Display for AuthError {
 
 impl std::error::Error for AuthError {}
 
+/// AWS's, quoted (boto/boto3#756); not recorded.
 pub(crate) const SIGNATURE_MISMATCH: &str = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.";
+/// AWS's, quoted (STS and SNS fixtures in public repositories); not recorded.
 pub(crate) const MISSING_TOKEN: &str = "Request is missing Authentication Token";
+/// Ours (scratchstack-aws-signature's wording).
 pub(crate) const FOUND_BOTH: &str =
     "Found both 'X-Amz-Algorithm' as a query-string param and 'Authorization' as HTTP header.";
+/// Ours (scratchstack-aws-signature's wording).
 pub(crate) const HOST_NOT_SIGNED: &str = "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.";
+/// AWS's, quoted (EC2's query protocol); not recorded for IAM or STS.
 pub(crate) const REQUEST_EXPIRED: &str = "Request has expired.";
+/// Ours (S3's wording).
 pub(crate) const EXPIRES_NOT_A_NUMBER: &str = "X-Amz-Expires should be a number";
+/// Ours (S3's wording).
 pub(crate) const EXPIRES_NEGATIVE: &str = "X-Amz-Expires must be non-negative";
+/// Ours (S3's wording).
 pub(crate) const EXPIRES_TOO_LONG: &str = "X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than 604800 seconds";
+/// Ours (S3's wording).
 pub(crate) const CONTENT_SHA256_MISMATCH: &str =
     "The provided 'x-amz-content-sha256' header does not match what was computed.";

@@ -51,6 +51,10 @@ pub struct Committer {
     durable_tx: watch::Sender<Durable>,
     durable_rx: watch::Receiver<Durable>,
     stop: AtomicBool,
+    /// A flush failed. It is never retried: after a failed fsync Linux may drop the pages it
+    /// could not write and report the next fsync clean, so a later "durable" could sit on a
+    /// hole. Writes are refused until a restart reads back what the disk really holds.
+    broken: AtomicBool,
     /// Flush latencies, for `/metrics`.
     pub flushes: crate::metrics::Histogram,
 }
@@ -96,6 +100,7 @@ impl Committer {
             durable_tx,
             durable_rx,
             stop: AtomicBool::new(false),
+            broken: AtomicBool::new(false),
             flushes: crate::metrics::Histogram::default(),
         })
     }
@@ -105,6 +110,19 @@ impl Committer {
         self.queued.fetch_add(1, Ordering::AcqRel);
         let guard = self.lock.lock().unwrap_or_else(PoisonError::into_inner);
         WriteGuard { committer: self, _guard: guard, wrote: false }
+    }
+
+    /// Whether a flush has failed: from then on nothing more is acknowledged.
+    #[must_use]
+    pub fn broken(&self) -> bool {
+        self.broken.load(Ordering::Acquire)
+    }
+
+    /// Marks the store broken and fails every commit not yet durable, and every later one.
+    fn break_down(&self, error: &str) {
+        self.broken.store(true, Ordering::Release);
+        tracing::error!(error = %error, "flush failed; no change since the last good flush is acknowledged, and writes are refused until iamd restarts");
+        self.durable_tx.send_modify(|d| d.failed_at = Some(u64::MAX));
     }
 
     /// The number of the latest commit: a request that wrote is durable once this is.
@@ -133,9 +151,15 @@ impl Committer {
     /// `ServiceFailure` when the flush fails.
     pub fn flush_now(&self, flush: impl FnOnce() -> Result<(), String>) -> Result<(), AwsError> {
         let guard = self.lock.lock().unwrap_or_else(PoisonError::into_inner);
+        if self.broken() {
+            return Err(AwsError::internal(&"a flush failed earlier: nothing more is made durable"));
+        }
         let target = self.committed();
         let result = flush();
         drop(guard);
+        if let Err(e) = &result {
+            self.break_down(e);
+        }
         result.map_err(|e| AwsError::internal(&e))?;
         self.durable_tx.send_modify(|d| d.seq = d.seq.max(target));
         Ok(())
@@ -185,9 +209,8 @@ impl Committer {
                     self.durable_tx.send_modify(|d| d.seq = target);
                 }
                 Err(e) => {
-                    tracing::error!(error = %e, "flush failed; the changes it covers are not acknowledged");
-                    self.durable_tx.send_modify(|d| d.failed_at = Some(target));
-                    std::thread::sleep(Duration::from_millis(100));
+                    self.break_down(&e);
+                    return;
                 }
             }
         }

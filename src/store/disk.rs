@@ -6,7 +6,12 @@ use std::fs::File;
 use std::path::Path;
 
 /// sled's log file (`db/db`), held open to be fdatasync'd after every flush.
-pub struct Log(File);
+pub struct Log {
+    file: File,
+    /// Test builds: how many of the next syncs fail, as on a disk that returns EIO.
+    #[cfg(feature = "fault-injection")]
+    failing: std::sync::atomic::AtomicU32,
+}
 
 impl Log {
     /// Opens the log of the database in `dir` and syncs the directories that hold it (their
@@ -20,7 +25,12 @@ impl Log {
             File::open(d).and_then(|f| f.sync_all()).map_err(|e| format!("cannot sync {}: {e}", d.display()))?;
         }
         let log = db.join("db");
-        File::open(&log).map(Self).map_err(|e| format!("cannot open {}: {e}", log.display()))
+        let file = File::open(&log).map_err(|e| format!("cannot open {}: {e}", log.display()))?;
+        Ok(Self {
+            file,
+            #[cfg(feature = "fault-injection")]
+            failing: std::sync::atomic::AtomicU32::new(0),
+        })
     }
 
     /// fdatasync of the log: what sled flushed is on the disk once this returns.
@@ -28,6 +38,19 @@ impl Log {
     /// # Errors
     /// The I/O error, as text.
     pub fn sync(&self) -> Result<(), String> {
-        self.0.sync_data().map_err(|e| format!("fdatasync of the database log failed: {e}"))
+        #[cfg(feature = "fault-injection")]
+        {
+            use std::sync::atomic::Ordering;
+            if self.failing.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1)).is_ok() {
+                return Err("fdatasync of the database log failed: injected fault (EIO)".into());
+            }
+        }
+        self.file.sync_data().map_err(|e| format!("fdatasync of the database log failed: {e}"))
+    }
+
+    /// Test builds: the next `n` syncs fail.
+    #[cfg(feature = "fault-injection")]
+    pub fn fail_next_syncs(&self, n: u32) {
+        self.failing.store(n, std::sync::atomic::Ordering::Release);
     }
 }

@@ -245,6 +245,9 @@ impl Store {
         let t = &inner.trees;
         let touched = RefCell::new(tx::Touched::default());
         let mut guard = inner.committer.write();
+        if inner.committer.broken() {
+            return Err(AwsError::internal(&"a flush failed earlier: writes are refused until iamd restarts"));
+        }
         let result = (
             &t.accounts,
             &t.users,
@@ -356,6 +359,12 @@ impl Store {
             meta.flush().map_err(|e| e.to_string())?;
             self.inner.log.sync()
         })
+    }
+
+    /// Test builds: the next `n` fdatasyncs of the log fail, as on a failing disk.
+    #[cfg(feature = "fault-injection")]
+    pub fn fail_next_syncs(&self, n: u32) {
+        self.inner.log.fail_next_syncs(n);
     }
 
     /// Flush latencies so far.
@@ -773,7 +782,9 @@ mod tests {
         assert!(store.user("111111111111", "ALICE").unwrap().is_some(), "names compare without case");
         store.trees().meta.insert("format_version", b"99").unwrap();
         drop(store);
-        assert!(Store::open(dir.path(), &MasterKey::from_bytes([1; 32])).is_err());
+        // The refusal must be the format's, not another (a lock still held, an I/O error).
+        let err = Store::open(dir.path(), &MasterKey::from_bytes([1; 32])).err().expect("a newer format is refused");
+        assert_eq!(err.to_string(), format!("data format 99 is newer than this build understands ({FORMAT_VERSION})"));
     }
 
     fn key(id: &str, user: &str) -> AccessKeyRecord {

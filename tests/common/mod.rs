@@ -1,6 +1,8 @@
 //! An in-process iamd on 127.0.0.1:0 and SDK clients pointed at it.
 #![allow(dead_code)]
 
+pub mod binary;
+
 use std::path::Path;
 use std::sync::Arc;
 

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use time::Duration;
 
 use crate::sigv4::{
-    AuthError, CanonicalRequest, RequestParts, Scope, SecretKey, Settings, SignatureLocation, SigningKeyCache,
-    UriEncoding, canonical_headers, canonical_query, canonical_uri, check_region, parse, parse_http_date, payload_hash,
-    signing_key, verify, verify_string_to_sign,
+    AuthError, RequestParts, Scope, SecretKey, Settings, SignatureLocation, SigningKeyCache, UriEncoding,
+    canonical_headers, canonical_query, canonical_uri, check_region, parse, parse_http_date, payload_hash, signing_key,
+    verify, verify_string_to_sign,
 };
 
 use super::aws_examples::iam_list_users;
@@ -18,7 +18,7 @@ use super::support::{DOC_SECRET, Req, at, authenticate, err_of, settings};
 const IAM_SIGNATURE: &str = "5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7";
 
 /// aws-c-auth's get-vanilla, presigned for 3600 s at 20150830T123600Z.
-fn presigned_vanilla() -> Req {
+pub(super) fn presigned_vanilla() -> Req {
     Req::new(
         "GET",
         "/",
@@ -44,13 +44,13 @@ fn presigned_query(date: &str, expires: Option<&str>) -> Req {
     Req::new("GET", "/", &query, &[("Host", "sts.amazonaws.com")], b"")
 }
 
-fn with_authorization(auth: &str) -> Req {
+pub(super) fn with_authorization(auth: &str) -> Req {
     let mut req = iam_list_users();
     req.set_header("Authorization", auth);
     req
 }
 
-fn double(now: &str) -> Settings {
+pub(super) fn double(now: &str) -> Settings {
     settings(now, UriEncoding::Double)
 }
 
@@ -691,105 +691,16 @@ fn errors_carry_code_status_and_message() {
     );
 }
 
-// --- Hostile input: errors, never panics -----------------------------------
-
-#[test]
-fn every_truncation_of_a_valid_authorization_is_handled() {
-    let full = iam_list_users().header("Authorization").unwrap().to_owned();
-    let s = double("20150830T123600Z");
-    for (i, _) in full.char_indices() {
-        let req = with_authorization(&full[..i]);
-        let _ = authenticate(&req, DOC_SECRET, &s);
-    }
-    for (i, _) in presigned_vanilla().query.char_indices() {
-        let mut req = presigned_vanilla();
-        req.query.truncate(i);
-        let _ = authenticate(&req, DOC_SECRET, &s);
-    }
-}
-
-#[test]
-fn odd_bytes_anywhere_give_errors() {
-    let s = double("20150830T123600Z");
-    let odd = [
-        "",
-        "%",
-        "%%",
-        "%zz",
-        "=",
-        "&",
-        "&=&=",
-        "\u{0}",
-        "\u{1234}",
-        " ",
-        "\t\r\n",
-        "/",
-        "//..//..",
-        "+",
-        ";",
-        ",",
-        "'",
-        "Credential=",
-        "Signature==",
-        "AWS4-",
-        "AWS4-HMAC-SHA256 ",
-        "00000101T000000Z",
-        "99991231T235959Z",
-        "-1",
-        "18446744073709551616",
-    ];
-    for o in odd {
-        let mut variants = Vec::new();
-        let mut r = iam_list_users();
-        r.path = o.to_owned();
-        variants.push(r);
-        let mut r = iam_list_users();
-        r.query = o.to_owned();
-        variants.push(r);
-        let mut r = iam_list_users();
-        r.set_header("X-Amz-Date", o);
-        variants.push(r);
-        let mut r = iam_list_users();
-        r.set_header("Content-Type", o);
-        variants.push(r);
-        let mut r = iam_list_users();
-        r.headers.push((o.to_owned(), o.to_owned()));
-        variants.push(r);
-        variants.push(with_authorization(&format!("AWS4-HMAC-SHA256 {o}")));
-        variants.push(with_authorization(&format!(
-            "AWS4-HMAC-SHA256 Credential={o}/{o}/{o}/{o}/{o}, SignedHeaders={o};host, Signature={o}"
-        )));
-        for name in [
-            "X-Amz-Date",
-            "X-Amz-Expires",
-            "X-Amz-Credential",
-            "X-Amz-SignedHeaders",
-            "X-Amz-Signature",
-            "X-Amz-Algorithm",
-        ] {
-            let mut r = presigned_vanilla();
-            let pairs: Vec<String> = r
-                .query
-                .split('&')
-                .map(|p| if p.starts_with(&format!("{name}=")) { format!("{name}={o}") } else { p.to_owned() })
-                .collect();
-            r.query = pairs.join("&");
-            variants.push(r);
-        }
-        for req in &variants {
-            let _ = authenticate(req, DOC_SECRET, &s);
-            let _ = CanonicalRequest::new(&req.parts(), &[o.to_owned()], SignatureLocation::Query, UriEncoding::Single);
-        }
-    }
-}
+// --- Extreme clocks --------------------------------------------------------
 
 #[test]
 fn extreme_clocks_do_not_overflow() {
     let req = presigned_query("99991231T235959Z", Some("604800"));
     let mut s = double("99991231T235959Z");
     parse(&req.parts(), &s).unwrap();
+    // A skew past the end of the calendar bounds nothing: every date is inside it.
     s.max_skew = Duration::days(100_000_000);
-    let _ = parse(&req.parts(), &s);
-    let _ = parse(&presigned_query("00000101T000000Z", None).parts(), &s);
-    let _ = parse(&iam_list_users().parts(), &s);
+    parse(&req.parts(), &s).unwrap();
+    parse(&presigned_query("00000101T000000Z", None).parts(), &s).unwrap();
+    parse(&iam_list_users().parts(), &s).unwrap();
 }

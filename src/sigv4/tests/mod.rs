@@ -4,4 +4,5 @@
 mod aws_examples;
 mod botocore_vectors;
 mod checks;
+mod hostile;
 mod support;
