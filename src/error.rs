@@ -305,6 +305,15 @@ impl AwsError {
 
     /// An internal failure: the detail goes to the log, never to the client.
     #[must_use]
+    /// A write refused because a flush to disk failed earlier: nothing more is acknowledged until
+    /// a restart reads back what the disk holds, so retrying cannot help.
+    #[must_use]
+    pub fn writes_refused() -> Self {
+        Self::ServiceFailure(
+            "A write to disk failed earlier; this server accepts no changes until it is restarted.".into(),
+        )
+    }
+
     pub fn internal(detail: &dyn fmt::Display) -> Self {
         tracing::error!(error = %detail, "internal failure");
         Self::ServiceFailure("An internal error occurred. Please retry the request.".into())

@@ -103,10 +103,14 @@ async fn a_failing_fdatasync_acknowledges_nothing_and_corrupts_nothing() {
         // refuses is not applied.
         assert_refused(iam.create_user().user_name("refused").send().await, "a write after the fault");
         assert_eq!(aws_error(&iam.get_user().user_name("refused").send().await.unwrap_err()).0, "NoSuchEntity");
+        // Health checks say so, for a supervisor to restart the daemon.
+        let (status, body) = common::get(&d, "/healthz").await;
+        assert_eq!(status, 503, "{body}");
         // The shutdown's final flush reports the failure (the binary exits 1 on it).
         assert!(d.app.store.flush_blocking().is_err(), "a broken store must not report a clean flush");
 
         d = d.restart().await;
+        assert_eq!(common::get(&d, "/healthz").await.0, 200);
         verify(&d, &acked).await;
         let iam = d.root_iam();
         assert_eq!(aws_error(&iam.get_user().user_name("refused").send().await.unwrap_err()).0, "NoSuchEntity");

@@ -214,6 +214,11 @@ async fn answer(
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     if req.method() == hyper::Method::GET {
         match req.uri().path() {
+            // A store that refuses writes is not healthy: a supervisor should restart it.
+            "/healthz" if app.store.refusing_writes() => {
+                let text = b"unhealthy: a write to disk failed; restart iamd\n";
+                return Ok(plain(StatusCode::SERVICE_UNAVAILABLE, Bytes::from_static(text)));
+            }
             "/healthz" => return Ok(plain(StatusCode::OK, Bytes::from_static(b"ok\n"))),
             "/metrics" => return Ok(plain(StatusCode::OK, Bytes::from(app.render_metrics()))),
             path if path.starts_with(outbound::PATH_PREFIX) => return Ok(issuer_document(&app, &req, secure)),

@@ -152,7 +152,7 @@ impl Committer {
     pub fn flush_now(&self, flush: impl FnOnce() -> Result<(), String>) -> Result<(), AwsError> {
         let guard = self.lock.lock().unwrap_or_else(PoisonError::into_inner);
         if self.broken() {
-            return Err(AwsError::internal(&"a flush failed earlier: nothing more is made durable"));
+            return Err(AwsError::writes_refused());
         }
         let target = self.committed();
         let result = flush();

@@ -246,7 +246,7 @@ impl Store {
         let touched = RefCell::new(tx::Touched::default());
         let mut guard = inner.committer.write();
         if inner.committer.broken() {
-            return Err(AwsError::internal(&"a flush failed earlier: writes are refused until iamd restarts"));
+            return Err(AwsError::writes_refused());
         }
         let result = (
             &t.accounts,
@@ -359,6 +359,12 @@ impl Store {
             meta.flush().map_err(|e| e.to_string())?;
             self.inner.log.sync()
         })
+    }
+
+    /// Whether a flush to disk has failed, so that writes are refused until a restart.
+    #[must_use]
+    pub fn refusing_writes(&self) -> bool {
+        self.inner.committer.broken()
     }
 
     /// Test builds: the next `n` fdatasyncs of the log fail, as on a failing disk.
