@@ -53,9 +53,8 @@ pub fn authenticate(
 /// # Errors
 /// `InvalidClientTokenId` for an unknown, inactive or deleted key (or one whose user is gone).
 pub fn resolve_key(app: &State, id: &str) -> Result<(Principal, SecretKey), AwsError> {
-    if let Some(root) = app.settings.root.as_ref().filter(|r| r.access_key_id == id) {
-        let account = app.settings.account_id.clone();
-        return Ok((Principal::Root { account }, root.secret.clone()));
+    if let Some((account, root)) = app.settings.configured_root(id) {
+        return Ok((Principal::Root { account: account.to_owned() }, root.secret.clone()));
     }
     let key = app.store.stored_key(id)?.ok_or_else(AwsError::invalid_token)?;
     let record = &key.record;

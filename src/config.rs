@@ -68,6 +68,8 @@ struct FileSettings {
     outbound_federation: OutboundFederationFile,
     #[serde(default)]
     limits: LimitsFile,
+    #[serde(default)]
+    accounts: Vec<AccountFile>,
     // The seed tables, as in a `--seed` file.
     #[serde(default)]
     policies: Vec<crate::seed::format::PolicySeed>,
@@ -77,6 +79,103 @@ struct FileSettings {
     users: Vec<crate::seed::format::UserSeed>,
     #[serde(default)]
     roles: Vec<crate::seed::format::RoleSeed>,
+}
+
+/// One `[[accounts]]` entry: an account beside the default one.
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AccountFile {
+    id: String,
+    root_access_key_id: String,
+    root_secret_access_key: Option<String>,
+    root_secret_file: Option<PathBuf>,
+    /// Seed files applied to this account, as `--seed` files are to the default one.
+    #[serde(default)]
+    seeds: Vec<PathBuf>,
+}
+
+/// An account beside the default one, with its root key (which lives outside the store, as the
+/// default account's configured root key does) and the entities it must hold.
+#[derive(Clone)]
+pub struct AccountSettings {
+    pub id: String,
+    pub root: RootCredentials,
+    pub seed: Seed,
+}
+
+impl std::fmt::Debug for AccountSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccountSettings").field("id", &self.id).field("root", &self.root).finish_non_exhaustive()
+    }
+}
+
+fn check_account_id(id: &str) -> Result<(), String> {
+    if id.len() != 12 || !id.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("account id {id:?} must be 12 digits"));
+    }
+    Ok(())
+}
+
+fn check_root(access_key_id: String, secret: String) -> Result<RootCredentials, String> {
+    if access_key_id.len() < 16
+        || access_key_id.len() > 128
+        || !access_key_id.bytes().all(|b| b.is_ascii_alphanumeric())
+    {
+        return Err("root access key id must be 16-128 letters and digits".into());
+    }
+    if secret.len() < 16 {
+        return Err("root secret access key must be at least 16 characters".into());
+    }
+    Ok(RootCredentials { access_key_id, secret: SecretKey::new(secret) })
+}
+
+fn read_seeds(paths: &[PathBuf], base: &Path) -> Result<Seed, String> {
+    let mut seed = Seed::default();
+    for path in paths {
+        let path = if path.is_absolute() { path.clone() } else { base.join(path) };
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| format!("cannot read the seed {}: {e}", path.display()))?;
+        seed.extend(Seed::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?);
+    }
+    seed.check()?;
+    Ok(seed)
+}
+
+impl AccountSettings {
+    fn resolve(
+        files: Vec<AccountFile>,
+        base: &Path,
+        default: &str,
+        default_root: Option<&str>,
+    ) -> Result<Vec<Self>, String> {
+        let mut out: Vec<Self> = Vec::new();
+        for a in files {
+            check_account_id(&a.id)?;
+            let at = format!("[[accounts]] {}", a.id);
+            if a.id == default || out.iter().any(|o| o.id == a.id) {
+                return Err(format!("{at}: the account is declared twice (or is the default account_id)"));
+            }
+            let secret = match (a.root_secret_access_key, a.root_secret_file) {
+                (Some(s), None) => s,
+                (None, Some(path)) => {
+                    let path = if path.is_absolute() { path } else { base.join(path) };
+                    let text = std::fs::read_to_string(&path)
+                        .map_err(|e| format!("{at}: cannot read {}: {e}", path.display()))?;
+                    text.trim_end_matches(['\n', '\r']).to_owned()
+                }
+                _ => return Err(format!("{at}: give exactly one of root_secret_access_key and root_secret_file")),
+            };
+            let root = check_root(a.root_access_key_id, secret).map_err(|e| format!("{at}: {e}"))?;
+            if default_root == Some(root.access_key_id.as_str())
+                || out.iter().any(|o| o.root.access_key_id == root.access_key_id)
+            {
+                return Err(format!("{at}: root key {} belongs to another account", root.access_key_id));
+            }
+            let seed = read_seeds(&a.seeds, base).map_err(|e| format!("{at}: {e}"))?;
+            out.push(Self { id: a.id, root, seed });
+        }
+        Ok(out)
+    }
 }
 
 /// The `[limits]` section.
@@ -395,6 +494,8 @@ pub struct Settings {
     /// federation (`https://iam.example.org`); `None` = the scheme and Host of each request.
     pub issuer_base_url: Option<String>,
     pub limits: Limits,
+    /// Accounts beside the default one (`[[accounts]]`).
+    pub accounts: Vec<AccountSettings>,
 }
 
 /// Where the TLS certificate chain and its private key are (PEM).
@@ -437,7 +538,19 @@ impl Settings {
             saml_audiences: Vec::new(),
             issuer_base_url: None,
             limits: Limits::default(),
+            accounts: Vec::new(),
         }
+    }
+
+    /// The root key configuration supplies with this id (the default account's, or one of
+    /// `[[accounts]]`), and its account.
+    #[must_use]
+    pub fn configured_root(&self, access_key_id: &str) -> Option<(&str, &RootCredentials)> {
+        let default = self.root.as_ref().map(|r| (self.account_id.as_str(), r));
+        default
+            .into_iter()
+            .chain(self.accounts.iter().map(|a| (a.id.as_str(), &a.root)))
+            .find(|(_, r)| r.access_key_id == access_key_id)
     }
 
     /// Merges overrides, the file they name, and defaults.
@@ -456,35 +569,25 @@ impl Settings {
         let listen = o.listen.or(file.listen).unwrap_or_else(|| DEFAULT_LISTEN.into());
         let listen: SocketAddr = listen.parse().map_err(|e| format!("listen address {listen:?}: {e}"))?;
         let account_id = o.account_id.or(file.account_id).unwrap_or_else(|| DEFAULT_ACCOUNT_ID.into());
-        if account_id.len() != 12 || !account_id.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(format!("account id {account_id:?} must be 12 digits"));
-        }
+        check_account_id(&account_id)?;
         let key_id = o.root_access_key_id.or(file.root_access_key_id);
         let secret = o.root_secret_access_key.or(file.root_secret_access_key);
         let root = match (key_id, secret) {
-            (Some(access_key_id), Some(secret)) => {
-                if access_key_id.len() < 16
-                    || access_key_id.len() > 128
-                    || !access_key_id.bytes().all(|b| b.is_ascii_alphanumeric())
-                {
-                    return Err("root access key id must be 16-128 letters and digits".into());
-                }
-                if secret.len() < 16 {
-                    return Err("root secret access key must be at least 16 characters".into());
-                }
-                Some(RootCredentials { access_key_id, secret: SecretKey::new(secret) })
-            }
+            (Some(access_key_id), Some(secret)) => Some(check_root(access_key_id, secret)?),
             (None, None) => None,
             _ => return Err("set both IAMD_ROOT_ACCESS_KEY_ID and IAMD_ROOT_SECRET_ACCESS_KEY, or neither".into()),
         };
         let base = o.config.as_deref().and_then(Path::parent).unwrap_or(Path::new("."));
         let keystone = KeystoneSettings::resolve(file.keystone, base)?;
+        let accounts = AccountSettings::resolve(
+            file.accounts,
+            base,
+            &account_id,
+            root.as_ref().map(|r| r.access_key_id.as_str()),
+        )?;
         let mut seed = Seed { policies: file.policies, groups: file.groups, users: file.users, roles: file.roles };
-        for path in &o.seeds {
-            let text =
-                std::fs::read_to_string(path).map_err(|e| format!("cannot read the seed {}: {e}", path.display()))?;
-            seed.extend(Seed::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?);
-        }
+        // `--seed` paths are the user's own, relative to the working directory.
+        seed.extend(read_seeds(&o.seeds, Path::new(""))?);
         seed.check()?;
         let tls = match (o.tls_cert.or(file.tls_cert), o.tls_key.or(file.tls_key)) {
             (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
@@ -512,6 +615,7 @@ impl Settings {
         }
         Ok(Self {
             limits: Limits::resolve(file.limits)?,
+            accounts,
             keystone,
             seed,
             tls,
@@ -581,6 +685,41 @@ mod tests {
             assert!(
                 Settings::resolve(Overrides { config: Some(path.clone()), ..Overrides::default() }, false).is_err()
             );
+        }
+    }
+
+    #[test]
+    fn accounts_carry_their_root_keys_and_seeds() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("b.secret"), "bbbbbbbbbbbbbbbbbbbb\n").unwrap();
+        std::fs::write(dir.path().join("b.seed.toml"), "[[users]]\nname = \"bob\"\n").unwrap();
+        let path = dir.path().join("iamd.toml");
+        let head = "root_access_key_id = \"AKIADEFAULTDEFAULT00\"\nroot_secret_access_key = \"dddddddddddddddddddd\"\n";
+        let a = "[[accounts]]\nid = \"222233334444\"\nroot_access_key_id = \"AKIAAAAAAAAAAAAAAAA2\"\n\
+                 root_secret_access_key = \"aaaaaaaaaaaaaaaaaaaa\"\n";
+        let b = "[[accounts]]\nid = \"333344445555\"\nroot_access_key_id = \"AKIABBBBBBBBBBBBBBB3\"\n\
+                 root_secret_file = \"b.secret\"\nseeds = [\"b.seed.toml\"]\n";
+        std::fs::write(&path, format!("{head}{a}{b}")).unwrap();
+        let s = Settings::resolve(Overrides { config: Some(path.clone()), ..Overrides::default() }, false).unwrap();
+        let (account, root) = s.configured_root("AKIABBBBBBBBBBBBBBB3").unwrap();
+        assert_eq!((account, root.secret.expose()), ("333344445555", "bbbbbbbbbbbbbbbbbbbb"));
+        assert_eq!(s.configured_root("AKIADEFAULTDEFAULT00").unwrap().0, DEFAULT_ACCOUNT_ID);
+        assert_eq!(s.configured_root("AKIAAAAAAAAAAAAAAAA2").unwrap().0, "222233334444");
+        assert!(s.configured_root("AKIAUNKNOWNUNKNOWN00").is_none());
+        assert_eq!(s.accounts[1].seed.users.len(), 1);
+        for bad in [
+            // The default account again, a duplicate, a reused root key, two secrets, none.
+            a.replace("222233334444", DEFAULT_ACCOUNT_ID),
+            format!("{a}{a}"),
+            a.replace("AKIAAAAAAAAAAAAAAAA2", "AKIADEFAULTDEFAULT00"),
+            format!("{a}root_secret_file = \"b.secret\"\n"),
+            a.replace("root_secret_access_key = \"aaaaaaaaaaaaaaaaaaaa\"\n", ""),
+            a.replace("222233334444", "12345"),
+            format!("{a}unknown = 1\n"),
+        ] {
+            std::fs::write(&path, format!("{head}{bad}")).unwrap();
+            let r = Settings::resolve(Overrides { config: Some(path.clone()), ..Overrides::default() }, false);
+            assert!(r.is_err(), "{bad}");
         }
     }
 

@@ -77,7 +77,29 @@ impl State {
             authz: AuthzCache::default(),
         };
         let generated = app.bootstrap_root().map_err(|e| format!("cannot prepare the root account: {e}"))?;
+        app.bootstrap_accounts().map_err(|e| format!("cannot prepare the [[accounts]]: {e}"))?;
         Ok((app, generated))
+    }
+
+    /// Makes sure each `[[accounts]]` account exists (their root keys come from configuration).
+    fn bootstrap_accounts(&self) -> Result<(), AwsError> {
+        let now = self.clock.now().replace_millisecond(0).unwrap_or_else(|_| self.clock.now());
+        let mut created = false;
+        for a in &self.settings.accounts {
+            if self.store.account(&a.id)?.is_some() {
+                continue;
+            }
+            self.store.transact(|tx| {
+                let mut record = tx.account_or_new(&a.id)?;
+                record.create_date.get_or_insert(now);
+                tx.put_account(&record)
+            })?;
+            created = true;
+        }
+        if created {
+            self.store.flush_blocking()?;
+        }
+        Ok(())
     }
 
     /// Makes sure the default account exists and has a root key: the configured one, else one

@@ -92,10 +92,9 @@ impl Builder {
         self.seed.check()?;
         settings.seed = self.seed;
         let (state, _) = State::open(settings, Clock::system())?;
-        let state =
-            tokio::task::spawn_blocking(move || crate::seed::apply(&state, &state.settings.seed).map(|_| state))
-                .await
-                .map_err(|e| e.to_string())??;
+        let state = tokio::task::spawn_blocking(move || crate::seed::apply_configured(&state).map(|_| state))
+            .await
+            .map_err(|e| e.to_string())??;
         let state = Arc::new(state);
         let server = crate::server::spawn(state.clone(), "127.0.0.1:0".parse().expect("literal address"))
             .await

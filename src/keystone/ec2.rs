@@ -130,8 +130,8 @@ pub fn get(req: &Req<'_>, user_id: &str, access: &str) -> KsResult<Reply> {
 /// The root key the configuration supplies (it lives outside the store), when `t` is that
 /// account's root and `access` is that key; the secret only for a service user.
 fn configured_root(req: &Req<'_>, t: &Target, access: &str) -> Option<Reply> {
-    let root = req.state.settings.root.as_ref().filter(|r| r.access_key_id == access)?;
-    if t.owner != KeyOwner::Root || t.account != req.state.settings.account_id {
+    let (account, root) = req.state.settings.configured_root(access)?;
+    if t.owner != KeyOwner::Root || t.account != account {
         return None;
     }
     let mut c = json!({

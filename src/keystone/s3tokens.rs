@@ -45,8 +45,8 @@ type Resolved = (Subject, SecretKey, Option<i64>);
 /// The owner of `access` and its secret: a long-term key, or a temporary one STS issued.
 fn resolve(req: &Req<'_>, access: &str) -> KsResult<Resolved> {
     let state = req.state;
-    if let Some(root) = state.settings.root.as_ref().filter(|r| r.access_key_id == access) {
-        return Ok((Subject::Root { account: state.settings.account_id.clone() }, root.secret.clone(), None));
+    if let Some((account, root)) = state.settings.configured_root(access) {
+        return Ok((Subject::Root { account: account.to_owned() }, root.secret.clone(), None));
     }
     if looks_like(access, IdKind::TemporaryAccessKey) {
         let record = state.store.temporary_key(access)?.ok_or_else(unknown_key)?;
@@ -114,9 +114,7 @@ fn check(req: &Req<'_>, issue_token: bool) -> KsResult<Reply> {
         return Err(KeystoneError::unauthorized(format!("User {} has no roles in its project.", subject.user_id())));
     }
     let account = subject.account().unwrap_or_default().to_owned();
-    if !looks_like(access, IdKind::TemporaryAccessKey)
-        && req.state.settings.root.as_ref().is_none_or(|r| r.access_key_id != access)
-    {
+    if !looks_like(access, IdKind::TemporaryAccessKey) && req.state.settings.configured_root(access).is_none() {
         let (service, region) = match &kind {
             StringToSign::V4 { scope } => (scope.service.as_str(), scope.region.as_str()),
             StringToSign::V2 => ("s3", req.state.settings.region.as_str()),

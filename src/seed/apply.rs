@@ -502,14 +502,37 @@ fn undo(state: &State, root: &Caller, step: &Step) -> Result<(), AwsError> {
     }
 }
 
-/// Applies `seed` to the account of `state`'s settings and makes it durable. Blocking.
+/// Applies `seed` to the default account of `state`'s settings and makes it durable. Blocking.
+///
+/// # Errors
+/// As [`apply_to`].
+pub fn apply(state: &State, seed: &Seed) -> Result<Applied, String> {
+    apply_to(state, &state.settings.account_id, seed)
+}
+
+/// Applies the seeds the settings give: the default account's, then each `[[accounts]]` one's.
+///
+/// # Errors
+/// As [`apply_to`], naming the account for the others.
+pub fn apply_configured(state: &State) -> Result<Applied, String> {
+    let mut steps = apply(state, &state.settings.seed)?.steps;
+    for a in &state.settings.accounts {
+        steps += apply_to(state, &a.id, &a.seed).map_err(|e| format!("account {}: {e}", a.id))?.steps;
+    }
+    Ok(Applied { steps })
+}
+
+/// Applies `seed` to `account` and makes it durable. Blocking.
 ///
 /// # Errors
 /// Every conflict with stored state (nothing written), or the step that failed (the ones before
 /// it undone); each names its entity.
-pub fn apply(state: &State, seed: &Seed) -> Result<Applied, String> {
+pub fn apply_to(state: &State, account: &str, seed: &Seed) -> Result<Applied, String> {
     seed.check()?;
-    let account = state.settings.account_id.clone();
+    if seed.is_empty() {
+        return Ok(Applied { steps: 0 });
+    }
+    let account = account.to_owned();
     let mut planner = Planner { state, seed, account: account.clone(), steps: Vec::new(), conflicts: Vec::new() };
     planner.plan_policies();
     planner.plan_groups();

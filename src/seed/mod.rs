@@ -3,5 +3,5 @@
 pub mod apply;
 pub mod format;
 
-pub use apply::{Applied, apply};
+pub use apply::{Applied, apply, apply_configured, apply_to};
 pub use format::Seed;

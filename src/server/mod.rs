@@ -126,11 +126,11 @@ async fn serve_until_signal(settings: Settings, env_output: EnvOutput) -> Result
 
 /// Applies the settings' seed before serving (on a blocking thread: it writes the store).
 async fn apply_seed(state: State) -> Result<State, RunError> {
-    if state.settings.seed.is_empty() {
+    if state.settings.seed.is_empty() && state.settings.accounts.iter().all(|a| a.seed.is_empty()) {
         return Ok(state);
     }
     let (state, applied) = tokio::task::spawn_blocking(move || {
-        let applied = crate::seed::apply(&state, &state.settings.seed);
+        let applied = crate::seed::apply_configured(&state);
         (state, applied)
     })
     .await

@@ -118,8 +118,8 @@ impl Operation for GetAccessKeyInfo {
     }
 
     fn run(self, ctx: &Ctx<'_>) -> Result<AccountResult, AwsError> {
-        if ctx.app.settings.root.as_ref().is_some_and(|r| r.access_key_id == self.id) {
-            return Ok(AccountResult(ctx.app.settings.account_id.clone()));
+        if let Some((account, _)) = ctx.app.settings.configured_root(&self.id) {
+            return Ok(AccountResult(account.to_owned()));
         }
         if let Some(key) = ctx.app.store.access_key(&self.id)? {
             return Ok(AccountResult(key.account));
