@@ -303,8 +303,6 @@ impl AwsError {
         )
     }
 
-    /// An internal failure: the detail goes to the log, never to the client.
-    #[must_use]
     /// A write refused because a flush to disk failed earlier: nothing more is acknowledged until
     /// a restart reads back what the disk holds, so retrying cannot help.
     #[must_use]
@@ -314,6 +312,8 @@ impl AwsError {
         )
     }
 
+    /// An internal failure: the detail goes to the log, never to the client.
+    #[must_use]
     pub fn internal(detail: &dyn fmt::Display) -> Self {
         tracing::error!(error = %detail, "internal failure");
         Self::ServiceFailure("An internal error occurred. Please retry the request.".into())
