@@ -5,7 +5,6 @@
 //! data dir a daemon is serving is refused with that reason.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -30,14 +29,6 @@ struct Backup {
     trees: BTreeMap<String, Vec<[String; 2]>>,
 }
 
-fn master_key_path(settings: &Settings) -> PathBuf {
-    settings.master_key_file.clone().unwrap_or_else(|| settings.data_dir.join("master.key"))
-}
-
-pub(crate) fn load_master(settings: &Settings) -> Result<MasterKey, String> {
-    MasterKey::load_or_create(&master_key_path(settings), false)
-}
-
 /// Writes the backup of `settings.data_dir` to `out`; returns how many records it holds.
 ///
 /// # Errors
@@ -46,9 +37,8 @@ pub fn export(settings: &Settings, out: &mut impl std::io::Write) -> Result<usiz
     if !settings.data_dir.join("db").exists() {
         return Err(format!("{} holds no iamd database", settings.data_dir.display()));
     }
-    let master = load_master(settings)?;
     // A daemon that is stopping lets go within moments; one that is serving never does.
-    let store = Store::open_waiting(&settings.data_dir, &master, std::time::Duration::from_secs(3)).map_err(|e| {
+    let (store, master) = crate::master_key::open_store(settings, std::time::Duration::from_secs(3)).map_err(|e| {
         format!("{e}; stop it before exporting: an export is one consistent snapshot of a store no daemon is writing")
     })?;
     let dump = store.dump().map_err(|e| e.to_string())?;
@@ -91,7 +81,7 @@ pub fn import(settings: &Settings, input: impl std::io::Read) -> Result<usize, S
     if settings.data_dir.join("db").exists() {
         return Err(format!("{} already holds a database: import into an empty data dir", settings.data_dir.display()));
     }
-    let path = master_key_path(settings);
+    let path = crate::master_key::path(settings);
     let master = MasterKey::load_or_create(&path, false).map_err(|e| {
         format!("{e}: an import needs the master key the backup's secrets are sealed under, at {}", path.display())
     })?;

@@ -17,6 +17,7 @@ pub mod iam;
 pub mod ids;
 pub mod keystone;
 pub mod last_used;
+pub mod master_key;
 pub mod metrics;
 pub mod mfa;
 pub mod oidc;

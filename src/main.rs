@@ -31,6 +31,10 @@ enum Command {
     /// Make a new session-token key (the daemon must be stopped). From the next start it seals
     /// new tokens; the previous key still opens the ones it sealed until they have all expired.
     RotateTokenKey(OfflineArgs),
+    /// Re-seal every secret under a new master key, which then replaces the key file (the daemon
+    /// must be stopped). Crash-safe: the next start finishes or undoes an interrupted run. Keep
+    /// the old key while you keep backups made before: they are sealed under it.
+    RotateMasterKey(OfflineArgs),
     /// Benchmarks only: store COUNT access keys of synthetic users (two each, secrets random and
     /// never shown) straight into a data dir, offline, then exit.
     #[command(hide = true)]
@@ -131,6 +135,7 @@ enum Job {
     Export(Option<PathBuf>),
     Import(PathBuf),
     RotateTokenKey,
+    RotateMasterKey,
     Fill(usize),
 }
 
@@ -161,6 +166,7 @@ fn main() -> std::process::ExitCode {
         Command::Export(b) => (offline(b.config, b.data_dir), Job::Export(b.output)),
         Command::Import(i) => (offline(i.config, i.data_dir), Job::Import(i.file)),
         Command::RotateTokenKey(o) => (offline(o.config, o.data_dir), Job::RotateTokenKey),
+        Command::RotateMasterKey(o) => (offline(o.config, o.data_dir), Job::RotateMasterKey),
         Command::FillKeys(f) => (offline(None, Some(f.data_dir)), Job::Fill(f.count)),
     };
     let overrides = Overrides {
@@ -204,6 +210,9 @@ fn main() -> std::process::ExitCode {
             .map(|n| eprintln!("iamd: imported {n} records into {}", settings.data_dir.display())),
         Job::RotateTokenKey => iamd::rotate::rotate_token_key(&settings)
             .map(|id| eprintln!("iamd: token key {id} seals new tokens from the next start")),
+        Job::RotateMasterKey => iamd::master_key::rotate(&settings).map(|r| {
+            eprintln!("iamd: {} secrets re-sealed under a new master key, now in the key file", r.secrets);
+        }),
         Job::Fill(count) => iamd::fill::fill_keys(settings, count).map_err(|e| e.to_string()),
     };
     match result {

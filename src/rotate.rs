@@ -3,7 +3,6 @@
 //! the daemon must be stopped (its data dir is locked while it serves).
 
 use crate::config::Settings;
-use crate::store::Store;
 
 /// Rotates the token key of `settings.data_dir`; returns the new key's id.
 ///
@@ -13,8 +12,7 @@ pub fn rotate_token_key(settings: &Settings) -> Result<String, String> {
     if !settings.data_dir.join("db").exists() {
         return Err(format!("{} holds no iamd database", settings.data_dir.display()));
     }
-    let master = crate::backup::load_master(settings)?;
-    let store = Store::open_waiting(&settings.data_dir, &master, std::time::Duration::from_secs(3))
+    let (store, _) = crate::master_key::open_store(settings, std::time::Duration::from_secs(3))
         .map_err(|e| format!("{e}; stop it before rotating the token key"))?;
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     store.rotate_token_key(now, crate::state::token_retention(settings)).map_err(|e| e.to_string())

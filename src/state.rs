@@ -10,7 +10,7 @@ use crate::ids::{IdKind, new_key_id, new_secret};
 use crate::last_used::LastUsedTracker;
 use crate::metrics::Registry;
 use crate::sigv4::{SecretKey, SigningKeyCache};
-use crate::store::{AccessKeyRecord, AccountRecord, KeyStatus, MasterKey, Store};
+use crate::store::{AccessKeyRecord, AccountRecord, KeyStatus, Store};
 use crate::sts::token::TokenSealer;
 
 /// How long a retired token key still opens tokens: the longest a token it sealed can live (a
@@ -54,12 +54,7 @@ impl State {
     pub fn open(settings: Settings, clock: Clock) -> Result<(Self, Option<GeneratedRoot>), String> {
         std::fs::create_dir_all(&settings.data_dir)
             .map_err(|e| format!("cannot create data dir {}: {e}", settings.data_dir.display()))?;
-        let (master_path, create) = match &settings.master_key_file {
-            Some(p) => (p.clone(), false),
-            None => (settings.data_dir.join("master.key"), true),
-        };
-        let master = MasterKey::load_or_create(&master_path, create)?;
-        let store = Store::open(&settings.data_dir, &master).map_err(|e| e.to_string())?;
+        let (store, _) = crate::master_key::open_store(&settings, crate::store::LOCK_WAIT)?;
         let keys = store
             .token_keys(clock.now().unix_timestamp(), token_retention(&settings))
             .map_err(|e| format!("cannot prepare the token keys: {e}"))?;

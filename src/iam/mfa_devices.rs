@@ -54,7 +54,7 @@ const ASSIGNMENT_STATUS: &[&str] = &["Assigned", "Unassigned", "Any"];
 /// `arn:aws:iam::ACCOUNT:mfa{path}{name}`.
 #[must_use]
 pub fn serial_number(account: &str, path: &str, name: &str) -> String {
-    format!("arn:aws:iam::{account}:mfa{path}{name}")
+    crate::store::aad::mfa_serial(account, path, name)
 }
 
 fn no_such_device(serial: &str) -> AwsError {

@@ -19,7 +19,7 @@ const DISABLED: &str = "Outbound identity federation is disabled for this accoun
 /// What the sealed keys are bound to: a key sealed for one account never opens for another.
 #[must_use]
 pub fn sealed_key_name(account: &str, algorithm: &str) -> String {
-    format!("outbound-federation:{account}:{algorithm}")
+    crate::store::aad::outbound_key(account, algorithm)
 }
 
 /// A new issuer for `account`, its private keys sealed.

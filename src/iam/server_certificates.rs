@@ -133,7 +133,7 @@ impl Operation for UploadServerCertificate {
         }
         let id = new_id(IdKind::ServerCertificate);
         let certificate = ServerCertificateRecord {
-            private_key: ctx.app.store.sealer().seal(&format!("server-certificate/{id}"), &self.private_key)?,
+            private_key: ctx.app.store.sealer().seal(&crate::store::aad::server_certificate(&id), &self.private_key)?,
             id,
             name: self.name.clone(),
             path: self.path.clone(),

@@ -53,7 +53,7 @@ fn new_password() -> SecretKey {
 }
 
 fn seal(sealer: &Sealer, id: &str, password: &SecretKey) -> Result<crate::store::SealedSecret, AwsError> {
-    sealer.seal(&format!("service-credential/{id}"), password)
+    sealer.seal(&crate::store::aad::service_credential(id), password)
 }
 
 fn write_metadata(w: &mut XmlOut, user: &str, c: &ServiceCredentialRecord) {

@@ -16,9 +16,7 @@ use crate::sigv4::SecretKey;
 use crate::store::{AccessKeyRecord, CredentialRecord, abort};
 
 /// Blobs are sealed with the credential id bound in, so a blob cannot move to another record.
-fn aad(id: &str) -> String {
-    format!("credential/{id}")
-}
+use crate::store::aad::credential as aad;
 
 fn not_found(id: &str) -> KeystoneError {
     KeystoneError::not_found(format!("Could not find credential: {id}."))

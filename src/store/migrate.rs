@@ -1,4 +1,5 @@
-//! Indexes added after data dirs existed, built once when a store opens.
+//! What a store of an older format gets when it opens: indexes added since, and its format
+//! version moved on (format 1 → 2: the master key check value, recorded by `reseal`).
 
 use super::codec::decode;
 use super::records::UserRecord;
@@ -17,5 +18,13 @@ pub(super) fn index_user_ids(meta: &sled::Tree, users: &sled::Tree, user_ids: &s
     }
     meta.insert(DONE, b"1").map_err(err)?;
     meta.flush().map_err(err)?;
+    Ok(())
+}
+
+/// Records the store's format version and makes it durable.
+pub(super) fn set_format(db: &sled::Db, meta: &sled::Tree, version: u32) -> Result<(), String> {
+    let err = |e: sled::Error| format!("cannot record the data format: {e}");
+    meta.insert("format_version", version.to_string().as_bytes()).map_err(err)?;
+    db.flush().map_err(err)?;
     Ok(())
 }

@@ -6,14 +6,17 @@
 //! request that changed anything waits for [`Store::durable`] before it is acknowledged. Reads
 //! come from the in-memory view (`view`), which every commit invalidates for what it touched.
 
+pub mod aad;
 mod codec;
 mod commit;
 mod credentials;
 mod crypto;
 mod disk;
 pub mod dump;
+mod integrity;
 mod migrate;
 pub mod records;
+mod reseal;
 pub mod token_keys;
 mod tx;
 pub mod view;
@@ -36,6 +39,7 @@ pub use records::{
 pub use records::{
     ServerCertificateRecord, ServiceCredentialRecord, SigningCertificateRecord, SshPublicKeyRecord, UserKeysAndCerts,
 };
+pub use reseal::Resealed;
 pub use tx::{Tx, TxResult, abort};
 use view::{Generations, RecordCache};
 
@@ -43,14 +47,14 @@ use crate::error::AwsError;
 use crate::sigv4::SecretKey;
 
 /// The record format this build writes; older formats are migrated on open.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Records of each kind kept decoded in memory; past this the least useful are dropped.
 const VIEW_CAPACITY: usize = 100_000;
 /// sled's page cache. Its default (1 GiB) would let a large data dir fill memory.
 const SLED_CACHE_BYTES: u64 = 64 << 20;
 /// How long opening waits for a previous handle on the same directory to let go of its lock.
-const LOCK_WAIT: Duration = Duration::from_secs(10);
+pub const LOCK_WAIT: Duration = Duration::from_secs(10);
 
 /// The database, the key that seals secrets in it, and the in-memory view of it. Cloning is
 /// cheap and shares everything.
@@ -176,6 +180,16 @@ impl Store {
     /// # Errors
     /// As [`Store::open`]; a directory still locked after `wait` is "in use".
     pub fn open_waiting(dir: &Path, master: &MasterKey, wait: Duration) -> Result<Self, OpenError> {
+        Self::open_with_keys(dir, &[master], wait).map(|(store, _)| store)
+    }
+
+    /// Opens the store with whichever of `keys` its secrets are sealed under, and says which
+    /// (its index): an interrupted `rotate-master-key` leaves two key files, and the store's
+    /// check value tells them apart.
+    ///
+    /// # Errors
+    /// As [`Store::open`]; none of `keys` opens its secrets.
+    pub fn open_with_keys(dir: &Path, keys: &[&MasterKey], wait: Duration) -> Result<(Self, usize), OpenError> {
         let db = open_db(dir, wait)?;
         let tree = |name: &str| db.open_tree(name).map_err(|e| OpenError(format!("cannot open tree {name}: {e}")));
         let trees = Trees {
@@ -194,8 +208,15 @@ impl Store {
             temporary_keys: tree("temporary_keys")?,
             temporary_expiry: tree("temporary_key_expiry")?,
         };
-        check_format(&db, &trees.meta)?;
+        let format = check_format(&db, &trees.meta)?;
+        integrity::check(&trees).map_err(OpenError)?;
+        // Format 2 records which master key the secrets are under; a format-1 store gets it here.
+        let which = reseal::which_master_key(&trees.meta, keys).map_err(OpenError)?;
+        let master = keys[which];
         migrate::index_user_ids(&trees.meta, &trees.users, &trees.user_ids).map_err(OpenError)?;
+        if format < FORMAT_VERSION {
+            migrate::set_format(&db, &trees.meta, FORMAT_VERSION).map_err(OpenError)?;
+        }
         let committer = Committer::new();
         let flush_db = db.clone();
         let log = Arc::new(disk::Log::open(dir).map_err(OpenError)?);
@@ -224,7 +245,7 @@ impl Store {
             key_generation: AtomicU64::new(0),
             view,
         };
-        Ok(Self { inner: Arc::new(inner) })
+        Ok((Self { inner: Arc::new(inner) }, which))
     }
 
     fn trees(&self) -> &Trees {
@@ -622,13 +643,13 @@ impl Store {
     }
 }
 
-fn check_format(db: &sled::Db, meta: &sled::Tree) -> Result<(), OpenError> {
+/// The store's format version, refusing one newer than this build; a new store is written in
+/// this build's.
+fn check_format(db: &sled::Db, meta: &sled::Tree) -> Result<u32, OpenError> {
     match meta.get("format_version").map_err(|e| OpenError(e.to_string()))? {
         None => {
-            meta.insert("format_version", FORMAT_VERSION.to_string().as_bytes())
-                .map_err(|e| OpenError(e.to_string()))?;
-            db.flush().map_err(|e| OpenError(e.to_string()))?;
-            Ok(())
+            migrate::set_format(db, meta, FORMAT_VERSION).map_err(OpenError)?;
+            Ok(FORMAT_VERSION)
         }
         Some(v) => {
             let found: u32 = std::str::from_utf8(&v).ok().and_then(|s| s.parse().ok()).unwrap_or(u32::MAX);
@@ -637,7 +658,7 @@ fn check_format(db: &sled::Db, meta: &sled::Tree) -> Result<(), OpenError> {
                     "data format {found} is newer than this build understands ({FORMAT_VERSION})"
                 )));
             }
-            Ok(())
+            Ok(found)
         }
     }
 }

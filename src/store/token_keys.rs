@@ -21,9 +21,7 @@ pub struct TokenKeys {
     pub older: Vec<(String, SecretKey)>,
 }
 
-fn aad(id: &str) -> String {
-    format!("token-key/{id}")
-}
+use super::aad::token_key as aad;
 
 impl Store {
     /// The keyring, creating its first key on first use. Keys retired more than `retain`
