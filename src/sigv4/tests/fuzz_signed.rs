@@ -255,12 +255,21 @@ impl Case {
     fn kept_words(&self) -> Vec<usize> {
         let mut kept: Vec<usize> = Vec::new();
         for (i, s) in self.segments.iter().enumerate() {
-            match s {
-                Segment::Word(_) | Segment::Encoded(_) => kept.push(i),
-                Segment::DotDot if !self.single => {
+            // What the segment is on the wire: encoding leaves `.`, `..` and `` as they are.
+            let text = match s {
+                Segment::Word(w) => w.clone(),
+                Segment::Dot => ".".into(),
+                Segment::DotDot => "..".into(),
+                Segment::Empty => String::new(),
+                Segment::Encoded(t) => encode(t),
+            };
+            match text.as_str() {
+                _ if self.single => kept.push(i),
+                "" | "." => {}
+                ".." => {
                     kept.pop();
                 }
-                _ => {}
+                _ => kept.push(i),
             }
         }
         kept.retain(|&i| matches!(self.segments[i], Segment::Word(_)));
