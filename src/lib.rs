@@ -38,3 +38,6 @@ pub mod store;
 pub mod sts;
 pub mod testing;
 pub mod unavailable;
+
+#[cfg(test)]
+mod fuzzing;

@@ -7,3 +7,6 @@ pub mod xml;
 
 pub use params::{Fields, Params, Tag};
 pub use xml::{WriteXml, XmlOut};
+
+#[cfg(test)]
+mod tests;

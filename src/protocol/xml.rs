@@ -55,13 +55,13 @@ impl XmlOut {
     /// `<name>escaped text</name>`.
     pub fn text(&mut self, name: &str, value: &str) {
         self.start(BytesStart::new(name));
-        let _ = self.w.write_event(Event::Text(BytesText::new(value)));
+        let _ = self.w.write_event(Event::Text(xml_text(value)));
         self.end(name);
     }
 
     /// Escaped text with no element around it (the members of a list of strings).
     pub fn text_only(&mut self, value: &str) {
-        let _ = self.w.write_event(Event::Text(BytesText::new(value)));
+        let _ = self.w.write_event(Event::Text(xml_text(value)));
     }
 
     /// Writes the element only when there is a value.
@@ -96,6 +96,32 @@ impl XmlOut {
     fn finish(self) -> Vec<u8> {
         self.w.into_inner()
     }
+}
+
+/// The `Char` production of XML 1.0: what a document may contain at all.
+fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}')
+}
+
+/// Text as XML 1.0 can carry it. quick-xml escapes markup only, and values reach the output
+/// from requests (validation messages quote them): a C0 control, U+FFFE or U+FFFF would make
+/// the whole response unreadable to a conforming parser (botocore's), and XML 1.0 has no way to
+/// write them, not even as a reference, so they become U+FFFD. A carriage return is written as
+/// `&#xD;`, since parsers read a literal one as a line feed.
+fn xml_text(value: &str) -> BytesText<'static> {
+    let escaped = quick_xml::escape::escape(value);
+    if escaped.chars().all(|c| c != '\r' && is_xml_char(c)) {
+        return BytesText::from_escaped(escaped.into_owned());
+    }
+    let mut out = String::with_capacity(escaped.len() + 8);
+    for c in escaped.chars() {
+        match c {
+            '\r' => out.push_str("&#xD;"),
+            c if is_xml_char(c) => out.push(c),
+            _ => out.push('\u{FFFD}'),
+        }
+    }
+    BytesText::from_escaped(out)
 }
 
 /// ISO-8601 with a `Z` suffix; whole seconds unless the time has milliseconds.
@@ -162,6 +188,19 @@ mod tests {
             }
         }
         assert_eq!(depth, 0);
+    }
+
+    /// Found by the XML round-trip property: a NUL in a quoted value made the whole error
+    /// response unparseable, and a CR came back as LF.
+    #[test]
+    fn characters_xml_cannot_carry_are_replaced_and_cr_survives() {
+        let e = AwsError::ValidationError("a\u{0}b\u{1f}c\u{ffff}d\re".into());
+        let body = String::from_utf8(error_response(&e, "ns", "rid")).unwrap();
+        assert!(body.contains("<Message>a\u{fffd}b\u{fffd}c\u{fffd}d&#xD;e</Message>"), "{body}");
+        let doc = crate::saml::parse_xml(&body).unwrap();
+        let root = doc.document_element().unwrap();
+        // A conforming parser reads it, with the CR kept.
+        assert_eq!(doc.text_content_deep(root), "SenderValidationErrora\u{fffd}b\u{fffd}c\u{fffd}d\rerid");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 mod conditions;
 mod evaluation;
+mod fuzz;
 mod matching;
 mod parse;
 mod robustness;
