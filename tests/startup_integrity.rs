@@ -40,8 +40,24 @@ fn fixture() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/format-1")
 }
 
+/// sled opened here, waiting while a handle just dropped (this process's own, whose threads
+/// still hold the lock for a moment) lets go.
+fn open_db(data_dir: &Path) -> sled::Db {
+    let deadline = std::time::Instant::now() + EXIT_TIMEOUT;
+    loop {
+        match sled::open(data_dir.join("db")) {
+            Ok(db) => return db,
+            Err(e) if std::time::Instant::now() < deadline => {
+                let _ = e;
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(e) => panic!("cannot open the store: {e}"),
+        }
+    }
+}
+
 fn format_of(data_dir: &Path) -> String {
-    let db = sled::open(data_dir.join("db")).unwrap();
+    let db = open_db(data_dir);
     let v = db.open_tree("meta").unwrap().get("format_version").unwrap().unwrap();
     String::from_utf8(v.to_vec()).unwrap()
 }
@@ -166,7 +182,13 @@ async fn rotate_master_key_reseals_every_secret_and_the_old_key_opens_nothing() 
         .send()
         .await
         .unwrap();
-    let jwt = sts(&d.endpoint(), ROOT.0, ROOT.1, None).get_web_identity_token().audience("a").send().await.unwrap();
+    let jwt = sts(&d.endpoint(), ROOT.0, ROOT.1, None)
+        .get_web_identity_token()
+        .audience("a")
+        .signing_algorithm("ES384")
+        .send()
+        .await
+        .unwrap();
     assert!(jwt.web_identity_token().is_some());
     drop(d);
 
@@ -205,6 +227,7 @@ async fn an_interrupted_master_key_rotation_is_finished_or_undone_at_the_next_st
     let new = std::fs::read(&path).unwrap();
     std::fs::rename(&path, &pending).unwrap();
     std::fs::write(&path, &old).unwrap();
+    private(&path);
     works(dir.path().to_owned(), key.clone()).await;
     assert!(!pending.exists());
     assert_eq!(std::fs::read(&path).unwrap(), new);
@@ -226,7 +249,7 @@ fn a_corrupt_record_or_a_newer_format_stops_the_start_and_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     drop(start(dir.path(), Some(ROOT)));
     let damage = |tree: &str, key: &[u8], value: &[u8]| {
-        let db = sled::open(dir.path().join("db")).unwrap();
+        let db = open_db(dir.path());
         db.open_tree(tree).unwrap().insert(key, value).unwrap();
         db.flush().unwrap();
     };
@@ -234,12 +257,13 @@ fn a_corrupt_record_or_a_newer_format_stops_the_start_and_changes_nothing() {
     let (code, stderr) = serve_to_exit(dir.path());
     assert_eq!(code, Some(1), "{stderr}");
     assert!(stderr.contains("the record users/000000000000") && stderr.contains("is corrupt"), "{stderr}");
-    let db = sled::open(dir.path().join("db")).unwrap();
+    let db = open_db(dir.path());
     let users = db.open_tree("users").unwrap();
     assert_eq!(users.get(b"000000000000\0mallory").unwrap().as_deref(), Some(&b"{\"name\": 7"[..]), "not repaired");
     users.remove(b"000000000000\0mallory").unwrap();
     db.flush().unwrap();
-    drop(db);
+    // The tree holds the database (and its lock) as long as the handle does.
+    drop((users, db));
 
     damage("meta", b"format_version", b"99");
     let (code, stderr) = serve_to_exit(dir.path());

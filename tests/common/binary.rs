@@ -75,7 +75,7 @@ pub fn start(data_dir: &Path, root: Option<(&str, &str)>) -> Running {
         .env_remove("IAMD_ROOT_SECRET_ACCESS_KEY")
         .env("IAMD_LOG", "warn")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null());
+        .stderr(if std::env::var_os("IAMD_TEST_STDERR").is_some() { Stdio::inherit() } else { Stdio::null() });
     if let Some((id, secret)) = root {
         cmd.env("IAMD_ROOT_ACCESS_KEY_ID", id).env("IAMD_ROOT_SECRET_ACCESS_KEY", secret);
     }
