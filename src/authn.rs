@@ -126,6 +126,6 @@ pub fn resolve_session_token(
             Principal::FederatedUser { account, name: name.clone(), user: user.clone() }
         }
     };
-    let secret = SecretKey::new(claims.secret.clone());
+    let secret = claims.secret.clone();
     Ok((principal, secret, Some(claims)))
 }

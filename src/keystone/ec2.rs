@@ -174,7 +174,7 @@ fn temporary(req: &Req<'_>, caller: &TokenClaims, user_id: &str, access: &str) -
             "user_id": user_id,
             "tenant_id": claims.account,
             "access": access,
-            "secret": claims.secret,
+            "secret": claims.secret.expose(),
             "trust_id": null,
             "links": {"self": format!("{}/users/{user_id}/credentials/OS-EC2/{access}", req.base_url())},
         }}),

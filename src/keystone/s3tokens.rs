@@ -70,7 +70,7 @@ fn resolve(req: &Req<'_>, access: &str) -> KsResult<Resolved> {
             // A federated user has no Keystone identity: storage never sees such a session.
             SessionIdentity::FederatedUser { .. } => return Err(unknown_key()),
         };
-        return Ok((subject, SecretKey::new(claims.secret.clone()), Some(claims.expires_at)));
+        return Ok((subject, claims.secret.clone(), Some(claims.expires_at)));
     }
     let key = state.store.stored_key(access)?.ok_or_else(unknown_key)?;
     if key.record.status != KeyStatus::Active {

@@ -41,7 +41,7 @@ fn secret_key(state: &State, access_key: &str) -> S3Result<SecretKey> {
             if state.clock.now().unix_timestamp() >= claims.expires_at {
                 return Err(s3_error!(ExpiredToken, "The provided token has expired."));
             }
-            return Ok(SecretKey::from(claims.secret.clone()));
+            return Ok(SecretKey::from(claims.secret.expose().to_owned()));
         }
         match resolve_key(state, access_key) {
             Ok((_, secret)) => Ok(SecretKey::from(secret.expose().to_owned())),

@@ -38,3 +38,16 @@ impl PartialEq for SecretKey {
 }
 
 impl Eq for SecretKey {}
+
+/// As its text, for the sealed session tokens that carry a temporary key's secret.
+impl serde::Serialize for SecretKey {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.expose())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for SecretKey {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(Self::new)
+    }
+}

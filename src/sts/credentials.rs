@@ -123,7 +123,7 @@ pub struct SessionExtras {
 /// Freshly issued temporary credentials.
 pub struct Issued {
     pub access_key_id: String,
-    pub secret: String,
+    pub secret: crate::sigv4::SecretKey,
     pub token: String,
     pub expiration: OffsetDateTime,
 }
@@ -144,7 +144,7 @@ pub fn issue(
     let expiration = now + duration;
     let claims = SessionClaims {
         access_key_id: new_key_id(IdKind::TemporaryAccessKey, account),
-        secret: new_secret(),
+        secret: crate::sigv4::SecretKey::new(new_secret()),
         account: account.to_owned(),
         issued_at: now.unix_timestamp(),
         expires_at: expiration.unix_timestamp(),
@@ -170,7 +170,7 @@ impl Issued {
     pub fn write(&self, w: &mut XmlOut) {
         w.elem("Credentials", |w| {
             w.text("AccessKeyId", &self.access_key_id);
-            w.text("SecretAccessKey", &self.secret);
+            w.text("SecretAccessKey", self.secret.expose());
             w.text("SessionToken", &self.token);
             w.time("Expiration", self.expiration);
         });

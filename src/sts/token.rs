@@ -42,7 +42,7 @@ pub struct FederatingUser {
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionClaims {
     pub access_key_id: String,
-    pub secret: String,
+    pub secret: crate::sigv4::SecretKey,
     pub account: String,
     /// Unix seconds.
     pub issued_at: i64,
@@ -228,7 +228,7 @@ mod tests {
     fn claims() -> SessionClaims {
         SessionClaims {
             access_key_id: "ASIAAAAAAAAAAAAAAAAA".into(),
-            secret: "s".repeat(40),
+            secret: crate::sigv4::SecretKey::new("s".repeat(40)),
             account: "000000000000".into(),
             issued_at: 1_700_000_000,
             expires_at: 1_700_003_600,
