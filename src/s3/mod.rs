@@ -18,7 +18,7 @@ use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{Semaphore, watch};
 
 use crate::config::S3GatewaySettings;
 use crate::state::State;
@@ -45,15 +45,29 @@ pub fn service(state: &Arc<State>, g: &S3GatewaySettings) -> s3s::service::S3Ser
 /// before the body was read leaves that body on the connection: say `Connection: close`, so
 /// clients (which send `Expect: 100-continue`) open a new one instead of reusing a connection
 /// the server is about to drop.
+///
+/// Past `max_in_flight` requests being answered at once, one is answered `503 SlowDown` (S3's
+/// code for it) before anything else, its body unread.
 async fn call(
     svc: s3s::service::S3Service,
     state: Arc<State>,
     peer: access::Peer,
+    in_flight: Arc<Semaphore>,
     req: hyper::Request<hyper::body::Incoming>,
 ) -> Result<s3s::HttpResponse, s3s::HttpError> {
     use hyper::body::Body as _;
     let started = std::time::Instant::now();
     let has_body = !req.body().is_end_stream();
+    let Ok(_busy) = in_flight.try_acquire_owned() else {
+        state.s3_metrics.refusal("SlowDown");
+        state.s3_metrics.record("", 503, started.elapsed());
+        let e = s3s::S3Error::with_message(s3s::S3ErrorCode::SlowDown, "Please reduce your request rate.");
+        let mut resp = e.to_http_response().map_err(|e| s3s::HttpError::new(Box::new(e)))?;
+        if has_body {
+            resp.headers_mut().insert(hyper::header::CONNECTION, hyper::header::HeaderValue::from_static("close"));
+        }
+        return Ok(resp);
+    };
     let refusal = body::Refusal::default();
     let sha256 = req.headers().get("x-amz-content-sha256").and_then(|v| v.to_str().ok());
     let check = if has_body { sha256.and_then(body::ContentSha256::from_header) } else { None };
@@ -105,7 +119,9 @@ impl RunningGateway {
     }
 }
 
-/// Binds `g.listen` and serves the gateway until [`RunningGateway::shutdown`].
+/// Binds `g.listen` and serves the gateway until [`RunningGateway::shutdown`], under the
+/// settings' `[limits]` (connections, requests in flight, header time), counted apart from the
+/// IAM/STS listener's.
 ///
 /// # Errors
 /// When the address cannot be bound.
@@ -117,10 +133,18 @@ pub async fn spawn(
     let listener = TcpListener::bind(g.listen).await?;
     let addr = listener.local_addr()?;
     let svc = service(&state, g);
+    let limits = state.settings.limits;
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let in_flight = Arc::new(Semaphore::new(limits.max_in_flight));
     let (stop, mut stopped) = watch::channel(false);
     let task = tokio::spawn(async move {
         let graceful = GracefulShutdown::new();
         loop {
+            // Past max_connections, new connections wait in the kernel's backlog.
+            let slot = tokio::select! {
+                _ = async { let _ = stopped.wait_for(|s| *s).await; } => break,
+                slot = slots.clone().acquire_owned() => slot.expect("the semaphore is never closed"),
+            };
             tokio::select! {
                 _ = async { let _ = stopped.wait_for(|s| *s).await; } => break,
                 accepted = listener.accept() => {
@@ -128,17 +152,20 @@ pub async fn spawn(
                         tokio::time::sleep(Duration::from_millis(50)).await;
                         continue;
                     };
-                    let (svc, state) = (svc.clone(), state.clone());
+                    let (svc, state, in_flight) = (svc.clone(), state.clone(), in_flight.clone());
                     let peer = access::Peer { addr: peer, tls: tls.is_some() };
-                    let service = hyper::service::service_fn(move |req| call(svc.clone(), state.clone(), peer, req));
+                    let service = hyper::service::service_fn(move |req| {
+                        call(svc.clone(), state.clone(), peer, in_flight.clone(), req)
+                    });
                     let mut builder = http1::Builder::new();
-                    builder.timer(TokioTimer::new()).header_read_timeout(Duration::from_secs(30));
+                    builder.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout);
                     let (acceptor, watcher) = (tls.clone(), graceful.watcher());
                     tokio::spawn(async move {
+                        let _slot = slot;
                         let ended = match acceptor {
                             None => watcher.watch(builder.serve_connection(TokioIo::new(stream), service)).await,
                             Some(acceptor) => {
-                                let limit = Duration::from_secs(30);
+                                let limit = limits.header_timeout;
                                 let Some(s) = crate::server::tls::handshake(&acceptor, stream, peer.addr, limit).await
                                 else {
                                     return;

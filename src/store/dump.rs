@@ -1,7 +1,8 @@
 //! Every tree's raw pairs out of a store and into an empty one: what `iamd export` and
 //! `iamd import` move. Values stay as stored (secrets sealed under the master key).
 
-use super::{Store, Trees};
+use super::Store;
+use super::trees::Trees;
 use crate::error::AwsError;
 
 /// One tree's name and its pairs, in key order.

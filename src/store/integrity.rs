@@ -2,12 +2,12 @@
 //! daemon with its tree and key named, rather than failing requests one by one later or being
 //! overwritten by a write that could not read it first.
 
-use super::Trees;
 use super::codec::decode;
 use super::records::{
     AccessKeyRecord, AccountRecord, CredentialRecord, GroupRecord, InstanceProfileRecord, KeyLastUsed,
     ManagedPolicyRecord, RoleRecord, TemporaryKeyRecord, UserRecord,
 };
+use super::trees::Trees;
 
 /// Decodes every record; returns how many there are.
 ///

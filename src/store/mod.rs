@@ -18,6 +18,7 @@ mod migrate;
 pub mod records;
 mod reseal;
 pub mod token_keys;
+mod trees;
 mod tx;
 pub mod view;
 
@@ -40,6 +41,7 @@ pub use records::{
     ServerCertificateRecord, ServiceCredentialRecord, SigningCertificateRecord, SshPublicKeyRecord, UserKeysAndCerts,
 };
 pub use reseal::Resealed;
+use trees::Trees;
 pub use tx::{Tx, TxResult, abort};
 use view::{Generations, RecordCache};
 
@@ -98,29 +100,6 @@ pub struct ViewStats {
     pub hits: u64,
     pub misses: u64,
     pub entries: usize,
-}
-
-#[derive(Clone)]
-struct Trees {
-    meta: sled::Tree,
-    accounts: sled::Tree,
-    users: sled::Tree,
-    access_keys: sled::Tree,
-    groups: sled::Tree,
-    policies: sled::Tree,
-    roles: sled::Tree,
-    last_used: sled::Tree,
-    /// Keystone credentials other than access keys, by id.
-    credentials: sled::Tree,
-    /// IAM user id → the user's entity key (Keystone names users by id).
-    user_ids: sled::Tree,
-    /// Account alias → account id.
-    aliases: sled::Tree,
-    instance_profiles: sled::Tree,
-    /// Temporary key id → its session token, until it expires.
-    temporary_keys: sled::Tree,
-    /// Expiry (big-endian seconds) ‖ temporary key id, for pruning.
-    temporary_expiry: sled::Tree,
 }
 
 /// A failure to open the data directory.
@@ -420,6 +399,21 @@ impl Store {
     #[must_use]
     pub fn sealer(&self) -> &Sealer {
         &self.inner.sealer
+    }
+
+    /// Re-seals every secret under `to` in one transaction and makes it durable
+    /// (`iamd rotate-master-key`). Offline only: the daemon must not be serving this store.
+    ///
+    /// # Errors
+    /// A secret the current key does not open (nothing is changed then), or an engine failure.
+    pub fn reseal_all(&self, to: &MasterKey) -> Result<Resealed, AwsError> {
+        let plan = reseal::plan(self.trees(), self.sealer(), to)?;
+        let mut guard = self.inner.committer.write();
+        plan.write(self.trees())?;
+        guard.wrote();
+        drop(guard);
+        self.flush_blocking()?;
+        Ok(Resealed { secrets: plan.secrets })
     }
 
     /// One user by name (names are unique regardless of case, as in IAM).

@@ -5,11 +5,11 @@
 
 use sled::Transactional;
 
-use super::Store;
 use super::aad;
 use super::codec::{decode, encode};
 use super::crypto::{MasterKey, SealedSecret, Sealer};
 use super::records::{AccessKeyRecord, AccountRecord, CredentialRecord, UserRecord};
+use super::trees::Trees;
 use crate::error::AwsError;
 
 /// Where the check value of the master key the secrets are sealed under is kept.
@@ -71,62 +71,75 @@ impl Mover<'_> {
     }
 }
 
-impl Store {
-    /// Re-seals every secret (access keys, Keystone credentials, MFA seeds, service-credential
-    /// passwords, server-certificate keys, outbound federation keys, session-token keys) under
-    /// `to` and makes it durable. Offline only: the daemon must not be serving this store.
+/// The new values of every record that holds a secret, re-sealed under another key.
+pub(super) struct Plan {
+    meta: Updates,
+    accounts: Updates,
+    users: Updates,
+    keys: Updates,
+    credentials: Updates,
+    pub(super) secrets: usize,
+}
+
+/// Re-seals every secret (access keys, Keystone credentials, MFA seeds, service-credential
+/// passwords, server-certificate keys, outbound federation keys, session-token keys) of `t`
+/// from `from` to `to`, in memory, and moves the check value to `to`'s.
+///
+/// # Errors
+/// A secret `from` does not open, or a record that does not decode.
+pub(super) fn plan(t: &Trees, from: &Sealer, to: &MasterKey) -> Result<Plan, AwsError> {
+    let mut m = Mover { from, to: Sealer::new(to), count: 0 };
+    let mut meta = Updates::new();
+    for entry in t.meta.scan_prefix("token_key/") {
+        let (k, v) = entry.map_err(|e| AwsError::internal(&e))?;
+        let id = String::from_utf8_lossy(&k["token_key/".len()..]).into_owned();
+        let mut sealed: SealedSecret = decode(&v)?;
+        m.reseal(&aad::token_key(&id), &mut sealed)?;
+        meta.push((k, encode(&sealed)?));
+    }
+    meta.push((MASTER_CHECK.into(), to.check_value().into_bytes()));
+    let accounts = each(&t.accounts, |a: &mut AccountRecord| {
+        for c in &mut a.server_certificates {
+            m.reseal(&aad::server_certificate(&c.id), &mut c.private_key)?;
+        }
+        for d in &mut a.mfa_devices {
+            m.reseal(&aad::mfa_serial(&a.id, &d.path, &d.name), &mut d.seed)?;
+        }
+        if let Some(f) = &mut a.outbound_federation {
+            m.reseal(&aad::outbound_key(&a.id, "RS256"), &mut f.rsa_key)?;
+            m.reseal(&aad::outbound_key(&a.id, "ES384"), &mut f.ec_key)?;
+        }
+        Ok(())
+    })?;
+    let users = each(&t.users, |u: &mut UserRecord| {
+        for c in &mut u.keys_and_certs.service_credentials {
+            m.reseal(&aad::service_credential(&c.id), &mut c.password)?;
+        }
+        Ok(())
+    })?;
+    let keys = each(&t.access_keys, |k: &mut AccessKeyRecord| m.reseal(&k.id.clone(), &mut k.secret))?;
+    let credentials = each(&t.credentials, |c: &mut CredentialRecord| m.reseal(&aad::credential(&c.id), &mut c.blob))?;
+    Ok(Plan { meta, accounts, users, keys, credentials, secrets: m.count })
+}
+
+impl Plan {
+    /// Writes every new value in one sled transaction: the store holds its secrets under the
+    /// old key or under the new one, never a mix. The caller holds the commit lock and flushes.
     ///
     /// # Errors
-    /// A secret the current key does not open (nothing is changed then), or an engine failure.
-    pub fn reseal_all(&self, to: &MasterKey) -> Result<Resealed, AwsError> {
-        let t = self.trees();
-        let mut m = Mover { from: self.sealer(), to: Sealer::new(to), count: 0 };
-        let mut meta = Updates::new();
-        for entry in t.meta.scan_prefix("token_key/") {
-            let (k, v) = entry.map_err(|e| AwsError::internal(&e))?;
-            let id = String::from_utf8_lossy(&k["token_key/".len()..]).into_owned();
-            let mut sealed: SealedSecret = decode(&v)?;
-            m.reseal(&aad::token_key(&id), &mut sealed)?;
-            meta.push((k, encode(&sealed)?));
-        }
-        meta.push((MASTER_CHECK.into(), to.check_value().into_bytes()));
-        let accounts = each(&t.accounts, |a: &mut AccountRecord| {
-            for c in &mut a.server_certificates {
-                m.reseal(&aad::server_certificate(&c.id), &mut c.private_key)?;
-            }
-            for d in &mut a.mfa_devices {
-                m.reseal(&aad::mfa_serial(&a.id, &d.path, &d.name), &mut d.seed)?;
-            }
-            if let Some(f) = &mut a.outbound_federation {
-                m.reseal(&aad::outbound_key(&a.id, "RS256"), &mut f.rsa_key)?;
-                m.reseal(&aad::outbound_key(&a.id, "ES384"), &mut f.ec_key)?;
-            }
-            Ok(())
-        })?;
-        let users = each(&t.users, |u: &mut UserRecord| {
-            for c in &mut u.keys_and_certs.service_credentials {
-                m.reseal(&aad::service_credential(&c.id), &mut c.password)?;
-            }
-            Ok(())
-        })?;
-        let keys = each(&t.access_keys, |k: &mut AccessKeyRecord| m.reseal(&k.id.clone(), &mut k.secret))?;
-        let credentials =
-            each(&t.credentials, |c: &mut CredentialRecord| m.reseal(&aad::credential(&c.id), &mut c.blob))?;
-        let mut guard = self.inner.committer.write();
+    /// When the transaction fails (nothing is written then).
+    pub(super) fn write(&self, t: &Trees) -> Result<(), AwsError> {
+        let all = [&self.meta, &self.accounts, &self.users, &self.keys, &self.credentials];
         (&t.meta, &t.accounts, &t.users, &t.access_keys, &t.credentials)
             .transaction(|(tm, ta, tu, tk, tc)| {
-                for (tree, updates) in [(tm, &meta), (ta, &accounts), (tu, &users), (tk, &keys), (tc, &credentials)] {
+                for (tree, updates) in [tm, ta, tu, tk, tc].into_iter().zip(all) {
                     for (k, v) in updates {
                         tree.insert(k.clone(), v.clone())?;
                     }
                 }
                 Ok::<_, sled::transaction::ConflictableTransactionError<()>>(())
             })
-            .map_err(|e| AwsError::internal(&format!("re-sealing failed: {e:?}")))?;
-        guard.wrote();
-        drop(guard);
-        self.flush_blocking()?;
-        Ok(Resealed { secrets: m.count })
+            .map_err(|e| AwsError::internal(&format!("re-sealing failed: {e:?}")))
     }
 }
 

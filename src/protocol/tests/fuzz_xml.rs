@@ -99,12 +99,25 @@ fn leaves_by_quick_xml(doc: &str) -> Result<Vec<(String, String)>, String> {
                 open.push((String::from_utf8_lossy(s.name().as_ref()).into_owned(), String::new(), false));
             }
             Event::Text(t) => {
-                let text = t.unescape().map_err(|e| e.to_string())?;
+                let text = t.xml10_content().map_err(|e| e.to_string())?;
                 match open.last_mut() {
                     Some(top) => top.1.push_str(&text),
                     None if text.trim().is_empty() => {}
                     None => return Err(format!("text outside the root: {text:?}")),
                 }
+            }
+            // quick-xml hands each `&…;` over on its own.
+            Event::GeneralRef(r) => {
+                let text = match r.resolve_char_ref().map_err(|e| e.to_string())? {
+                    Some(c) => c.to_string(),
+                    None => {
+                        let name = r.decode().map_err(|e| e.to_string())?;
+                        quick_xml::escape::resolve_predefined_entity(&name)
+                            .ok_or_else(|| format!("unknown entity &{name};"))?
+                            .to_owned()
+                    }
+                };
+                open.last_mut().ok_or("a reference outside the root")?.1.push_str(&text);
             }
             Event::End(_) => {
                 let (name, text, has_children) = open.pop().ok_or("an end tag without a start")?;
