@@ -22,8 +22,8 @@ fn pending(path: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// Loads the master key (made now for a data dir without a database, unless the key file is
-/// configured) and opens the store with it, waiting at most `wait` for the directory's lock.
+/// Loads the master key (made now, 0600, for a data dir without a database, wherever the key
+/// file is) and opens the store with it, waiting at most `wait` for the directory's lock.
 ///
 /// # Errors
 /// A missing key for an existing store, a key that does not open it, a data dir in use, or
@@ -39,7 +39,9 @@ pub fn open_store(settings: &Settings, wait: Duration) -> Result<(Store, MasterK
             settings.data_dir.display()
         ));
     }
-    let current = MasterKey::load_or_create(&path, settings.master_key_file.is_none() && !has_db)?;
+    // A new store gets a new key, at the configured path as at the default one (the first of
+    // several replicas makes it, 0600); an existing store only ever reads its key.
+    let current = MasterKey::load_or_create(&path, !has_db)?;
     let next_path = pending(&path);
     // A `.new` file that does not load was being written when a rotation stopped: the store
     // cannot have been re-sealed under it (that waits for the file to be on disk).

@@ -271,3 +271,24 @@ fn a_corrupt_record_or_a_newer_format_stops_the_start_and_changes_nothing() {
     assert!(stderr.contains("data format 99 is newer than this build understands (2)"), "{stderr}");
     assert_eq!(format_of(dir.path()), "99");
 }
+
+#[test]
+fn a_configured_master_key_file_is_made_for_a_new_store_and_only_read_after() {
+    use std::os::unix::fs::PermissionsExt;
+    let (dir, keys) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let path = keys.path().join("iamd-master.key");
+    let mut settings = iamd::config::Settings::for_data_dir(dir.path());
+    settings.master_key_file = Some(path.clone());
+    let (store, _) = iamd::master_key::open_store(&settings, iamd::store::LOCK_WAIT).unwrap();
+    drop(store);
+    assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+    assert!(!dir.path().join("master.key").exists(), "the key is where it was configured, not in the data dir");
+    let made = std::fs::read(&path).unwrap();
+    let (store, _) = iamd::master_key::open_store(&settings, iamd::store::LOCK_WAIT).unwrap();
+    drop(store);
+    assert_eq!(std::fs::read(&path).unwrap(), made, "a later start reads the key it made");
+    std::fs::remove_file(&path).unwrap();
+    let err = iamd::master_key::open_store(&settings, iamd::store::LOCK_WAIT).err().expect("a store without its key");
+    assert!(err.contains("is missing") && err.contains("restore the key file"), "{err}");
+    assert!(!path.exists(), "no key was made for the existing store");
+}

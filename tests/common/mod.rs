@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod binary;
+pub mod postgres;
 
 use std::path::Path;
 use std::sync::Arc;
