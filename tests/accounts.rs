@@ -14,11 +14,13 @@ use two::{ACCOUNT_B, Inventory, Tally, allow, b_root, populate, shows_nothing_of
 
 const READ_ONLY: &str = "arn:aws:iam::aws:policy/ReadOnlyAccess";
 const NOT_FOUND: [&str; 1] = ["NoSuchEntity"];
-/// An ARN of another account: AWS refuses it as no resource-based policy allowing the action
-/// (AccessDenied); iamd finds nothing under it in the caller's account (NoSuchEntity), except
-/// for the root, whose authorization refuses other accounts' resources before any lookup.
-/// Neither answer tells whether the thing exists.
-const FOREIGN_ARN: [&str; 2] = ["NoSuchEntity", "AccessDenied"];
+/// A resource ARN of another account: refused, as AWS refuses it to the root and to a `*:*`
+/// user alike, because no resource-based policy allows the action (IAM resources have none),
+/// before any lookup, so the answer does not tell whether the thing exists.
+const FOREIGN_ARN: [&str; 1] = ["AccessDenied"];
+/// Another account's policy ARN given to one's own entity: "does not exist or is not
+/// attachable", as in AWS.
+const NOT_ATTACHABLE: [&str; 1] = ["NoSuchEntity"];
 
 struct World {
     _d: Daemon,
@@ -285,31 +287,31 @@ async fn names_arns_and_ids() {
             "A's entity, B's policy ARN",
             "attach",
             c.attach_user_policy().user_name(&a.user).policy_arn(&b.policy_arn).send().await,
-            &FOREIGN_ARN,
+            &NOT_ATTACHABLE,
         );
         t.refused(
             "A's entity, B's policy ARN",
             "attach",
             c.attach_role_policy().role_name(&a.role).policy_arn(&b.policy_arn).send().await,
-            &FOREIGN_ARN,
+            &NOT_ATTACHABLE,
         );
         t.refused(
             "A's entity, B's policy ARN",
             "attach",
             c.attach_group_policy().group_name(&a.group).policy_arn(&b.policy_arn).send().await,
-            &FOREIGN_ARN,
+            &NOT_ATTACHABLE,
         );
         t.refused(
             "A's entity, B's policy ARN",
             "boundary",
             c.put_role_permissions_boundary().role_name(&a.role).permissions_boundary(&b.policy_arn).send().await,
-            &FOREIGN_ARN,
+            &NOT_ATTACHABLE,
         );
         t.refused(
             "A's entity, B's policy ARN",
             "boundary",
             c.put_user_permissions_boundary().user_name(&a.user).permissions_boundary(&b.policy_arn).send().await,
-            &FOREIGN_ARN,
+            &NOT_ATTACHABLE,
         );
         t.refused(
             "A's entity, B's name",
@@ -351,7 +353,7 @@ async fn names_arns_and_ids() {
                 .authentication_code2("654321")
                 .send()
                 .await,
-            &FOREIGN_ARN,
+            &NOT_FOUND,
         );
     }
     root_a.create_instance_profile().instance_profile_name("alpha-ip2").send().await.unwrap();
@@ -438,4 +440,26 @@ async fn account_wide_views_show_only_the_callers_account() {
     let report = w.owner.get_credential_report().send().await.unwrap();
     let csv = String::from_utf8(report.content.unwrap().into_inner()).unwrap();
     assert!(csv.contains("bravo-user") && !csv.contains("alpha"), "{csv}");
+}
+
+#[tokio::test]
+async fn another_accounts_arn_is_refused_as_aws_words_it() {
+    use aws_sdk_iam::error::ProvideErrorMetadata;
+    let w = world().await;
+    let user = w.attackers[1].get_user().send().await.unwrap().user.unwrap().arn;
+    let err = w.attackers[1].get_policy().policy_arn(&w.b.policy_arn).send().await.unwrap_err();
+    assert_eq!(err.code(), Some("AccessDenied"), "{err:?}");
+    assert_eq!(
+        err.message(),
+        Some(
+            format!(
+                "User: {user} is not authorized to perform: iam:GetPolicy on resource: {} because no resource-based \
+                 policy allows the iam:GetPolicy action",
+                w.b.policy_arn
+            )
+            .as_str()
+        )
+    );
+    // The same user reads its own account's policy: the identity policy allows it.
+    w.attackers[1].get_policy().policy_arn(&w.a.policy_arn).send().await.unwrap();
 }

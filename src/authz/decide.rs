@@ -142,6 +142,13 @@ pub fn decide_root(principal: &Principal, facts: &RequestFacts<'_>) -> Result<()
     if own { Ok(()) } else { Err(denied(principal, facts, None, None, &[])) }
 }
 
+/// The account of `resource` when it is another than the caller's (AWS managed policies,
+/// account `aws`, and S3 ARNs, which name none, are everyone's).
+fn foreign_account<'a>(principal: &Principal, resource: &'a str) -> Option<&'a str> {
+    let account = Arn::parse(resource)?.account;
+    (!account.is_empty() && account != "aws" && account != principal.account()).then_some(account)
+}
+
 /// Decides, from what was loaded, whether `caller` may perform the request `facts` describes.
 /// Pure: no store, no clock.
 ///
@@ -159,7 +166,11 @@ pub fn decide(
     }
     let mut context = request_context_with(principal, policies.tags(), caller.session.as_deref(), facts);
     add_target_keys(target, facts, &mut context);
-    let evaluation = evaluate(&policies.input(&context));
+    let mut input = policies.input(&context);
+    // A resource of another account needs a resource-based policy too, and IAM resources have
+    // none: AWS refuses them to any principal, as it does to the root.
+    input.resource_account = foreign_account(principal, facts.resource);
+    let evaluation = evaluate(&input);
     let why = match evaluation.decision {
         Decision::Allowed => return Ok(()),
         Decision::ExplicitDeny => (true, evaluation.denied_by),
