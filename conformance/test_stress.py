@@ -131,9 +131,11 @@ class Progress:
             self._kill()
 
     def _kill(self):
+        # The time is taken before the signal: taken after, it can come late (the killing thread
+        # waits for the GIL among 70 others), and a failure the kill caused would count as early.
         if self.killed_at is None:
-            os.kill(self.victim, signal.SIGKILL)
             self.killed_at = self.now()
+            os.kill(self.victim, signal.SIGKILL)
 
     def read(self):
         with self.lock:
