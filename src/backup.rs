@@ -34,7 +34,7 @@ struct Backup {
 /// # Errors
 /// A data dir in use, missing or unreadable, or `out` failing.
 pub fn export(settings: &Settings, out: &mut impl std::io::Write) -> Result<usize, String> {
-    if !settings.data_dir.join("db").exists() {
+    if settings.store.is_none() && !settings.data_dir.join("db").exists() {
         return Err(format!("{} holds no iamd database", settings.data_dir.display()));
     }
     // A daemon that is stopping lets go within moments; one that is serving never does.
@@ -78,7 +78,7 @@ pub fn import(settings: &Settings, input: impl std::io::Read) -> Result<usize, S
     if backup.version > VERSION {
         return Err(format!("backup version {} is newer than this build reads ({VERSION})", backup.version));
     }
-    if settings.data_dir.join("db").exists() {
+    if settings.store.is_none() && settings.data_dir.join("db").exists() {
         return Err(format!("{} already holds a database: import into an empty data dir", settings.data_dir.display()));
     }
     let path = crate::master_key::path(settings);
@@ -100,6 +100,11 @@ pub fn import(settings: &Settings, input: impl std::io::Read) -> Result<usize, S
             decoded.push((k, v));
         }
         dump.push((name, decoded));
+    }
+    if let Some(pg) = &settings.store {
+        // The database must hold no entity yet; a store under another key does not open.
+        let (store, ..) = Store::open_postgres(pg, |_| Ok(vec![master])).map_err(|e| e.to_string())?;
+        return store.load(&dump);
     }
     std::fs::create_dir_all(&settings.data_dir).map_err(|e| format!("{}: {e}", settings.data_dir.display()))?;
     let result =

@@ -39,6 +39,8 @@ pub struct Overrides {
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
     pub log_format: Option<String>,
+    /// `--store` / `IAMD_STORE_URL`: a PostgreSQL URL instead of sled in the data dir.
+    pub store_url: Option<String>,
 }
 
 /// The config file's keys, all optional.
@@ -68,6 +70,8 @@ struct FileSettings {
     outbound_federation: OutboundFederationFile,
     #[serde(default)]
     limits: LimitsFile,
+    #[serde(default)]
+    store: StoreFile,
     #[serde(default)]
     accounts: Vec<AccountFile>,
     // The seed tables, as in a `--seed` file.
@@ -175,6 +179,44 @@ impl AccountSettings {
             out.push(Self { id: a.id, root, seed });
         }
         Ok(out)
+    }
+}
+
+/// The `[store]` section.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StoreFile {
+    url: Option<String>,
+    pool_size: Option<usize>,
+    timeout_seconds: Option<u64>,
+}
+
+impl StoreFile {
+    /// The shared store to use, or `None` for sled in the data dir (the default).
+    fn resolve(self, url: Option<String>) -> Result<Option<crate::store::postgres::Settings>, String> {
+        let Some(url) = url.or(self.url).filter(|u| !u.is_empty() && u != "sled") else {
+            if self.pool_size.is_some() || self.timeout_seconds.is_some() {
+                return Err("[store] pool_size and timeout_seconds need a PostgreSQL url".into());
+            }
+            return Ok(None);
+        };
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err("the store URL must start with postgres:// or postgresql:// (or be \"sled\")".into());
+        }
+        let mut s = crate::store::postgres::Settings::new(&url);
+        if let Some(n) = self.pool_size {
+            if !(1..=1_000).contains(&n) {
+                return Err(format!("[store] pool_size {n}: give 1 to 1000"));
+            }
+            s.pool_size = n;
+        }
+        if let Some(t) = self.timeout_seconds {
+            if !(1..=600).contains(&t) {
+                return Err(format!("[store] timeout_seconds {t}: give 1 to 600"));
+            }
+            s.timeout = Duration::from_secs(t);
+        }
+        Ok(Some(s))
     }
 }
 
@@ -496,6 +538,8 @@ pub struct Settings {
     pub limits: Limits,
     /// Accounts beside the default one (`[[accounts]]`).
     pub accounts: Vec<AccountSettings>,
+    /// A PostgreSQL database shared by replicas; `None` = sled in `data_dir`.
+    pub store: Option<crate::store::postgres::Settings>,
 }
 
 /// Where the TLS certificate chain and its private key are (PEM).
@@ -538,6 +582,7 @@ impl Settings {
             saml_audiences: Vec::new(),
             issuer_base_url: None,
             limits: Limits::default(),
+            store: None,
             accounts: Vec::new(),
         }
     }
@@ -615,6 +660,7 @@ impl Settings {
         }
         Ok(Self {
             limits: Limits::resolve(file.limits)?,
+            store: file.store.resolve(o.store_url.clone())?,
             accounts,
             keystone,
             seed,

@@ -52,6 +52,10 @@ struct ServeArgs {
     /// Directory holding the database.
     #[arg(long, env = "IAMD_DATA_DIR")]
     data_dir: Option<PathBuf>,
+    /// Keep state in a PostgreSQL database shared by replicas (postgres://user@host/db)
+    /// instead of sled in the data dir.
+    #[arg(long = "store", env = "IAMD_STORE_URL", value_name = "URL")]
+    store: Option<String>,
     /// Keep state in a temporary directory removed at exit.
     #[arg(long)]
     ephemeral: bool,
@@ -144,6 +148,7 @@ fn offline(config: Option<PathBuf>, data_dir: Option<PathBuf>) -> ServeArgs {
         config,
         listen: None,
         data_dir,
+        store: None,
         ephemeral: false,
         print_env: None,
         seeds: Vec::new(),
@@ -188,6 +193,8 @@ fn main() -> std::process::ExitCode {
         tls_cert: args.tls_cert,
         tls_key: args.tls_key,
         log_format: env("IAMD_LOG_FORMAT"),
+        // Offline commands (export, import, rotations) read the variable too.
+        store_url: args.store.or_else(|| env("IAMD_STORE_URL")),
     };
     let settings = match Settings::resolve(overrides, args.ephemeral) {
         Ok(s) => s,

@@ -22,34 +22,49 @@ fn pending(path: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// Loads the master key (made now, 0600, for a data dir without a database, wherever the key
-/// file is) and opens the store with it, waiting at most `wait` for the directory's lock.
+/// Loads the master key (made now, 0600, for a new store, wherever the key file is) and opens
+/// the store with it: sled in the data dir, waiting at most `wait` for the directory's lock, or
+/// the configured PostgreSQL database.
 ///
 /// # Errors
-/// A missing key for an existing store, a key that does not open it, a data dir in use, or
-/// the store's own refusals (newer format, corrupt record).
+/// A missing key for an existing store, a key that does not open it, a data dir in use, a
+/// database that cannot be reached, or the store's own refusals (newer format, corrupt record).
 pub fn open_store(settings: &Settings, wait: Duration) -> Result<(Store, MasterKey), String> {
     let path = path(settings);
-    let has_db = settings.data_dir.join("db").exists();
-    if has_db && !path.exists() {
-        return Err(format!(
-            "the master key {} is missing, but {} holds a store whose secrets are sealed under it: restore \
-             the key file (iamd never makes a new key for an existing store)",
-            path.display(),
-            settings.data_dir.display()
-        ));
-    }
-    // A new store gets a new key, at the configured path as at the default one (the first of
-    // several replicas makes it, 0600); an existing store only ever reads its key.
-    let current = MasterKey::load_or_create(&path, !has_db)?;
     let next_path = pending(&path);
-    // A `.new` file that does not load was being written when a rotation stopped: the store
-    // cannot have been re-sealed under it (that waits for the file to be on disk).
-    let next = next_path.exists().then(|| MasterKey::load_or_create(&next_path, false).ok()).flatten();
-    let keys: Vec<&MasterKey> = std::iter::once(&current).chain(next.as_ref()).collect();
-    let (store, which) = Store::open_with_keys(&settings.data_dir, &keys, wait)
-        .map_err(|e| format!("{e} (master key {})", path.display()))?;
-    match next {
+    // A new store gets a new key, at the configured path as at the default one (the first of
+    // several replicas makes it, 0600); an existing store only ever reads its key. A `.new`
+    // file that does not load was being written when a rotation stopped: the store cannot have
+    // been re-sealed under it (that waits for the file to be on disk).
+    let keys_for = |new_store: bool, holder: &str| -> Result<Vec<MasterKey>, String> {
+        if !new_store && !path.exists() {
+            return Err(format!(
+                "the master key {} is missing, but {holder} holds a store whose secrets are sealed under it: \
+                 restore the key file (iamd never makes a new key for an existing store)",
+                path.display()
+            ));
+        }
+        let current = MasterKey::load_or_create(&path, new_store)?;
+        let next = next_path.exists().then(|| MasterKey::load_or_create(&next_path, false).ok()).flatten();
+        Ok(std::iter::once(current).chain(next).collect())
+    };
+    let (store, which, keys) = match &settings.store {
+        None => {
+            let keys = keys_for(!settings.data_dir.join("db").exists(), &settings.data_dir.display().to_string())?;
+            let refs: Vec<&MasterKey> = keys.iter().collect();
+            let (store, which) = Store::open_with_keys(&settings.data_dir, &refs, wait)
+                .map_err(|e| format!("{e} (master key {})", path.display()))?;
+            (store, which, keys)
+        }
+        Some(pg) => {
+            let holder = format!("the database at {}", pg.redacted_url());
+            Store::open_postgres(pg, |new_store| keys_for(new_store, &holder))
+                .map_err(|e| format!("{e} (master key {})", path.display()))?
+        }
+    };
+    let mut keys = keys.into_iter();
+    let current = keys.next().ok_or("no master key")?;
+    match keys.next() {
         Some(next) if which == 1 => {
             replace(&next_path, &path)?;
             tracing::warn!(key = %path.display(), "finished an interrupted master key rotation");
@@ -73,7 +88,7 @@ pub fn open_store(settings: &Settings, wait: Duration) -> Result<(Store, MasterK
 /// A data dir in use or missing, the wrong key, or a failure to write (the store then stays
 /// under the old key or, past the re-seal, the next start finishes the rotation).
 pub fn rotate(settings: &Settings) -> Result<Resealed, String> {
-    if !settings.data_dir.join("db").exists() {
+    if settings.store.is_none() && !settings.data_dir.join("db").exists() {
         return Err(format!("{} holds no iamd database", settings.data_dir.display()));
     }
     let (store, _) = open_store(settings, Duration::from_secs(3))

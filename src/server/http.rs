@@ -219,7 +219,15 @@ async fn answer(
                 let text = b"unhealthy: a write to disk failed; restart iamd\n";
                 return Ok(plain(StatusCode::SERVICE_UNAVAILABLE, Bytes::from_static(text)));
             }
-            "/healthz" => return Ok(plain(StatusCode::OK, Bytes::from_static(b"ok\n"))),
+            "/healthz" => {
+                // A shared database that does not answer makes every replica on it unhealthy.
+                let store = app.store.clone();
+                if !tokio::task::spawn_blocking(move || store.healthy()).await.unwrap_or(false) {
+                    let text = b"unhealthy: the database cannot be reached\n";
+                    return Ok(plain(StatusCode::SERVICE_UNAVAILABLE, Bytes::from_static(text)));
+                }
+                return Ok(plain(StatusCode::OK, Bytes::from_static(b"ok\n")));
+            }
             "/metrics" => return Ok(plain(StatusCode::OK, Bytes::from(app.render_metrics()))),
             path if path.starts_with(outbound::PATH_PREFIX) => return Ok(issuer_document(&app, &req, secure)),
             _ => {}

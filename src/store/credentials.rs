@@ -4,9 +4,10 @@
 
 use std::sync::Arc;
 
+use super::Store;
 use super::codec::{decode, encode};
+use super::engine::Table;
 use super::records::{CredentialRecord, TemporaryKeyRecord, UserRecord};
-use super::{Store, get};
 use crate::error::AwsError;
 
 impl Store {
@@ -15,7 +16,7 @@ impl Store {
     /// # Errors
     /// `ServiceFailure` on engine or decoding failure.
     pub fn user_by_id(&self, id: &str) -> Result<Option<Arc<UserRecord>>, AwsError> {
-        let Some(key) = self.trees().user_ids.get(id.as_bytes()).map_err(|e| AwsError::internal(&e))? else {
+        let Some(key) = self.engine().get(Table::UserIds, id.as_bytes())? else {
             return Ok(None);
         };
         let key = String::from_utf8_lossy(&key).into_owned();
@@ -29,7 +30,7 @@ impl Store {
     /// # Errors
     /// `ServiceFailure` on engine failure.
     pub fn alias_owner(&self, alias: &str) -> Result<Option<String>, AwsError> {
-        let v = self.trees().aliases.get(alias.as_bytes()).map_err(|e| AwsError::internal(&e))?;
+        let v = self.engine().get(Table::Aliases, alias.as_bytes())?;
         Ok(v.map(|v| String::from_utf8_lossy(&v).into_owned()))
     }
 
@@ -38,7 +39,7 @@ impl Store {
     /// # Errors
     /// `ServiceFailure` on engine or decoding failure.
     pub fn credential(&self, id: &str) -> Result<Option<CredentialRecord>, AwsError> {
-        get(&self.trees().credentials, id.as_bytes())
+        self.get(Table::Credentials, id.as_bytes())
     }
 
     /// The Keystone credentials of `account` that `keep` accepts, in id order.
@@ -51,13 +52,13 @@ impl Store {
         keep: impl Fn(&CredentialRecord) -> bool,
     ) -> Result<Vec<CredentialRecord>, AwsError> {
         let mut out = Vec::new();
-        for entry in self.trees().credentials.iter() {
-            let (_, value) = entry.map_err(|e| AwsError::internal(&e))?;
-            let c: CredentialRecord = decode(&value)?;
+        self.engine().scan(Table::Credentials, b"", b"", &mut |_, value| {
+            let c: CredentialRecord = decode(value)?;
             if c.account == account && keep(&c) {
                 out.push(c);
             }
-        }
+            Ok(true)
+        })?;
         Ok(out)
     }
 
@@ -66,13 +67,11 @@ impl Store {
     /// # Errors
     /// `ServiceFailure` on engine failure.
     pub fn put_temporary_key(&self, id: &str, record: &TemporaryKeyRecord) -> Result<(), AwsError> {
-        let value = encode(record)?;
-        let t = self.trees();
-        let mut guard = self.inner.committer.write();
-        guard.wrote();
-        // The expiry index first: a record it does not name would never be pruned.
-        t.temporary_expiry.insert(expiry_key(record.expires_at, id), &[]).map_err(|e| AwsError::internal(&e))?;
-        t.temporary_keys.insert(id.as_bytes(), value).map(|_| ()).map_err(|e| AwsError::internal(&e))
+        // Both in one write: a record the expiry index does not name would never be pruned.
+        self.apply(&[
+            (Table::TemporaryExpiry, expiry_key(record.expires_at, id), Some(Vec::new())),
+            (Table::TemporaryKeys, id.as_bytes().to_vec(), Some(encode(record)?)),
+        ])
     }
 
     /// The record of temporary key `id`, if it was issued and not yet pruned.
@@ -80,7 +79,7 @@ impl Store {
     /// # Errors
     /// `ServiceFailure` on engine or decoding failure.
     pub fn temporary_key(&self, id: &str) -> Result<Option<TemporaryKeyRecord>, AwsError> {
-        get(&self.trees().temporary_keys, id.as_bytes())
+        self.get(Table::TemporaryKeys, id.as_bytes())
     }
 
     /// Removes the records of temporary keys that expired before `now` (Unix seconds); returns
@@ -89,24 +88,20 @@ impl Store {
     /// # Errors
     /// `ServiceFailure` on engine failure.
     pub fn prune_temporary_keys(&self, now: i64) -> Result<usize, AwsError> {
-        let t = self.trees();
         let end = expiry_key(now, "");
-        let mut index = sled::Batch::default();
-        let mut records = sled::Batch::default();
-        let mut n = 0;
-        for entry in t.temporary_expiry.range(..end) {
-            let (key, _) = entry.map_err(|e| AwsError::internal(&e))?;
-            records.remove(&key[8..]);
-            index.remove(key);
-            n += 1;
+        let mut writes = Vec::new();
+        self.engine().scan(Table::TemporaryExpiry, b"", b"", &mut |key, _| {
+            if key >= end.as_slice() {
+                return Ok(false);
+            }
+            writes.push((Table::TemporaryKeys, key[8..].to_vec(), None));
+            writes.push((Table::TemporaryExpiry, key.to_vec(), None));
+            Ok(true)
+        })?;
+        if !writes.is_empty() {
+            self.apply(&writes)?;
         }
-        if n > 0 {
-            let mut guard = self.inner.committer.write();
-            guard.wrote();
-            t.temporary_keys.apply_batch(records).map_err(|e| AwsError::internal(&e))?;
-            t.temporary_expiry.apply_batch(index).map_err(|e| AwsError::internal(&e))?;
-        }
-        Ok(n)
+        Ok(writes.len() / 2)
     }
 }
 

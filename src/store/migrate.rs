@@ -2,29 +2,32 @@
 //! version moved on (format 1 → 2: the master key check value, recorded by `reseal`).
 
 use super::codec::decode;
+use super::engine::{Engine, Table};
 use super::records::UserRecord;
 
-/// Builds the user-id index of a data dir written before it existed.
-pub(super) fn index_user_ids(meta: &sled::Tree, users: &sled::Tree, user_ids: &sled::Tree) -> Result<(), String> {
-    const DONE: &str = "user_id_index";
-    let err = |e: sled::Error| format!("cannot index user ids: {e}");
-    if meta.get(DONE).map_err(err)?.is_some() {
+/// Builds the user-id index of a store written before it existed.
+pub(super) fn index_user_ids(engine: &dyn Engine) -> Result<(), String> {
+    const DONE: &[u8] = b"user_id_index";
+    let err = |e: crate::error::AwsError| format!("cannot index user ids: {}", e.message());
+    if engine.get(Table::Meta, DONE).map_err(err)?.is_some() {
         return Ok(());
     }
-    for entry in users.iter() {
-        let (key, value) = entry.map_err(err)?;
-        let user: UserRecord = decode(&value).map_err(|e| format!("cannot index user ids: {e}"))?;
-        user_ids.insert(user.id.as_bytes(), key).map_err(err)?;
-    }
-    meta.insert(DONE, b"1").map_err(err)?;
-    meta.flush().map_err(err)?;
-    Ok(())
+    let mut writes = Vec::new();
+    engine
+        .scan(Table::Users, b"", b"", &mut |key, value| {
+            let user: UserRecord = decode(value)?;
+            writes.push((Table::UserIds, user.id.into_bytes(), Some(key.to_vec())));
+            Ok(true)
+        })
+        .map_err(err)?;
+    writes.push((Table::Meta, DONE.to_vec(), Some(b"1".to_vec())));
+    engine.write(&writes).map_err(err)?;
+    engine.flush()
 }
 
 /// Records the store's format version and makes it durable.
-pub(super) fn set_format(db: &sled::Db, meta: &sled::Tree, version: u32) -> Result<(), String> {
-    let err = |e: sled::Error| format!("cannot record the data format: {e}");
-    meta.insert("format_version", version.to_string().as_bytes()).map_err(err)?;
-    db.flush().map_err(err)?;
-    Ok(())
+pub(super) fn set_format(engine: &dyn Engine, version: u32) -> Result<(), String> {
+    let err = |e: crate::error::AwsError| format!("cannot record the data format: {}", e.message());
+    engine.write(&[(Table::Meta, b"format_version".to_vec(), Some(version.to_string().into_bytes()))]).map_err(err)?;
+    engine.flush().map_err(|e| format!("cannot record the data format: {e}"))
 }

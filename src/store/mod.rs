@@ -1,10 +1,13 @@
-//! Persistent state behind a small typed API. sled is the embedded engine; nothing outside this
-//! module names it, so a shared database can take its place for a fleet.
+//! Persistent state behind a small typed API, over a storage [`engine`]: sled (embedded, the
+//! default) or PostgreSQL (one database shared by a fleet of replicas). Nothing outside this
+//! module names either.
 //!
-//! Layout: one tree per record kind; keys lead with the account id so accounts never mix.
-//! Every change goes through [`Store::transact`] under one commit lock (see `commit`), and a
-//! request that changed anything waits for [`Store::durable`] before it is acknowledged. Reads
-//! come from the in-memory view (`view`), which every commit invalidates for what it touched.
+//! Layout: one table per record kind; keys lead with the account id so accounts never mix.
+//! Every change goes through [`Store::transact`]. On sled, changes run one at a time under the
+//! commit lock (see `commit`) and a request that changed anything waits for
+//! [`Store::durable`] before it is acknowledged; PostgreSQL's commit is durable when it returns.
+//! Reads come from the in-memory view (`view`), which every commit invalidates for what it
+//! touched, in this process and (through the engine's announcements) in the others.
 
 pub mod aad;
 mod codec;
@@ -13,24 +16,27 @@ mod credentials;
 mod crypto;
 mod disk;
 pub mod dump;
+pub mod engine;
 mod integrity;
 mod migrate;
+pub mod postgres;
 pub mod records;
 mod reseal;
+mod sled_engine;
 pub mod token_keys;
-mod trees;
 mod tx;
 pub mod view;
 
 use std::cell::RefCell;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use codec::{decode, encode};
 pub use commit::{Committer, take_thread_commit};
 pub use crypto::{MasterKey, SealedSecret, Sealer};
+use engine::{Engine, Table, Write};
+pub use engine::{OpenError, TxError};
 pub use records::{
     AccessKeyRecord, AccountRecord, Attachment, CredentialRecord, EntityKind, GroupRecord, InlinePolicy,
     InstanceProfileRecord, KeyLastUsed, KeyStatus, LoginProfile, ManagedPolicyRecord, OidcProviderRecord,
@@ -41,9 +47,9 @@ pub use records::{
     ServerCertificateRecord, ServiceCredentialRecord, SigningCertificateRecord, SshPublicKeyRecord, UserKeysAndCerts,
 };
 pub use reseal::Resealed;
-use trees::Trees;
+use sled_engine::SledEngine;
 pub use tx::{Tx, TxResult, abort};
-use view::{Generations, RecordCache};
+use view::{Invalidation, RecordCache};
 
 use crate::error::AwsError;
 use crate::sigv4::SecretKey;
@@ -53,8 +59,6 @@ pub const FORMAT_VERSION: u32 = 2;
 
 /// Records of each kind kept decoded in memory; past this the least useful are dropped.
 const VIEW_CAPACITY: usize = 100_000;
-/// sled's page cache. Its default (1 GiB) would let a large data dir fill memory.
-const SLED_CACHE_BYTES: u64 = 64 << 20;
 /// How long opening waits for a previous handle on the same directory to let go of its lock.
 pub const LOCK_WAIT: Duration = Duration::from_secs(10);
 
@@ -66,15 +70,12 @@ pub struct Store {
 }
 
 struct Inner {
-    // Dropped first: stops the flusher (which flushes what is left) before sled closes.
-    _flusher: commit::Flusher,
+    // Dropped first: stops the flusher (which flushes what is left) before the engine closes.
+    _flusher: Option<commit::Flusher>,
     committer: Arc<Committer>,
-    log: Arc<disk::Log>,
-    trees: Trees,
+    engine: Arc<dyn Engine>,
     sealer: Sealer,
-    generations: Generations,
-    /// Bumped by every change to any access key: key ids are looked up across accounts.
-    key_generation: AtomicU64,
+    stale: Arc<Invalidation>,
     view: View,
 }
 
@@ -102,49 +103,6 @@ pub struct ViewStats {
     pub entries: usize,
 }
 
-/// A failure to open the data directory.
-#[derive(Debug)]
-pub struct OpenError(pub String);
-
-impl std::fmt::Display for OpenError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for OpenError {}
-
-/// Opens sled, waiting while another handle (a store being dropped, a daemon shutting down)
-/// still holds the directory's lock.
-fn open_db(dir: &Path, wait: Duration) -> Result<sled::Db, OpenError> {
-    let started = Instant::now();
-    loop {
-        let opened =
-            sled::Config::new().path(dir.join("db")).cache_capacity(SLED_CACHE_BYTES).flush_every_ms(None).open();
-        match opened {
-            Ok(db) => return Ok(db),
-            Err(sled::Error::Io(e)) if is_locked(&e) && started.elapsed() < wait => {
-                std::thread::sleep(Duration::from_millis(5));
-            }
-            Err(sled::Error::Io(e)) if is_locked(&e) => {
-                return Err(OpenError(format!(
-                    "the data dir {} is in use by another iamd process (its database is locked)",
-                    dir.display()
-                )));
-            }
-            Err(e) => return Err(OpenError(format!("cannot open database in {}: {e}", dir.display()))),
-        }
-    }
-}
-
-/// Whether sled failed because another handle holds the directory's lock (sled wraps the
-/// `WouldBlock` of the lock in an error of its own kind, naming it in the message).
-fn is_locked(e: &std::io::Error) -> bool {
-    e.kind() == std::io::ErrorKind::WouldBlock
-        || e.raw_os_error() == Some(11)
-        || e.to_string().contains("could not acquire lock")
-}
-
 impl Store {
     /// Opens (or creates) the database in `dir`, sealing secrets with `master`.
     ///
@@ -169,43 +127,54 @@ impl Store {
     /// # Errors
     /// As [`Store::open`]; none of `keys` opens its secrets.
     pub fn open_with_keys(dir: &Path, keys: &[&MasterKey], wait: Duration) -> Result<(Self, usize), OpenError> {
-        let db = open_db(dir, wait)?;
-        let tree = |name: &str| db.open_tree(name).map_err(|e| OpenError(format!("cannot open tree {name}: {e}")));
-        let trees = Trees {
-            meta: tree("meta")?,
-            accounts: tree("accounts")?,
-            users: tree("users")?,
-            access_keys: tree("access_keys")?,
-            groups: tree("groups")?,
-            policies: tree("managed_policies")?,
-            roles: tree("roles")?,
-            last_used: tree("access_key_last_used")?,
-            credentials: tree("credentials")?,
-            user_ids: tree("user_ids")?,
-            aliases: tree("account_aliases")?,
-            instance_profiles: tree("instance_profiles")?,
-            temporary_keys: tree("temporary_keys")?,
-            temporary_expiry: tree("temporary_key_expiry")?,
-        };
-        let format = check_format(&db, &trees.meta)?;
-        integrity::check(&trees).map_err(OpenError)?;
+        let engine = SledEngine::open(dir, wait)?;
+        Self::on_engine(Arc::new(engine), Arc::default(), keys)
+    }
+
+    /// Opens the store in the PostgreSQL database `settings` names (applying its schema
+    /// migrations), with whichever of the keys `keys` gives its secrets are sealed under; `keys`
+    /// is told whether the store is new (no replica has opened it yet). Returns the store, the
+    /// index of its key, and the keys.
+    ///
+    /// # Errors
+    /// A database that cannot be reached or migrated, what `keys` fails with, or as
+    /// [`Store::open_with_keys`].
+    pub fn open_postgres(
+        settings: &postgres::Settings,
+        keys: impl FnOnce(bool) -> Result<Vec<MasterKey>, String>,
+    ) -> Result<(Self, usize, Vec<MasterKey>), OpenError> {
+        let stale = Arc::<Invalidation>::default();
+        let engine = postgres::PgEngine::connect(settings, stale.clone())?;
+        let fresh =
+            engine.get(Table::Meta, b"format_version").map_err(|e| OpenError(e.message().to_owned()))?.is_none();
+        let keys = keys(fresh).map_err(OpenError)?;
+        let refs: Vec<&MasterKey> = keys.iter().collect();
+        let (store, which) = Self::on_engine(Arc::new(engine), stale, &refs)?;
+        Ok((store, which, keys))
+    }
+
+    fn on_engine(
+        engine: Arc<dyn Engine>,
+        stale: Arc<Invalidation>,
+        keys: &[&MasterKey],
+    ) -> Result<(Self, usize), OpenError> {
+        let e = &*engine;
+        let format = check_format(e)?;
+        integrity::check(e).map_err(OpenError)?;
         // Format 2 records which master key the secrets are under; a format-1 store gets it here.
-        let which = reseal::which_master_key(&trees.meta, keys).map_err(OpenError)?;
+        let which = reseal::which_master_key(e, keys).map_err(OpenError)?;
         let master = keys[which];
-        migrate::index_user_ids(&trees.meta, &trees.users, &trees.user_ids).map_err(OpenError)?;
+        migrate::index_user_ids(e).map_err(OpenError)?;
         if format < FORMAT_VERSION {
-            migrate::set_format(&db, &trees.meta, FORMAT_VERSION).map_err(OpenError)?;
+            migrate::set_format(e, FORMAT_VERSION).map_err(OpenError)?;
         }
         let committer = Committer::new();
-        let flush_db = db.clone();
-        let log = Arc::new(disk::Log::open(dir).map_err(OpenError)?);
-        let flush_log = log.clone();
-        // sled's flush writes its buffers with sync_file_range, which a crash of the process
-        // survives but a loss of power may not: fdatasync makes each group commit reach the disk.
-        let flusher = committer.start_flusher(move || {
-            flush_db.flush().map_err(|e| e.to_string())?;
-            flush_log.sync()
-        });
+        let flusher = if e.durable_on_commit() {
+            None
+        } else {
+            let flush_engine = engine.clone();
+            Some(committer.start_flusher(move || flush_engine.flush()))
+        };
         let view = View {
             accounts: RecordCache::new(VIEW_CAPACITY),
             users: RecordCache::new(VIEW_CAPACITY),
@@ -214,97 +183,68 @@ impl Store {
             roles: RecordCache::new(VIEW_CAPACITY),
             keys: RecordCache::new(VIEW_CAPACITY),
         };
-        let inner = Inner {
-            _flusher: flusher,
-            committer,
-            log,
-            trees,
-            sealer: Sealer::new(master),
-            generations: Generations::default(),
-            key_generation: AtomicU64::new(0),
-            view,
-        };
+        let inner = Inner { _flusher: flusher, committer, engine, sealer: Sealer::new(master), stale, view };
         Ok((Self { inner: Arc::new(inner) }, which))
     }
 
-    fn trees(&self) -> &Trees {
-        &self.inner.trees
+    fn engine(&self) -> &dyn Engine {
+        &*self.inner.engine
     }
 
-    /// Runs `f` atomically over every tree. Writes never run concurrently (see `commit`), so
-    /// `f` runs once unless sled retries it; it must still have no side effects outside `tx`
-    /// (draw random ids before calling). The change is applied, and visible to reads, when this
-    /// returns, but durable only after [`Store::durable`]: a request waits for that before it
+    /// Runs `write` as the store's one writer when the engine needs its commits serialized and
+    /// flushed in groups (sled): under the commit lock, counted as a commit to flush when it
+    /// answers that it changed something. Refused once a flush has failed.
+    fn writing<T>(&self, write: impl FnOnce() -> Result<(T, bool), AwsError>) -> Result<T, AwsError> {
+        if self.engine().durable_on_commit() {
+            return write().map(|(out, _)| out);
+        }
+        let mut guard = self.inner.committer.write();
+        if self.inner.committer.broken() {
+            return Err(AwsError::writes_refused());
+        }
+        let (out, wrote) = write()?;
+        if wrote {
+            guard.wrote();
+        }
+        Ok(out)
+    }
+
+    /// Applies `writes` outside a transaction's closure (housekeeping, keyring steps).
+    fn apply(&self, writes: &[Write]) -> Result<(), AwsError> {
+        self.writing(|| self.engine().write(writes).map(|()| ((), !writes.is_empty())))
+    }
+
+    /// Runs `f` atomically over every table. `f` may run more than once (the engine re-runs
+    /// it after a conflict), so it must have no side effects outside `tx` (draw random ids
+    /// before calling). The change is applied, and visible to reads, when this returns; on
+    /// sled it is durable only after [`Store::durable`]: a request waits for that before it
     /// answers. Blocking: call from a blocking context.
     ///
     /// # Errors
     /// The error `f` aborted with, or `ServiceFailure` when the engine fails.
     pub fn transact<T>(&self, f: impl Fn(&Tx<'_>) -> TxResult<T>) -> Result<T, AwsError> {
-        use sled::Transactional;
         let inner = &*self.inner;
-        let t = &inner.trees;
         let touched = RefCell::new(tx::Touched::default());
-        let mut guard = inner.committer.write();
-        if inner.committer.broken() {
-            return Err(AwsError::writes_refused());
-        }
-        let result = (
-            &t.accounts,
-            &t.users,
-            &t.access_keys,
-            &t.groups,
-            &t.policies,
-            &t.roles,
-            &t.credentials,
-            &t.user_ids,
-            &t.aliases,
-            &t.instance_profiles,
-        )
-            .transaction(
-                |(
-                    accounts,
-                    users,
-                    access_keys,
-                    groups,
-                    policies,
-                    roles,
-                    credentials,
-                    user_ids,
-                    aliases,
-                    instance_profiles,
-                )| {
-                    *touched.borrow_mut() = tx::Touched::default();
-                    f(&Tx {
-                        accounts,
-                        users,
-                        access_keys,
-                        groups,
-                        policies,
-                        roles,
-                        credentials,
-                        user_ids,
-                        aliases,
-                        instance_profiles,
-                        sealer: &inner.sealer,
-                        touched: &touched,
-                    })
-                },
-            )
-            .map_err(|e| match e {
-                sled::transaction::TransactionError::Abort(e) => e,
-                sled::transaction::TransactionError::Storage(e) => AwsError::internal(&e),
-            });
+        let out = RefCell::new(None);
+        let run = |ops: &dyn engine::TxOps| {
+            *touched.borrow_mut() = tx::Touched::default();
+            let value = f(&Tx { ops, sealer: &inner.sealer, touched: &touched })?;
+            *out.borrow_mut() = Some(value);
+            Ok(())
+        };
+        let result = self.writing(|| {
+            self.engine().transact(&run)?;
+            let t = touched.borrow();
+            Ok(((), !t.accounts.is_empty() || t.keys))
+        });
         let touched = touched.into_inner();
         if result.is_ok() && (!touched.accounts.is_empty() || touched.keys) {
-            guard.wrote();
-            for account in &touched.accounts {
-                inner.generations.bump(account);
-            }
-            if touched.keys {
-                inner.key_generation.fetch_add(1, Ordering::AcqRel);
-            }
+            inner.stale.changed(&touched.accounts, touched.keys);
+            // Committed: the others' views must learn of it before this request is answered.
+            self.engine().announce(&touched.accounts, touched.keys)?;
         }
-        result
+        result?;
+        out.into_inner().ok_or_else(|| AwsError::internal(&"a transaction ended without its result"))
     }
 
     /// Like [`Store::transact`] for a change that stores a new access key: `f` gets a fresh id
@@ -332,7 +272,7 @@ impl Store {
     /// load with it (read it before reading the records) and use them only while it is current.
     #[must_use]
     pub fn generation(&self, account: &str) -> u64 {
-        self.inner.generations.current(account)
+        self.inner.stale.accounts.current(account)
     }
 
     /// The number of the latest change: wait for [`Store::durable`] of it before acknowledging.
@@ -354,11 +294,10 @@ impl Store {
     /// # Errors
     /// `ServiceFailure` when the disk write fails.
     pub fn flush_blocking(&self) -> Result<(), AwsError> {
-        let meta = &self.trees().meta;
-        self.inner.committer.flush_now(|| {
-            meta.flush().map_err(|e| e.to_string())?;
-            self.inner.log.sync()
-        })
+        if self.engine().durable_on_commit() {
+            return Ok(());
+        }
+        self.inner.committer.flush_now(|| self.engine().flush())
     }
 
     /// Whether a flush to disk has failed, so that writes are refused until a restart.
@@ -367,10 +306,16 @@ impl Store {
         self.inner.committer.broken()
     }
 
+    /// Whether the database answers (always, for an embedded one).
+    #[must_use]
+    pub fn healthy(&self) -> bool {
+        self.engine().healthy()
+    }
+
     /// Test builds: the next `n` fdatasyncs of the log fail, as on a failing disk.
     #[cfg(feature = "fault-injection")]
     pub fn fail_next_syncs(&self, n: u32) {
-        self.inner.log.fail_next_syncs(n);
+        self.engine().fail_next_syncs(n);
     }
 
     /// Flush latencies so far.
@@ -407,11 +352,8 @@ impl Store {
     /// # Errors
     /// A secret the current key does not open (nothing is changed then), or an engine failure.
     pub fn reseal_all(&self, to: &MasterKey) -> Result<Resealed, AwsError> {
-        let plan = reseal::plan(self.trees(), self.sealer(), to)?;
-        let mut guard = self.inner.committer.write();
-        plan.write(self.trees())?;
-        guard.wrote();
-        drop(guard);
+        let plan = reseal::plan(self.engine(), self.sealer(), to)?;
+        self.apply(&plan.writes)?;
         self.flush_blocking()?;
         Ok(Resealed { secrets: plan.secrets })
     }
@@ -429,7 +371,7 @@ impl Store {
     /// # Errors
     /// `ServiceFailure` on engine or decoding failure.
     pub fn user_arc(&self, account: &str, name: &str) -> Result<Option<Arc<UserRecord>>, AwsError> {
-        self.entity(account, name, &self.inner.view.users, &self.trees().users)
+        self.entity(account, name, &self.inner.view.users, Table::Users)
     }
 
     fn entity<T: serde::de::DeserializeOwned>(
@@ -437,11 +379,18 @@ impl Store {
         account: &str,
         name: &str,
         cache: &RecordCache<Vec<u8>, T>,
-        tree: &sled::Tree,
+        table: Table,
     ) -> Result<Option<Arc<T>>, AwsError> {
-        let generation = self.inner.generations.current(account);
+        let generation = self.inner.stale.accounts.current(account);
         let key = records::entity_key(account, name);
-        cache.get_or_load(generation, key.as_slice(), || get(tree, &key))
+        cache.get_or_load(generation, key.as_slice(), || self.get(table, &key))
+    }
+
+    fn get<T: serde::de::DeserializeOwned>(&self, table: Table, key: &[u8]) -> Result<Option<T>, AwsError> {
+        match self.engine().get(table, key)? {
+            Some(v) => decode(&v).map(Some),
+            None => Ok(None),
+        }
     }
 
     /// One access key by id, from any account (ids are globally unique).
@@ -457,9 +406,9 @@ impl Store {
     /// # Errors
     /// `ServiceFailure` on engine or decoding failure, or when the secret cannot be opened.
     pub fn stored_key(&self, id: &str) -> Result<Option<Arc<StoredKey>>, AwsError> {
-        let generation = self.inner.key_generation.load(Ordering::Acquire);
+        let generation = self.inner.stale.keys();
         self.inner.view.keys.get_or_load(generation, id, || {
-            let Some(record) = get::<AccessKeyRecord>(&self.trees().access_keys, id.as_bytes())? else {
+            let Some(record) = self.get::<AccessKeyRecord>(Table::AccessKeys, id.as_bytes())? else {
                 return Ok(None);
             };
             let secret = self.inner.sealer.open(id, &record.secret)?;
@@ -472,13 +421,13 @@ impl Store {
     /// # Errors
     /// `ServiceFailure` on engine or decoding failure.
     pub fn account(&self, id: &str) -> Result<Option<AccountRecord>, AwsError> {
-        let generation = self.inner.generations.current(id);
+        let generation = self.inner.stale.accounts.current(id);
         let record =
-            self.inner.view.accounts.get_or_load(generation, id, || get(&self.trees().accounts, id.as_bytes()))?;
+            self.inner.view.accounts.get_or_load(generation, id, || self.get(Table::Accounts, id.as_bytes()))?;
         Ok(record.map(|a| (*a).clone()))
     }
 
-    /// Users of `account` in name order; see [`list`].
+    /// Users of `account` in name order; see [`Store::list`].
     ///
     /// # Errors
     /// `ServiceFailure` on engine or decoding failure.
@@ -489,10 +438,10 @@ impl Store {
         limit: usize,
         keep: impl Fn(&UserRecord) -> bool,
     ) -> Result<Vec<UserRecord>, AwsError> {
-        list(&self.trees().users, account, from, limit, keep)
+        self.list(Table::Users, account, from, limit, keep)
     }
 
-    /// Groups of `account` in name order; see [`list`].
+    /// Groups of `account` in name order; see [`Store::list`].
     ///
     /// # Errors
     /// `ServiceFailure` on engine or decoding failure.
@@ -503,10 +452,10 @@ impl Store {
         limit: usize,
         keep: impl Fn(&GroupRecord) -> bool,
     ) -> Result<Vec<GroupRecord>, AwsError> {
-        list(&self.trees().groups, account, from, limit, keep)
+        self.list(Table::Groups, account, from, limit, keep)
     }
 
-    /// Managed policies of `account` in name order; see [`list`].
+    /// Managed policies of `account` in name order; see [`Store::list`].
     ///
     /// # Errors
     /// `ServiceFailure` on engine or decoding failure.
@@ -517,10 +466,10 @@ impl Store {
         limit: usize,
         keep: impl Fn(&ManagedPolicyRecord) -> bool,
     ) -> Result<Vec<ManagedPolicyRecord>, AwsError> {
-        list(&self.trees().policies, account, from, limit, keep)
+        self.list(Table::Policies, account, from, limit, keep)
     }
 
-    /// Roles of `account` in name order; see [`list`].
+    /// Roles of `account` in name order; see [`Store::list`].
     ///
     /// # Errors
     /// `ServiceFailure` on engine or decoding failure.
@@ -531,10 +480,10 @@ impl Store {
         limit: usize,
         keep: impl Fn(&RoleRecord) -> bool,
     ) -> Result<Vec<RoleRecord>, AwsError> {
-        list(&self.trees().roles, account, from, limit, keep)
+        self.list(Table::Roles, account, from, limit, keep)
     }
 
-    /// Instance profiles of `account` in name order; see [`list`].
+    /// Instance profiles of `account` in name order; see [`Store::list`].
     ///
     /// # Errors
     /// `ServiceFailure` on engine or decoding failure.
@@ -545,7 +494,7 @@ impl Store {
         limit: usize,
         keep: impl Fn(&InstanceProfileRecord) -> bool,
     ) -> Result<Vec<InstanceProfileRecord>, AwsError> {
-        list(&self.trees().instance_profiles, account, from, limit, keep)
+        self.list(Table::InstanceProfiles, account, from, limit, keep)
     }
 
     /// One instance profile by name.
@@ -553,7 +502,7 @@ impl Store {
     /// # Errors
     /// `ServiceFailure` on engine or decoding failure.
     pub fn instance_profile(&self, account: &str, name: &str) -> Result<Option<InstanceProfileRecord>, AwsError> {
-        get(&self.trees().instance_profiles, &records::entity_key(account, name))
+        self.get(Table::InstanceProfiles, &records::entity_key(account, name))
     }
 
     /// One role by name.
@@ -569,7 +518,7 @@ impl Store {
     /// # Errors
     /// `ServiceFailure` on engine or decoding failure.
     pub fn role_arc(&self, account: &str, name: &str) -> Result<Option<Arc<RoleRecord>>, AwsError> {
-        self.entity(account, name, &self.inner.view.roles, &self.trees().roles)
+        self.entity(account, name, &self.inner.view.roles, Table::Roles)
     }
 
     /// One group by name.
@@ -585,7 +534,7 @@ impl Store {
     /// # Errors
     /// `ServiceFailure` on engine or decoding failure.
     pub fn group_arc(&self, account: &str, name: &str) -> Result<Option<Arc<GroupRecord>>, AwsError> {
-        self.entity(account, name, &self.inner.view.groups, &self.trees().groups)
+        self.entity(account, name, &self.inner.view.groups, Table::Groups)
     }
 
     /// One managed policy by name.
@@ -601,7 +550,7 @@ impl Store {
     /// # Errors
     /// `ServiceFailure` on engine or decoding failure.
     pub fn policy_arc(&self, account: &str, name: &str) -> Result<Option<Arc<ManagedPolicyRecord>>, AwsError> {
-        self.entity(account, name, &self.inner.view.policies, &self.trees().policies)
+        self.entity(account, name, &self.inner.view.policies, Table::Policies)
     }
 
     /// Last-use records persisted so far.
@@ -609,21 +558,29 @@ impl Store {
     /// # Errors
     /// `ServiceFailure` on engine or decoding failure.
     pub fn key_last_used(&self, id: &str) -> Result<Option<KeyLastUsed>, AwsError> {
-        get(&self.trees().last_used, id.as_bytes())
+        self.get(Table::LastUsed, id.as_bytes())
     }
 
-    /// Persists a batch of last-use records (from memory, not on the request path).
+    /// Persists a batch of last-use records (from memory, not on the request path). A record
+    /// already stored that is later (another replica's) is kept: the latest use wins.
     ///
     /// # Errors
     /// `ServiceFailure` on engine failure.
     pub fn save_last_used(&self, batch: &[(String, KeyLastUsed)]) -> Result<(), AwsError> {
-        let mut b = sled::Batch::default();
-        for (id, used) in batch {
-            b.insert(id.as_bytes(), encode(used)?);
-        }
-        let mut guard = self.inner.committer.write();
-        guard.wrote();
-        self.trees().last_used.apply_batch(b).map_err(|e| AwsError::internal(&e))
+        let encoded: Vec<(&str, Vec<u8>)> =
+            batch.iter().map(|(id, used)| Ok((id.as_str(), encode(used)?))).collect::<Result<_, AwsError>>()?;
+        self.transact_raw(|ops| {
+            for ((id, used), (_, value)) in batch.iter().zip(&encoded) {
+                if let Some(stored) = ops.get(Table::LastUsed, id.as_bytes())? {
+                    let stored: KeyLastUsed = decode(&stored)?;
+                    if stored.date > used.date {
+                        continue;
+                    }
+                }
+                ops.put(Table::LastUsed, id.as_bytes(), value)?;
+            }
+            Ok(())
+        })
     }
 
     /// Drops last-use data of keys that no longer exist.
@@ -631,65 +588,52 @@ impl Store {
     /// # Errors
     /// `ServiceFailure` on engine failure.
     pub fn forget_last_used(&self, id: &str) -> Result<(), AwsError> {
-        let mut guard = self.inner.committer.write();
-        guard.wrote();
-        self.trees().last_used.remove(id.as_bytes()).map(|_| ()).map_err(|e| AwsError::internal(&e))
+        self.apply(&[(Table::LastUsed, id.as_bytes().to_vec(), None)])
+    }
+
+    /// A transaction over the raw tables, for the store's own bookkeeping.
+    fn transact_raw(&self, f: impl Fn(&dyn engine::TxOps) -> Result<(), TxError>) -> Result<(), AwsError> {
+        self.writing(|| self.engine().transact(&f).map(|()| ((), true)))
+    }
+
+    /// Records of `account` in lowercased-name order, starting at the name `from`, keeping those
+    /// `keep` accepts; stops after `limit` + 1 so the caller can tell whether more remain.
+    fn list<T: serde::de::DeserializeOwned>(
+        &self,
+        table: Table,
+        account: &str,
+        from: Option<&str>,
+        limit: usize,
+        keep: impl Fn(&T) -> bool,
+    ) -> Result<Vec<T>, AwsError> {
+        let prefix = records::entity_key(account, "");
+        let start = from.map_or_else(|| prefix.clone(), |f| records::entity_key(account, f));
+        let mut out = Vec::new();
+        self.engine().scan(table, &prefix, &start, &mut |_, v| {
+            let record: T = decode(v)?;
+            if keep(&record) {
+                out.push(record);
+            }
+            Ok(out.len() <= limit)
+        })?;
+        Ok(out)
     }
 }
 
 /// The store's format version, refusing one newer than this build; a new store is written in
 /// this build's.
-fn check_format(db: &sled::Db, meta: &sled::Tree) -> Result<u32, OpenError> {
-    match meta.get("format_version").map_err(|e| OpenError(e.to_string()))? {
+fn check_format(engine: &dyn Engine) -> Result<u32, OpenError> {
+    let found = match engine.get(Table::Meta, b"format_version").map_err(|e| OpenError(e.message().to_owned()))? {
         None => {
-            migrate::set_format(db, meta, FORMAT_VERSION).map_err(OpenError)?;
-            Ok(FORMAT_VERSION)
+            migrate::set_format(engine, FORMAT_VERSION).map_err(OpenError)?;
+            return Ok(FORMAT_VERSION);
         }
-        Some(v) => {
-            let found: u32 = std::str::from_utf8(&v).ok().and_then(|s| s.parse().ok()).unwrap_or(u32::MAX);
-            if found > FORMAT_VERSION {
-                return Err(OpenError(format!(
-                    "data format {found} is newer than this build understands ({FORMAT_VERSION})"
-                )));
-            }
-            Ok(found)
-        }
+        Some(v) => std::str::from_utf8(&v).ok().and_then(|s| s.parse().ok()).unwrap_or(u32::MAX),
+    };
+    if found > FORMAT_VERSION {
+        return Err(OpenError(format!("data format {found} is newer than this build understands ({FORMAT_VERSION})")));
     }
-}
-
-/// Records of `account` in lowercased-name order, starting at the name `from`, keeping those
-/// `keep` accepts; stops after `limit` + 1 so the caller can tell whether more remain.
-fn list<T: serde::de::DeserializeOwned>(
-    tree: &sled::Tree,
-    account: &str,
-    from: Option<&str>,
-    limit: usize,
-    keep: impl Fn(&T) -> bool,
-) -> Result<Vec<T>, AwsError> {
-    let prefix = records::entity_key(account, "");
-    let start = from.map_or_else(|| prefix.clone(), |f| records::entity_key(account, f));
-    let mut out = Vec::new();
-    for item in tree.range(start..) {
-        let (k, v) = item.map_err(|e| AwsError::internal(&e))?;
-        if !k.starts_with(&prefix) {
-            break;
-        }
-        let record: T = decode(&v)?;
-        if keep(&record) {
-            out.push(record);
-            if out.len() > limit {
-                break;
-            }
-        }
-    }
-    Ok(out)
-}
-
-fn get<T: serde::de::DeserializeOwned>(tree: &sled::Tree, key: &[u8]) -> Result<Option<T>, AwsError> {
-    match tree.get(key).map_err(|e| AwsError::internal(&e))? {
-        Some(v) => decode(&v).map(Some),
-        None => Ok(None),
-    }
+    Ok(found)
 }
 
 #[cfg(test)]
@@ -764,8 +708,12 @@ mod tests {
         let bob = user("111111111111", "bob");
         store.transact(|tx| tx.put_user(&bob)).unwrap();
         // What an older build left: users, no index, no marker.
-        store.trees().user_ids.clear().unwrap();
-        store.trees().meta.remove("user_id_index").unwrap();
+        store
+            .apply(&[
+                (Table::UserIds, bob.id.as_bytes().to_vec(), None),
+                (Table::Meta, b"user_id_index".to_vec(), None),
+            ])
+            .unwrap();
         store.flush_blocking().unwrap();
         assert!(store.user_by_id(&bob.id).unwrap().is_none());
         drop(store);
@@ -801,7 +749,7 @@ mod tests {
         }
         let store = Store::open(dir.path(), &MasterKey::from_bytes([1; 32])).unwrap();
         assert!(store.user("111111111111", "ALICE").unwrap().is_some(), "names compare without case");
-        store.trees().meta.insert("format_version", b"99").unwrap();
+        store.apply(&[(Table::Meta, b"format_version".to_vec(), Some(b"99".to_vec()))]).unwrap();
         drop(store);
         // The refusal must be the format's, not another (a lock still held, an I/O error).
         let err = Store::open(dir.path(), &MasterKey::from_bytes([1; 32])).err().expect("a newer format is refused");

@@ -3,13 +3,11 @@
 //! The check value of the key the secrets are under (`master_check` in the metadata tree) moves
 //! in the same transaction, so that a start can tell which key file is the right one.
 
-use sled::Transactional;
-
 use super::aad;
 use super::codec::{decode, encode};
 use super::crypto::{MasterKey, SealedSecret, Sealer};
+use super::engine::{Engine, Table, Write};
 use super::records::{AccessKeyRecord, AccountRecord, CredentialRecord, UserRecord};
-use super::trees::Trees;
 use crate::error::AwsError;
 
 /// Where the check value of the master key the secrets are sealed under is kept.
@@ -21,34 +19,36 @@ pub(super) const MASTER_CHECK: &str = "master_check";
 ///
 /// # Errors
 /// None of them is that key.
-pub(super) fn which_master_key(meta: &sled::Tree, keys: &[&MasterKey]) -> Result<usize, String> {
+pub(super) fn which_master_key(engine: &dyn Engine, keys: &[&MasterKey]) -> Result<usize, String> {
     let wrong = || {
         "the master key is not the one this data dir's secrets are sealed under (a wrong or replaced \
          master key file): iamd will not start with it"
             .to_owned()
     };
-    let engine = |e: sled::Error| format!("cannot read the store's metadata: {e}");
+    let failed = |e: AwsError| format!("cannot read the store's metadata: {}", e.message());
+    let meta = |k: &str| engine.get(Table::Meta, k.as_bytes()).map_err(failed);
     if keys.is_empty() {
         return Err(wrong());
     }
-    if let Some(stored) = meta.get(MASTER_CHECK).map_err(engine)? {
-        return keys.iter().position(|k| k.check_value().as_bytes() == &stored[..]).ok_or_else(wrong);
+    let known = |stored: &[u8]| keys.iter().position(|k| k.check_value().as_bytes() == stored).ok_or_else(wrong);
+    if let Some(stored) = meta(MASTER_CHECK)? {
+        return known(&stored);
     }
-    let current = meta.get("token_key_current").map_err(engine)?;
+    let current = meta("token_key_current")?;
     let id = current.as_deref().map_or_else(|| "1".into(), String::from_utf8_lossy);
-    let which = match meta.get(format!("token_key/{id}")).map_err(engine)? {
+    let which = match meta(&format!("token_key/{id}"))? {
         None => 0,
         Some(v) => {
             let sealed: SealedSecret = decode(&v).map_err(|e| e.to_string())?;
             keys.iter().position(|k| Sealer::new(k).open(&aad::token_key(&id), &sealed).is_ok()).ok_or_else(wrong)?
         }
     };
-    meta.insert(MASTER_CHECK, keys[which].check_value().as_bytes()).map_err(engine)?;
+    // Replicas starting together on a new database race here: the first check value stays.
+    if !engine.insert_new(Table::Meta, MASTER_CHECK.as_bytes(), keys[which].check_value().as_bytes()).map_err(failed)? {
+        return known(&meta(MASTER_CHECK)?.unwrap_or_default());
+    }
     Ok(which)
 }
-
-/// New values for one tree.
-type Updates = Vec<(sled::IVec, Vec<u8>)>;
 
 /// How many secrets a re-seal moved.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -71,13 +71,11 @@ impl Mover<'_> {
     }
 }
 
-/// The new values of every record that holds a secret, re-sealed under another key.
+/// The new values of every record that holds a secret, re-sealed under another key, to be
+/// written in one transaction: the store holds its secrets under the old key or under the new
+/// one, never a mix.
 pub(super) struct Plan {
-    meta: Updates,
-    accounts: Updates,
-    users: Updates,
-    keys: Updates,
-    credentials: Updates,
+    pub(super) writes: Vec<Write>,
     pub(super) secrets: usize,
 }
 
@@ -87,18 +85,25 @@ pub(super) struct Plan {
 ///
 /// # Errors
 /// A secret `from` does not open, or a record that does not decode.
-pub(super) fn plan(t: &Trees, from: &Sealer, to: &MasterKey) -> Result<Plan, AwsError> {
+pub(super) fn plan(engine: &dyn Engine, from: &Sealer, to: &MasterKey) -> Result<Plan, AwsError> {
     let mut m = Mover { from, to: Sealer::new(to), count: 0 };
-    let mut meta = Updates::new();
-    for entry in t.meta.scan_prefix("token_key/") {
-        let (k, v) = entry.map_err(|e| AwsError::internal(&e))?;
+    let mut writes = Vec::new();
+    let mut failure = None;
+    engine.scan(Table::Meta, b"token_key/", b"", &mut |k, v| {
         let id = String::from_utf8_lossy(&k["token_key/".len()..]).into_owned();
-        let mut sealed: SealedSecret = decode(&v)?;
-        m.reseal(&aad::token_key(&id), &mut sealed)?;
-        meta.push((k, encode(&sealed)?));
+        let mut sealed: SealedSecret = decode(v)?;
+        if let Err(e) = m.reseal(&aad::token_key(&id), &mut sealed) {
+            failure = Some(e);
+            return Ok(false);
+        }
+        writes.push((Table::Meta, k.to_vec(), Some(encode(&sealed)?)));
+        Ok(true)
+    })?;
+    if let Some(e) = failure {
+        return Err(e);
     }
-    meta.push((MASTER_CHECK.into(), to.check_value().into_bytes()));
-    let accounts = each(&t.accounts, |a: &mut AccountRecord| {
+    writes.push((Table::Meta, MASTER_CHECK.as_bytes().to_vec(), Some(to.check_value().into_bytes())));
+    each(engine, Table::Accounts, &mut writes, |a: &mut AccountRecord| {
         for c in &mut a.server_certificates {
             m.reseal(&aad::server_certificate(&c.id), &mut c.private_key)?;
         }
@@ -111,49 +116,30 @@ pub(super) fn plan(t: &Trees, from: &Sealer, to: &MasterKey) -> Result<Plan, Aws
         }
         Ok(())
     })?;
-    let users = each(&t.users, |u: &mut UserRecord| {
+    each(engine, Table::Users, &mut writes, |u: &mut UserRecord| {
         for c in &mut u.keys_and_certs.service_credentials {
             m.reseal(&aad::service_credential(&c.id), &mut c.password)?;
         }
         Ok(())
     })?;
-    let keys = each(&t.access_keys, |k: &mut AccessKeyRecord| m.reseal(&k.id.clone(), &mut k.secret))?;
-    let credentials = each(&t.credentials, |c: &mut CredentialRecord| m.reseal(&aad::credential(&c.id), &mut c.blob))?;
-    Ok(Plan { meta, accounts, users, keys, credentials, secrets: m.count })
+    each(engine, Table::AccessKeys, &mut writes, |k: &mut AccessKeyRecord| m.reseal(&k.id.clone(), &mut k.secret))?;
+    each(engine, Table::Credentials, &mut writes, |c: &mut CredentialRecord| {
+        m.reseal(&aad::credential(&c.id), &mut c.blob)
+    })?;
+    Ok(Plan { writes, secrets: m.count })
 }
 
-impl Plan {
-    /// Writes every new value in one sled transaction: the store holds its secrets under the
-    /// old key or under the new one, never a mix. The caller holds the commit lock and flushes.
-    ///
-    /// # Errors
-    /// When the transaction fails (nothing is written then).
-    pub(super) fn write(&self, t: &Trees) -> Result<(), AwsError> {
-        let all = [&self.meta, &self.accounts, &self.users, &self.keys, &self.credentials];
-        (&t.meta, &t.accounts, &t.users, &t.access_keys, &t.credentials)
-            .transaction(|(tm, ta, tu, tk, tc)| {
-                for (tree, updates) in [tm, ta, tu, tk, tc].into_iter().zip(all) {
-                    for (k, v) in updates {
-                        tree.insert(k.clone(), v.clone())?;
-                    }
-                }
-                Ok::<_, sled::transaction::ConflictableTransactionError<()>>(())
-            })
-            .map_err(|e| AwsError::internal(&format!("re-sealing failed: {e:?}")))
-    }
-}
-
-/// Decodes every record of `tree`, lets `f` change it, and returns the new values.
+/// Decodes every record of `table`, lets `f` change it, and adds the new values to `out`.
 fn each<T: serde::de::DeserializeOwned + serde::Serialize>(
-    tree: &sled::Tree,
+    engine: &dyn Engine,
+    table: Table,
+    out: &mut Vec<Write>,
     mut f: impl FnMut(&mut T) -> Result<(), AwsError>,
-) -> Result<Updates, AwsError> {
-    let mut out = Updates::new();
-    for entry in tree.iter() {
-        let (k, v) = entry.map_err(|e| AwsError::internal(&e))?;
-        let mut record: T = decode(&v)?;
+) -> Result<(), AwsError> {
+    engine.scan(table, b"", b"", &mut |k, v| {
+        let mut record: T = decode(v)?;
         f(&mut record)?;
-        out.push((k, encode(&record)?));
-    }
-    Ok(out)
+        out.push((table, k.to_vec(), Some(encode(&record)?)));
+        Ok(true)
+    })
 }

@@ -7,6 +7,7 @@
 use super::Store;
 use super::codec::{decode, encode};
 use super::crypto::SealedSecret;
+use super::engine::Table;
 use crate::error::AwsError;
 use crate::sigv4::SecretKey;
 
@@ -30,8 +31,7 @@ impl Store {
     /// # Errors
     /// `ServiceFailure` on engine failure or a key the master key does not open.
     pub fn token_keys(&self, now: i64, retain: i64) -> Result<TokenKeys, AwsError> {
-        let meta = &self.trees().meta;
-        let current = match meta.get(CURRENT).map_err(|e| AwsError::internal(&e))? {
+        let current = match self.engine().get(Table::Meta, CURRENT.as_bytes())? {
             Some(id) => String::from_utf8_lossy(&id).into_owned(),
             None => FIRST.to_owned(),
         };
@@ -57,7 +57,7 @@ impl Store {
 
     /// Makes a new current key; the one before it is retired at `now` and opens tokens for
     /// `retain` seconds more. Keys retired longer ago than that are removed. Returns the new id.
-    /// Every step is one sled write: a run interrupted at any point leaves a usable keyring (at
+    /// Every step is one write: a run interrupted at any point leaves a usable keyring (at
     /// worst an unused extra key).
     ///
     /// # Errors
@@ -69,22 +69,16 @@ impl Store {
         let id = next.to_string();
         let fresh = SecretKey::new(crate::ids::new_secret() + &crate::ids::new_secret());
         let sealed = self.sealer().seal(&aad(&id), &fresh)?;
-        let meta = &self.trees().meta;
-        let put = |k: &str, v: &[u8]| -> Result<(), AwsError> {
-            let mut guard = self.inner.committer.write();
-            meta.insert(k, v).map_err(|e| AwsError::internal(&e))?;
-            guard.wrote();
-            Ok(())
-        };
+        let put = |k: &str, v: &[u8]| self.apply(&[(Table::Meta, k.as_bytes().to_vec(), Some(v.to_vec()))]);
         put(&format!("token_key/{id}"), &encode(&sealed)?)?;
         put(&format!("token_key_retired/{}", keys.current.0), now.to_string().as_bytes())?;
         put(CURRENT, id.as_bytes())?;
         for old in ids {
             if self.retired_at(&old)?.is_some_and(|at| at + retain < now) {
-                let mut guard = self.inner.committer.write();
-                meta.remove(format!("token_key/{old}")).map_err(|e| AwsError::internal(&e))?;
-                meta.remove(format!("token_key_retired/{old}")).map_err(|e| AwsError::internal(&e))?;
-                guard.wrote();
+                self.apply(&[
+                    (Table::Meta, format!("token_key/{old}").into_bytes(), None),
+                    (Table::Meta, format!("token_key_retired/{old}").into_bytes(), None),
+                ])?;
             }
         }
         self.flush_blocking()?;
@@ -93,20 +87,20 @@ impl Store {
 
     fn token_key_ids(&self) -> Result<Vec<String>, AwsError> {
         let mut ids = Vec::new();
-        for entry in self.trees().meta.scan_prefix("token_key/") {
-            let (k, _) = entry.map_err(|e| AwsError::internal(&e))?;
+        self.engine().scan(Table::Meta, b"token_key/", b"", &mut |k, _| {
             ids.push(String::from_utf8_lossy(&k["token_key/".len()..]).into_owned());
-        }
+            Ok(true)
+        })?;
         Ok(ids)
     }
 
     fn retired_at(&self, id: &str) -> Result<Option<i64>, AwsError> {
-        let v = self.trees().meta.get(format!("token_key_retired/{id}")).map_err(|e| AwsError::internal(&e))?;
+        let v = self.engine().get(Table::Meta, format!("token_key_retired/{id}").as_bytes())?;
         Ok(v.and_then(|v| std::str::from_utf8(&v).ok().and_then(|s| s.parse().ok())))
     }
 
     fn read_token_key(&self, id: &str) -> Result<Option<SecretKey>, AwsError> {
-        match self.trees().meta.get(format!("token_key/{id}")).map_err(|e| AwsError::internal(&e))? {
+        match self.engine().get(Table::Meta, format!("token_key/{id}").as_bytes())? {
             Some(v) => {
                 let sealed: SealedSecret = decode(&v)?;
                 Ok(Some(self.sealer().open(&aad(id), &sealed)?))
@@ -120,17 +114,12 @@ impl Store {
     fn create_first_token_key(&self) -> Result<SecretKey, AwsError> {
         let fresh = SecretKey::new(crate::ids::new_secret() + &crate::ids::new_secret());
         let sealed = self.sealer().seal(&aad(FIRST), &fresh)?;
-        let won = {
-            let mut guard = self.inner.committer.write();
-            let won = self
-                .trees()
-                .meta
-                .compare_and_swap(format!("token_key/{FIRST}"), None as Option<&[u8]>, Some(encode(&sealed)?))
-                .map_err(|e| AwsError::internal(&e))?
-                .is_ok();
-            guard.wrote();
-            won
-        };
+        let value = encode(&sealed)?;
+        let key = format!("token_key/{FIRST}");
+        let won = self.writing(|| {
+            let won = self.engine().insert_new(Table::Meta, key.as_bytes(), &value)?;
+            Ok((won, won))
+        })?;
         if !won {
             return self.read_token_key(FIRST)?.ok_or_else(|| AwsError::internal(&"the token key vanished"));
         }

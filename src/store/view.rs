@@ -47,6 +47,45 @@ impl Generations {
     pub fn bump(&self, account: &str) {
         self.slot(account).fetch_add(1, Ordering::AcqRel);
     }
+
+    fn bump_all(&self) {
+        for slot in &self.slots {
+            slot.fetch_add(1, Ordering::AcqRel);
+        }
+    }
+}
+
+/// What makes cached records stale: each account's generation, and one for access keys (they
+/// are looked up by id across accounts). A shared database's listener bumps them for changes
+/// other processes made.
+#[derive(Default)]
+pub struct Invalidation {
+    pub accounts: Generations,
+    keys: AtomicU64,
+}
+
+impl Invalidation {
+    /// A change to `accounts` (and to access keys, when `keys`) was committed.
+    pub fn changed(&self, accounts: &[String], keys: bool) {
+        for account in accounts {
+            self.accounts.bump(account);
+        }
+        if keys {
+            self.keys.fetch_add(1, Ordering::AcqRel);
+        }
+    }
+
+    /// Anything may have changed (changes may have been missed): every entry is stale.
+    pub fn everything(&self) {
+        self.accounts.bump_all();
+        self.keys.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// The access keys' generation; read it before reading a key.
+    #[must_use]
+    pub fn keys(&self) -> u64 {
+        self.keys.load(Ordering::Acquire)
+    }
 }
 
 /// Entries a cache reserves room for up front.

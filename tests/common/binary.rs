@@ -68,7 +68,13 @@ impl Running {
 /// Starts the binary on a free port and reads the `--print-env` lines, failing the test when
 /// they do not all come within [`START_TIMEOUT`].
 pub fn start(data_dir: &Path, root: Option<(&str, &str)>) -> Running {
+    start_with_env(data_dir, root, &[])
+}
+
+/// [`start`] with more environment variables (`IAMD_STORE_URL`, say).
+pub fn start_with_env(data_dir: &Path, root: Option<(&str, &str)>, vars: &[(&str, &str)]) -> Running {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_iamd"));
+    cmd.envs(vars.iter().copied());
     cmd.args(["serve", "--listen", "127.0.0.1:0", "--print-env", "--data-dir"])
         .arg(data_dir)
         .env_remove("IAMD_ROOT_ACCESS_KEY_ID")

@@ -1,0 +1,80 @@
+//! The engine's own small runtime, which drives the database connections, and the one way the
+//! store's blocking callers wait on it: from a blocking thread, an async worker (through
+//! `block_in_place`) or a thread outside any runtime.
+
+use std::future::Future;
+
+use tokio::runtime::{Handle, Runtime, RuntimeFlavor};
+
+use crate::error::AwsError;
+
+pub struct Bridge {
+    rt: Option<Runtime>,
+}
+
+impl Bridge {
+    /// # Errors
+    /// When the runtime's thread cannot be started.
+    pub fn new() -> Result<Self, String> {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("iamd-postgres")
+            .enable_all()
+            .build()
+            .map_err(|e| format!("cannot start the database runtime: {e}"))?;
+        Ok(Self { rt: Some(rt) })
+    }
+
+    pub fn handle(&self) -> &Handle {
+        self.rt.as_ref().map(Runtime::handle).unwrap_or_else(|| unreachable!("the runtime lives until drop"))
+    }
+
+    /// Runs `fut` on the engine's runtime and waits for it.
+    pub fn run<F>(&self, fut: F) -> F::Output
+    where
+        F: Future + Send,
+        F::Output: Send,
+    {
+        let handle = self.handle();
+        match Handle::try_current() {
+            Ok(current) if current.runtime_flavor() == RuntimeFlavor::CurrentThread => {
+                // A single-threaded runtime cannot lend its thread: wait on another one.
+                std::thread::scope(|s| {
+                    s.spawn(|| handle.block_on(fut)).join().unwrap_or_else(|p| std::panic::resume_unwind(p))
+                })
+            }
+            Ok(_) => tokio::task::block_in_place(|| handle.block_on(fut)),
+            Err(_) => handle.block_on(fut),
+        }
+    }
+}
+
+impl Drop for Bridge {
+    fn drop(&mut self) {
+        // A store may be dropped on an async worker, where a runtime cannot block to shut down.
+        if let Some(rt) = self.rt.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+/// What a request gets while the database cannot be reached: AWS's 503, which SDKs retry.
+#[must_use]
+pub fn unavailable(detail: &dyn std::fmt::Display) -> AwsError {
+    tracing::warn!(error = %detail, "the database is unavailable");
+    AwsError::ServiceUnavailable("The service is unavailable: its database cannot be reached. Please retry.".into())
+}
+
+/// Whether a statement failed because it lost to a concurrent transaction (which PostgreSQL
+/// rolled back whole, so running it again is safe).
+#[must_use]
+pub fn lost_race(e: &tokio_postgres::Error) -> bool {
+    use tokio_postgres::error::SqlState;
+    e.code().is_some_and(|c| *c == SqlState::T_R_SERIALIZATION_FAILURE || *c == SqlState::T_R_DEADLOCK_DETECTED)
+}
+
+/// The failure of a statement: a lost race, the database gone, or a real error.
+#[must_use]
+pub fn failure(e: &tokio_postgres::Error) -> AwsError {
+    if e.is_closed() || e.code().is_none() { unavailable(e) } else { AwsError::internal(e) }
+}
