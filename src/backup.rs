@@ -37,9 +37,16 @@ pub fn export(settings: &Settings, out: &mut impl std::io::Write) -> Result<usiz
     if settings.store.is_none() && !settings.data_dir.join("db").exists() {
         return Err(format!("{} holds no iamd database", settings.data_dir.display()));
     }
-    // A daemon that is stopping lets go within moments; one that is serving never does.
+    // A daemon that is stopping lets go within moments; one that is serving never does. A
+    // shared database needs no stop: the export reads one snapshot of it.
     let (store, master) = crate::master_key::open_store(settings, std::time::Duration::from_secs(3)).map_err(|e| {
-        format!("{e}; stop it before exporting: an export is one consistent snapshot of a store no daemon is writing")
+        if settings.store.is_some() {
+            e
+        } else {
+            format!(
+                "{e}; stop it before exporting: an export is one consistent snapshot of a store no daemon is writing"
+            )
+        }
     })?;
     let dump = store.dump().map_err(|e| e.to_string())?;
     let mut records = 0;

@@ -11,7 +11,9 @@ use common::Daemon;
 use iamd::config::Settings;
 
 fn settings(dir: &std::path::Path) -> Settings {
-    Settings::for_data_dir(dir)
+    let mut s = Settings::for_data_dir(dir);
+    s.store = common::test_store(dir);
+    s
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -24,15 +26,22 @@ async fn an_import_keeps_keys_and_session_tokens_working() {
         r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::000000000000:root"},"Action":"sts:AssumeRole"}]}"#,
     ).send().await.unwrap();
 
-    // While the daemon serves, its data dir is refused with the reason.
+    // While the daemon serves, its data dir is refused with the reason; a shared database is
+    // exported as it is (one snapshot).
     let src = d.dir.clone();
+    let shared = d.app.store.is_shared();
     let e = tokio::task::spawn_blocking({
         let dir = src.path().to_path_buf();
-        move || iamd::backup::export(&settings(&dir), &mut Vec::new()).unwrap_err()
+        move || iamd::backup::export(&settings(&dir), &mut Vec::new())
     })
     .await
     .unwrap();
-    assert!(e.contains("in use") && e.contains("stop it before exporting"), "{e}");
+    if shared {
+        assert!(e.unwrap() > 5, "a serving PostgreSQL store exports");
+    } else {
+        let e = e.unwrap_err();
+        assert!(e.contains("in use") && e.contains("stop it before exporting"), "{e}");
+    }
 
     let Daemon { server, app, dir: _ } = d;
     server.shutdown().await;
@@ -72,9 +81,9 @@ async fn an_import_keeps_keys_and_session_tokens_working() {
     let role = restored.root_iam().get_role().role_name("deployer").send().await.unwrap();
     assert_eq!(role.role().unwrap().role_name(), "deployer");
 
-    // Not into a data dir that already holds a database.
+    // Not into a data dir (or a database) that already holds a store.
     let e = iamd::backup::import(&settings(target.path()), backup.as_slice()).unwrap_err();
-    assert!(e.contains("already holds a database"), "{e}");
+    assert!(e.contains(if shared { "already holds entities" } else { "already holds a database" }), "{e}");
     drop(restored);
 
     // Not under another master key (a fresh one is made for the empty dir only by serve).

@@ -51,6 +51,10 @@ async fn verify(d: &Daemon, acked: &Acked) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_failing_fdatasync_acknowledges_nothing_and_corrupts_nothing() {
+    if common::on_postgres() {
+        eprintln!("SKIPPED a_failing_fdatasync…: it injects faults into sled's log; PostgreSQL syncs its own WAL");
+        return;
+    }
     let mut d = Daemon::start().await;
     let mut acked = Acked::new();
     for i in 0..5 {

@@ -9,21 +9,17 @@ use crate::error::AwsError;
 pub type TreeDump = (String, Vec<(Vec<u8>, Vec<u8>)>);
 
 impl Store {
-    /// Every pair of every table. Consistent when nothing writes meanwhile (on sled the export
-    /// runs on a store no daemon has open: sled's lock keeps it to one process).
+    /// Every pair of every table, as of one moment: on sled the export runs on a store no
+    /// daemon has open (sled's lock keeps it to one process); on PostgreSQL it reads one
+    /// snapshot while the replicas go on serving.
     ///
     /// # Errors
     /// When the engine fails to read.
     pub fn dump(&self) -> Result<Vec<TreeDump>, AwsError> {
-        let mut out = Vec::new();
-        for table in Table::ALL {
-            let mut pairs = Vec::new();
-            self.engine().scan(table, b"", b"", &mut |k, v| {
-                pairs.push((k.to_vec(), v.to_vec()));
-                Ok(true)
-            })?;
-            out.push((table.name().to_owned(), pairs));
-        }
+        let mut out: Vec<TreeDump> = Table::ALL.iter().map(|t| (t.name().to_owned(), Vec::new())).collect();
+        self.engine().snapshot(&mut |table, k, v| {
+            out[usize::try_from(table.number()).unwrap_or(0)].1.push((k.to_vec(), v.to_vec()));
+        })?;
         Ok(out)
     }
 

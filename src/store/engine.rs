@@ -124,6 +124,9 @@ pub type Write = (Table, Vec<u8>, Option<Vec<u8>>);
 /// What a visit of a scan says: go on to the next pair, or stop.
 pub type Visit<'a> = dyn FnMut(&[u8], &[u8]) -> Result<bool, AwsError> + 'a;
 
+/// What a snapshot hands over: each pair with its table.
+pub type Pair<'a> = dyn FnMut(Table, &[u8], &[u8]) + 'a;
+
 /// A storage engine.
 pub trait Engine: Send + Sync {
     /// # Errors
@@ -195,6 +198,21 @@ pub trait Engine: Send + Sync {
     /// # Errors
     /// When the database cannot be told.
     fn announce(&self, _accounts: &[String], _keys: bool) -> Result<(), AwsError> {
+        Ok(())
+    }
+
+    /// Every pair of every table as of one moment, even while other processes write (what
+    /// `iamd export` reads). An embedded engine has no other writer: it scans each table.
+    ///
+    /// # Errors
+    /// As [`Engine::scan`].
+    fn snapshot(&self, visit: &mut Pair<'_>) -> Result<(), AwsError> {
+        for table in Table::ALL {
+            self.scan(table, b"", b"", &mut |k, v| {
+                visit(table, k, v);
+                Ok(true)
+            })?;
+        }
         Ok(())
     }
 

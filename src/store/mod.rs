@@ -196,7 +196,13 @@ impl Store {
     /// answers that it changed something. Refused once a flush has failed.
     fn writing<T>(&self, write: impl FnOnce() -> Result<(T, bool), AwsError>) -> Result<T, AwsError> {
         if self.engine().durable_on_commit() {
-            return write().map(|(out, _)| out);
+            // The commit is the flush: its time is what the flush histogram shows.
+            let started = std::time::Instant::now();
+            let (out, wrote) = write()?;
+            if wrote {
+                self.inner.committer.flushes.observe(started.elapsed());
+            }
+            return Ok(out);
         }
         let mut guard = self.inner.committer.write();
         if self.inner.committer.broken() {
@@ -304,6 +310,12 @@ impl Store {
     #[must_use]
     pub fn refusing_writes(&self) -> bool {
         self.inner.committer.broken()
+    }
+
+    /// Whether the store is a database shared with other processes (PostgreSQL).
+    #[must_use]
+    pub fn is_shared(&self) -> bool {
+        self.engine().durable_on_commit()
     }
 
     /// Whether the database answers (always, for an embedded one).

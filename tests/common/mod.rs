@@ -21,6 +21,26 @@ pub const ROOT_KEY_ID: &str = "AKIAIOSFODNN7EXAMPLE";
 pub const ROOT_SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 pub const ACCOUNT: &str = "000000000000";
 
+/// The store a test daemon runs on: sled in its data dir, or with `IAMD_TEST_STORE=postgres`
+/// a database of its own (named after the data dir, so a restart finds it again) on the
+/// process's shared PostgreSQL.
+pub fn test_store(dir: &Path) -> Option<iamd::store::postgres::Settings> {
+    match std::env::var("IAMD_TEST_STORE").as_deref() {
+        Ok("postgres") => {
+            use std::hash::{BuildHasher, BuildHasherDefault};
+            let h = BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one(dir);
+            Some(iamd::store::postgres::Settings::new(&postgres::shared().database(&format!("t{h:016x}"))))
+        }
+        Ok("sled") | Err(_) => None,
+        Ok(other) => panic!("IAMD_TEST_STORE={other}: use sled or postgres"),
+    }
+}
+
+/// Whether this run puts the suite on PostgreSQL (`IAMD_TEST_STORE=postgres`).
+pub fn on_postgres() -> bool {
+    std::env::var("IAMD_TEST_STORE").as_deref() == Ok("postgres")
+}
+
 /// A running daemon with its own data dir; dropped at the end of the test.
 pub struct Daemon {
     pub server: RunningServer,
@@ -50,6 +70,7 @@ impl Daemon {
         configure: impl FnOnce(&mut Settings),
     ) -> Self {
         let mut settings = Settings::for_data_dir(dir.path());
+        settings.store = test_store(dir.path());
         configure(&mut settings);
         settings.root =
             Some(RootCredentials { access_key_id: ROOT_KEY_ID.into(), secret: SecretKey::new(ROOT_SECRET.into()) });

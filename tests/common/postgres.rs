@@ -193,6 +193,46 @@ impl Postgres {
     }
 }
 
+/// One server for every test of this process: what the whole suite runs on with
+/// `IAMD_TEST_STORE=postgres`. A static is never dropped, so a watchdog stops the server, and
+/// removes its files, once this process has exited. Panics when PostgreSQL is missing: a run
+/// that asked for it must not pass on sled.
+pub fn shared() -> &'static Postgres {
+    static SHARED: std::sync::OnceLock<Postgres> = std::sync::OnceLock::new();
+    SHARED.get_or_init(|| {
+        let pg = Postgres::start("the suite on PostgreSQL (IAMD_TEST_STORE=postgres)")
+            .unwrap_or_else(|| panic!("IAMD_TEST_STORE=postgres needs PostgreSQL: run .ci/install-postgres"));
+        let server = pg.child.as_ref().map_or(0, Child::id);
+        let script = format!(
+            "while kill -0 {me} 2>/dev/null; do sleep 0.5; done; kill -INT {server}; sleep 5; \
+             kill -KILL {server} 2>/dev/null; rm -rf '{dir}'",
+            me = std::process::id(),
+            dir = pg.dir.path().display()
+        );
+        // Never waited for: it must outlive this process.
+        #[allow(clippy::zombie_processes)]
+        Command::new("sh")
+            .args(["-c", &script])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the watchdog of the shared PostgreSQL starts");
+        pg
+    })
+}
+
+impl Postgres {
+    /// The URL of database `name`, created when it does not exist yet.
+    pub fn database(&self, name: &str) -> String {
+        let exists = self.psql("postgres", &format!("SELECT 1 FROM pg_database WHERE datname = '{name}'"));
+        if exists.as_deref() != Ok("1") {
+            self.psql("postgres", &format!("CREATE DATABASE {name}")).unwrap_or_else(|e| panic!("{e}"));
+        }
+        self.url(name)
+    }
+}
+
 impl Drop for Postgres {
     fn drop(&mut self) {
         if let Some(mut child) = self.child.take() {

@@ -14,7 +14,7 @@ use std::time::Duration;
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Timeouts};
 use tokio_postgres::NoTls;
 
-use super::engine::{Engine, OpenError, Table, TxError, TxOps, Visit};
+use super::engine::{Engine, OpenError, Pair, Table, TxError, TxOps, Visit};
 use super::view::Invalidation;
 use crate::error::AwsError;
 use bridge::{Bridge, failure, unavailable};
@@ -199,6 +199,33 @@ impl Engine for PgEngine {
             })
             .map_err(|e| failure(&e))?;
         self.echo.wait(seq);
+        Ok(())
+    }
+
+    fn snapshot(&self, visit: &mut Pair<'_>) -> Result<(), AwsError> {
+        let mut client = self.client()?;
+        let rows = self.bridge.run(async {
+            let tx = client
+                .build_transaction()
+                .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()
+                .await
+                .map_err(|e| failure(&e))?;
+            let rows = tx
+                .query("SELECT tbl, key, value FROM iamd_records ORDER BY tbl, key", &[])
+                .await
+                .map_err(|e| failure(&e))?;
+            tx.commit().await.map_err(|e| failure(&e))?;
+            Ok::<_, AwsError>(rows)
+        })?;
+        for row in &rows {
+            let n: i16 = row.get(0);
+            let Some(table) = usize::try_from(n).ok().and_then(|i| Table::ALL.get(i)) else {
+                return Err(AwsError::internal(&format!("a record of unknown table {n}")));
+            };
+            visit(*table, row.get(1), row.get(2));
+        }
         Ok(())
     }
 
