@@ -105,6 +105,15 @@ impl PgEngine {
         })?;
         let echo = Arc::new(Echo::new());
         bridge.handle().spawn(listen::run(config, echo.clone(), stale));
+        // Serving before the listener hears the others would let a cached record outlive
+        // their change, and our own writes would not wait for their announcements.
+        let deadline = std::time::Instant::now() + settings.timeout;
+        while !echo.connected.load(std::sync::atomic::Ordering::Acquire) {
+            if std::time::Instant::now() > deadline {
+                return Err(OpenError(format!("cannot listen for other replicas' changes at {where_}")));
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
         Ok(Self { pool, echo, bridge })
     }
 
