@@ -88,20 +88,13 @@ pub(super) struct Plan {
 pub(super) fn plan(engine: &dyn Engine, from: &Sealer, to: &MasterKey) -> Result<Plan, AwsError> {
     let mut m = Mover { from, to: Sealer::new(to), count: 0 };
     let mut writes = Vec::new();
-    let mut failure = None;
     engine.scan(Table::Meta, b"token_key/", b"", &mut |k, v| {
         let id = String::from_utf8_lossy(&k["token_key/".len()..]).into_owned();
         let mut sealed: SealedSecret = decode(v)?;
-        if let Err(e) = m.reseal(&aad::token_key(&id), &mut sealed) {
-            failure = Some(e);
-            return Ok(false);
-        }
+        m.reseal(&aad::token_key(&id), &mut sealed)?;
         writes.push((Table::Meta, k.to_vec(), Some(encode(&sealed)?)));
         Ok(true)
     })?;
-    if let Some(e) = failure {
-        return Err(e);
-    }
     writes.push((Table::Meta, MASTER_CHECK.as_bytes().to_vec(), Some(to.check_value().into_bytes())));
     each(engine, Table::Accounts, &mut writes, |a: &mut AccountRecord| {
         for c in &mut a.server_certificates {

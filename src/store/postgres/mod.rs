@@ -127,10 +127,7 @@ impl Engine for PgEngine {
         let client = self.client()?;
         let n = table.number();
         self.bridge.run(async {
-            let st = client
-                .prepare_cached("SELECT value FROM iamd_records WHERE tbl = $1 AND key = $2")
-                .await
-                .map_err(|e| failure(&e))?;
+            let st = client.prepare_cached(tx::GET).await.map_err(|e| failure(&e))?;
             let row = client.query_opt(&st, &[&n, &key]).await.map_err(|e| failure(&e))?;
             Ok(row.map(|r| r.get::<_, Vec<u8>>(0)))
         })

@@ -24,7 +24,7 @@ use crate::store::engine::{Table, TxError, TxOps};
 
 const BEGIN: &str = "BEGIN ISOLATION LEVEL READ COMMITTED";
 const LOCK: &str = "SELECT pg_advisory_xact_lock($1)";
-const GET: &str = "SELECT value FROM iamd_records WHERE tbl = $1 AND key = $2";
+pub(super) const GET: &str = "SELECT value FROM iamd_records WHERE tbl = $1 AND key = $2";
 const PUT: &str = "INSERT INTO iamd_records (tbl, key, value) VALUES ($1, $2, $3) \
                    ON CONFLICT (tbl, key) DO UPDATE SET value = EXCLUDED.value";
 const REMOVE: &str = "DELETE FROM iamd_records WHERE tbl = $1 AND key = $2";
