@@ -143,7 +143,7 @@ impl Store {
         settings: &postgres::Settings,
         keys: impl FnOnce(bool) -> Result<Vec<MasterKey>, String>,
     ) -> Result<(Self, usize, Vec<MasterKey>), OpenError> {
-        let stale = Arc::<Invalidation>::default();
+        let stale = Arc::new(Invalidation::leased());
         let engine = postgres::PgEngine::connect(settings, stale.clone())?;
         let fresh =
             engine.get(Table::Meta, b"format_version").map_err(|e| OpenError(e.message().to_owned()))?.is_none();
@@ -278,7 +278,7 @@ impl Store {
     /// load with it (read it before reading the records) and use them only while it is current.
     #[must_use]
     pub fn generation(&self, account: &str) -> u64 {
-        self.inner.stale.accounts.current(account)
+        self.inner.stale.account(account)
     }
 
     /// The number of the latest change: wait for [`Store::durable`] of it before acknowledging.
@@ -393,7 +393,7 @@ impl Store {
         cache: &RecordCache<Vec<u8>, T>,
         table: Table,
     ) -> Result<Option<Arc<T>>, AwsError> {
-        let generation = self.inner.stale.accounts.current(account);
+        let generation = self.inner.stale.account(account);
         let key = records::entity_key(account, name);
         cache.get_or_load(generation, key.as_slice(), || self.get(table, &key))
     }
@@ -433,7 +433,7 @@ impl Store {
     /// # Errors
     /// `ServiceFailure` on engine or decoding failure.
     pub fn account(&self, id: &str) -> Result<Option<AccountRecord>, AwsError> {
-        let generation = self.inner.stale.accounts.current(id);
+        let generation = self.inner.stale.account(id);
         let record =
             self.inner.view.accounts.get_or_load(generation, id, || self.get(Table::Accounts, id.as_bytes()))?;
         Ok(record.map(|a| (*a).clone()))

@@ -11,6 +11,7 @@
 use std::hash::{BuildHasher, Hash};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use crate::error::AwsError;
 use crate::metrics::Counter;
@@ -57,14 +58,35 @@ impl Generations {
 
 /// What makes cached records stale: each account's generation, and one for access keys (they
 /// are looked up by id across accounts). A shared database's listener bumps them for changes
-/// other processes made.
+/// other processes made, and vouches for the view: while it has not lately heard the
+/// database (see [`Invalidation::vouch`]), every generation read is new, so every read goes to
+/// the store and nothing it caches is used again.
 #[derive(Default)]
 pub struct Invalidation {
-    pub accounts: Generations,
+    accounts: Generations,
     keys: AtomicU64,
+    lease: Option<Lease>,
 }
 
+/// Until when a listener vouches for the view.
+struct Lease {
+    start: Instant,
+    /// Microseconds after `start`, plus one; 0 while the listener has nothing to vouch with.
+    until: AtomicU64,
+    /// Generations handed out while untrusted (top bit set: never equal to a counted one).
+    untrusted: AtomicU64,
+}
+
+const UNTRUSTED: u64 = 1 << 63;
+
 impl Invalidation {
+    /// For a view that must not be trusted until [`Invalidation::vouch`] says so.
+    #[must_use]
+    pub fn leased() -> Self {
+        let lease = Lease { start: Instant::now(), until: AtomicU64::new(0), untrusted: AtomicU64::new(UNTRUSTED) };
+        Self { lease: Some(lease), ..Self::default() }
+    }
+
     /// A change to `accounts` (and to access keys, when `keys`) was committed.
     pub fn changed(&self, accounts: &[String], keys: bool) {
         for account in accounts {
@@ -81,10 +103,47 @@ impl Invalidation {
         self.keys.fetch_add(1, Ordering::AcqRel);
     }
 
+    /// The view may be trusted for `period` from now (a leased view only).
+    pub fn vouch(&self, period: Duration) {
+        if let Some(lease) = &self.lease {
+            let until = lease.start.elapsed().saturating_add(period).as_micros();
+            lease.until.store(u64::try_from(until).unwrap_or(u64::MAX - 1) + 1, Ordering::Release);
+        }
+    }
+
+    /// The view may not be trusted until the next [`Invalidation::vouch`].
+    pub fn distrust(&self) {
+        if let Some(lease) = &self.lease {
+            lease.until.store(0, Ordering::Release);
+        }
+    }
+
+    /// Whether cached entries may be used.
+    #[must_use]
+    pub fn trusted(&self) -> bool {
+        self.lease.as_ref().is_none_or(|l| {
+            let until = l.until.load(Ordering::Acquire);
+            until != 0 && u128::from(until - 1) > l.start.elapsed().as_micros()
+        })
+    }
+
+    fn checked(&self, counted: u64) -> u64 {
+        match &self.lease {
+            Some(l) if !self.trusted() => l.untrusted.fetch_add(1, Ordering::AcqRel),
+            _ => counted,
+        }
+    }
+
+    /// The account's generation; read it before reading the records it guards.
+    #[must_use]
+    pub fn account(&self, account: &str) -> u64 {
+        self.checked(self.accounts.current(account))
+    }
+
     /// The access keys' generation; read it before reading a key.
     #[must_use]
     pub fn keys(&self) -> u64 {
-        self.keys.load(Ordering::Acquire)
+        self.checked(self.keys.load(Ordering::Acquire))
     }
 }
 
@@ -182,6 +241,29 @@ mod tests {
         cache.get_or_load(g, &k, || Ok(Some(1))).unwrap();
         let now = gens.current("x");
         assert_eq!(cache.get_or_load(now, &k, || Ok(Some(2))).unwrap().as_deref(), Some(&2));
+    }
+
+    #[test]
+    fn a_leased_view_is_used_only_while_it_is_vouched_for() {
+        let stale = Invalidation::leased();
+        let cache: RecordCache<String, u32> = RecordCache::new(16);
+        let k = "a".to_owned();
+        assert!(!stale.trusted(), "nothing vouched for it yet");
+        let (g1, g2) = (stale.account("x"), stale.account("x"));
+        assert_ne!(g1, g2, "every read of an untrusted view is new");
+        cache.get_or_load(stale.account("x"), &k, || Ok(Some(1))).unwrap();
+        assert_eq!(cache.get_or_load(stale.account("x"), &k, || Ok(Some(2))).unwrap().as_deref(), Some(&2));
+        stale.vouch(Duration::from_secs(60));
+        assert!(stale.trusted());
+        cache.get_or_load(stale.account("x"), &k, || Ok(Some(3))).unwrap();
+        assert_eq!(cache.get_or_load(stale.account("x"), &k, || Ok(Some(4))).unwrap().as_deref(), Some(&3));
+        assert_eq!(stale.keys(), stale.keys());
+        stale.distrust();
+        assert_ne!(stale.keys(), stale.keys());
+        assert_eq!(cache.get_or_load(stale.account("x"), &k, || Ok(Some(5))).unwrap().as_deref(), Some(&5));
+        stale.vouch(Duration::ZERO);
+        assert!(!stale.trusted(), "a lease runs out");
+        assert!(Invalidation::default().trusted(), "an embedded store's view needs no lease");
     }
 
     #[test]

@@ -18,7 +18,7 @@ use super::engine::{Engine, OpenError, Pair, Table, TxError, TxOps, Visit};
 use super::view::Invalidation;
 use crate::error::AwsError;
 use bridge::{Bridge, failure, unavailable};
-use listen::Echo;
+use listen::Coherence;
 use tx::PgTx;
 
 /// How a store reaches its database (`--store`, `IAMD_STORE_URL`, `[store]`).
@@ -63,7 +63,7 @@ const SCAN_PAGE: i64 = 512;
 
 pub struct PgEngine {
     pool: Pool,
-    echo: Arc<Echo>,
+    coherence: Arc<Coherence>,
     // Last: the runtime (and with it the pool's connections and the listener) stops on drop.
     bridge: Bridge,
 }
@@ -103,22 +103,39 @@ impl PgEngine {
                 pool.get().await.map_err(|e| OpenError(format!("cannot connect to the database at {where_}: {e}")))?;
             schema::migrate(&mut client).await.map_err(OpenError)
         })?;
-        let echo = Arc::new(Echo::new());
-        bridge.handle().spawn(listen::run(config, echo.clone(), stale));
-        // Serving before the listener hears the others would let a cached record outlive
-        // their change, and our own writes would not wait for their announcements.
+        let coherence = Arc::new(Coherence::new(stale));
+        bridge.handle().spawn(listen::run(config, coherence.clone()));
+        // Serving before the listener hears itself would let a cached record outlive another
+        // replica's change, and our own writes would not wait for the others (see `listen`).
         let deadline = std::time::Instant::now() + settings.timeout;
-        while !echo.connected.load(std::sync::atomic::Ordering::Acquire) {
+        while !coherence.ready() {
             if std::time::Instant::now() > deadline {
                 return Err(OpenError(format!("cannot listen for other replicas' changes at {where_}")));
             }
             std::thread::sleep(Duration::from_millis(2));
         }
-        Ok(Self { pool, echo, bridge })
+        Ok(Self { pool, coherence, bridge })
     }
 
     fn client(&self) -> Result<Object, AwsError> {
         self.bridge.run(self.pool.get()).map_err(|e| unavailable(&e))
+    }
+
+    fn notify(&self, payload: &str) -> Result<(), AwsError> {
+        let client = self.client()?;
+        self.bridge.run(notify(&client, payload)).map_err(|e| failure(&e))
+    }
+}
+
+impl Drop for PgEngine {
+    fn drop(&mut self) {
+        // So that the others stop waiting for this replica's confirmations at once (and with
+        // the database gone, not long).
+        let goodbye = self.coherence.goodbye();
+        let pool = &self.pool;
+        let say = async { notify(&pool.get().await.ok()?, &goodbye).await.ok() };
+        // The timer is made inside the engine's runtime: a drop may happen outside any.
+        let _ = self.bridge.run(async { tokio::time::timeout(Duration::from_millis(200), say).await });
     }
 }
 
@@ -196,15 +213,9 @@ impl Engine for PgEngine {
     }
 
     fn announce(&self, accounts: &[String], keys: bool) -> Result<(), AwsError> {
-        let (payload, seq) = self.echo.payload(accounts, keys);
-        let client = self.client()?;
-        self.bridge
-            .run(async {
-                let st = client.prepare_cached("SELECT pg_notify($1, $2)").await?;
-                client.execute(&st, &[&listen::CHANNEL, &payload]).await
-            })
-            .map_err(|e| failure(&e))?;
-        self.echo.wait(seq);
+        let (payload, seq) = self.coherence.change(accounts, keys);
+        self.notify(&payload)?;
+        self.coherence.wait(seq);
         Ok(())
     }
 
@@ -243,6 +254,11 @@ impl Engine for PgEngine {
             matches!(tokio::time::timeout(Duration::from_secs(2), client.simple_query("SELECT 1")).await, Ok(Ok(_)))
         })
     }
+}
+
+async fn notify(client: &Object, payload: &str) -> Result<(), tokio_postgres::Error> {
+    let st = client.prepare_cached(listen::NOTIFY).await?;
+    client.execute(&st, &[&listen::CHANNEL, &payload]).await.map(drop)
 }
 
 #[cfg(test)]
