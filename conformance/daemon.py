@@ -16,6 +16,8 @@ import tempfile
 import time
 import urllib.request
 
+import postgres
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 IAMD = os.environ.get("IAMD_BIN", os.path.join(ROOT, "target", "release", "iamd"))
 
@@ -79,6 +81,9 @@ class Daemon:
         if self.fixed_root:
             env.update(IAMD_ROOT_ACCESS_KEY_ID=ROOT_KEY_ID, IAMD_ROOT_SECRET_ACCESS_KEY=ROOT_SECRET)
         env.update(self.extra_env)
+        if postgres.STORE == "postgres" and self.data_dir is not None and "IAMD_STORE_URL" not in env \
+                and "--store" not in self.extra_args:
+            env["IAMD_STORE_URL"] = postgres.store_url(self.data_dir)
         self.last_env = env  # for a test that runs other iamd commands on the same data dir
         where = ["--ephemeral"] if self.data_dir is None else ["--data-dir", self.data_dir]
         if self.config_path:

@@ -180,6 +180,15 @@ impl State {
         }
         crate::metrics::header(&mut out, "iamd_store_flush_duration_seconds", "histogram", "Group-commit flushes.");
         self.store.flush_histogram().render(&mut out, "iamd_store_flush_duration_seconds", "");
+        if let Some(n) = self.store.round_trips() {
+            crate::metrics::header(
+                &mut out,
+                "iamd_store_round_trips_total",
+                "counter",
+                "Flights of statements sent to the database server for requests.",
+            );
+            let _ = writeln!(out, "iamd_store_round_trips_total {n}");
+        }
         crate::metrics::header(&mut out, "iamd_cache_hits_total", "counter", "Read-view lookups answered from memory.");
         let stats = self.store.view_stats();
         for s in &stats {

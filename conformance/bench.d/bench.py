@@ -584,6 +584,7 @@ class Runner:
             note = "HUNG: stopped answering; " + note
         self.record("s6", target.name, rps=r["creates_per_s"], p50=r["create_p50_ms"], p99=r["create_p99_ms"],
                     errors=r["errors"], note=note)
+        return r
 
 
 # ---------------------------------------------------------------------------------------------

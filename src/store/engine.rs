@@ -216,6 +216,11 @@ pub trait Engine: Send + Sync {
         Ok(())
     }
 
+    /// Round trips to a database server so far, for `/metrics` (an embedded engine has none).
+    fn round_trips(&self) -> Option<u64> {
+        None
+    }
+
     /// Whether the database answers, for `/healthz`.
     fn healthy(&self) -> bool {
         true

@@ -318,6 +318,12 @@ impl Store {
         self.engine().durable_on_commit()
     }
 
+    /// Round trips to the database server so far (`None`: an embedded engine).
+    #[must_use]
+    pub fn round_trips(&self) -> Option<u64> {
+        self.engine().round_trips()
+    }
+
     /// Whether the database answers (always, for an embedded one).
     #[must_use]
     pub fn healthy(&self) -> bool {

@@ -10,6 +10,8 @@ use crate::error::AwsError;
 
 pub struct Bridge {
     rt: Option<Runtime>,
+    /// Flights of statements sent for requests (`iamd_store_round_trips_total`).
+    pub round_trips: crate::metrics::Counter,
 }
 
 impl Bridge {
@@ -22,11 +24,22 @@ impl Bridge {
             .enable_all()
             .build()
             .map_err(|e| format!("cannot start the database runtime: {e}"))?;
-        Ok(Self { rt: Some(rt) })
+        Ok(Self { rt: Some(rt), round_trips: crate::metrics::Counter::default() })
     }
 
     pub fn handle(&self) -> &Handle {
         self.rt.as_ref().map(Runtime::handle).unwrap_or_else(|| unreachable!("the runtime lives until drop"))
+    }
+
+    /// Sends one flight of statements (`fut`) and waits for its answers: [`Bridge::run`],
+    /// counted as one round trip to the database.
+    pub fn send<F>(&self, fut: F) -> F::Output
+    where
+        F: Future + Send,
+        F::Output: Send,
+    {
+        self.round_trips.inc();
+        self.run(fut)
     }
 
     /// Runs `fut` on the engine's runtime and waits for it.

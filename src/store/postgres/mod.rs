@@ -123,7 +123,7 @@ impl PgEngine {
 
     fn notify(&self, payload: &str) -> Result<(), AwsError> {
         let client = self.client()?;
-        self.bridge.run(notify(&client, payload)).map_err(|e| failure(&e))
+        self.bridge.send(notify(&client, payload)).map_err(|e| failure(&e))
     }
 }
 
@@ -143,7 +143,7 @@ impl Engine for PgEngine {
     fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, AwsError> {
         let client = self.client()?;
         let n = table.number();
-        self.bridge.run(async {
+        self.bridge.send(async {
             let st = client.prepare_cached(tx::GET).await.map_err(|e| failure(&e))?;
             let row = client.query_opt(&st, &[&n, &key]).await.map_err(|e| failure(&e))?;
             Ok(row.map(|r| r.get::<_, Vec<u8>>(0)))
@@ -155,7 +155,7 @@ impl Engine for PgEngine {
         let n = table.number();
         let mut start = if from > prefix { from.to_vec() } else { prefix.to_vec() };
         loop {
-            let rows = self.bridge.run(async {
+            let rows = self.bridge.send(async {
                 let st = client
                     .prepare_cached(
                         "SELECT key, value FROM iamd_records WHERE tbl = $1 AND key >= $2 ORDER BY key LIMIT $3",
@@ -221,7 +221,7 @@ impl Engine for PgEngine {
 
     fn snapshot(&self, visit: &mut Pair<'_>) -> Result<(), AwsError> {
         let mut client = self.client()?;
-        let rows = self.bridge.run(async {
+        let rows = self.bridge.send(async {
             let tx = client
                 .build_transaction()
                 .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
@@ -244,6 +244,10 @@ impl Engine for PgEngine {
             visit(*table, row.get(1), row.get(2));
         }
         Ok(())
+    }
+
+    fn round_trips(&self) -> Option<u64> {
+        Some(self.bridge.round_trips.get())
     }
 
     fn healthy(&self) -> bool {

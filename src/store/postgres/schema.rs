@@ -23,6 +23,8 @@ const MIGRATIONS: &[&str] = &["CREATE TABLE iamd_records (
 pub async fn migrate(client: &mut Client) -> Result<usize, String> {
     let err = |e: tokio_postgres::Error| format!("cannot migrate the database schema: {e}");
     let tx = client.transaction().await.map_err(err)?;
+    // "relation already exists, skipping" on every start but the first is not news.
+    tx.batch_execute("SET LOCAL client_min_messages = warning").await.map_err(err)?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).await.map_err(err)?;
     tx.batch_execute(
         "CREATE TABLE IF NOT EXISTS iamd_migrations (

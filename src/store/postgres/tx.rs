@@ -79,7 +79,7 @@ impl<'a> PgTx<'a> {
         let locks: Vec<Option<i64>> = writes.keys().map(|(t, k)| self.to_lock(*t, k)).collect();
         let begin = !self.begun.replace(true);
         let c = self.client;
-        self.bridge.run(async move {
+        self.bridge.send(async move {
             let (lock, put, remove) = (
                 c.prepare_cached(LOCK).await.map_err(|e| step(&e))?,
                 c.prepare_cached(PUT).await.map_err(|e| step(&e))?,
@@ -123,7 +123,7 @@ impl<'a> PgTx<'a> {
         if !self.begun.get() {
             return Ok(());
         }
-        self.bridge.run(self.client.batch_execute("ROLLBACK"))
+        self.bridge.send(self.client.batch_execute("ROLLBACK"))
     }
 }
 
@@ -136,7 +136,7 @@ impl TxOps for PgTx<'_> {
         let begin = !self.begun.replace(true);
         let c = self.client;
         let n = table.number();
-        self.bridge.run(async move {
+        self.bridge.send(async move {
             let lock_st = c.prepare_cached(LOCK).await.map_err(|e| step(&e))?;
             let get_st = c.prepare_cached(GET).await.map_err(|e| step(&e))?;
             // Sent in this order, in one flight: the read's snapshot is taken after the lock.
