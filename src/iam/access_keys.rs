@@ -120,7 +120,7 @@ impl Operation for DeleteAccessKey {
         let owner = resolve_owner(ctx, self.user.as_deref())?;
         keys::delete(&ctx.app.store, account, &owner, &self.id)?;
         ctx.app.last_used.forget(&self.id);
-        ctx.app.store.forget_last_used(&self.id)
+        Ok(())
     }
 }
 

@@ -264,7 +264,6 @@ pub fn delete(req: &Req<'_>, id: &str) -> KsResult<Reply> {
         let (t, _) = key_credential(req, &caller, id)?;
         access_keys::delete(&req.state.store, &t.account, &t.owner, id)?;
         req.state.last_used.forget(id);
-        req.state.store.forget_last_used(id)?;
         return Ok(Reply::empty(204));
     }
     let c = record_credential(req, &caller, id)?;

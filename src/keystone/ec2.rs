@@ -188,6 +188,5 @@ pub fn delete(req: &Req<'_>, user_id: &str, access: &str) -> KsResult<Reply> {
         _ => e.into(),
     })?;
     req.state.last_used.forget(access);
-    req.state.store.forget_last_used(access)?;
     Ok(Reply::empty(204))
 }

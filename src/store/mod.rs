@@ -601,14 +601,6 @@ impl Store {
         })
     }
 
-    /// Drops last-use data of keys that no longer exist.
-    ///
-    /// # Errors
-    /// `ServiceFailure` on engine failure.
-    pub fn forget_last_used(&self, id: &str) -> Result<(), AwsError> {
-        self.apply(&[(Table::LastUsed, id.as_bytes().to_vec(), None)])
-    }
-
     /// A transaction over the raw tables, for the store's own bookkeeping.
     fn transact_raw(&self, f: impl Fn(&dyn engine::TxOps) -> Result<(), TxError>) -> Result<(), AwsError> {
         self.writing(|| self.engine().transact(&f).map(|()| ((), true)))

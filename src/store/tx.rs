@@ -168,6 +168,8 @@ impl Tx<'_> {
         }
         self.touched.borrow_mut().keys = true;
         self.ops.remove(Table::AccessKeys, id.as_bytes())?;
+        // Its last use goes with it, in the same commit.
+        self.ops.remove(Table::LastUsed, id.as_bytes())?;
         Ok(())
     }
 

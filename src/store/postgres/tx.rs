@@ -52,12 +52,21 @@ pub struct PgTx<'a> {
     bridge: &'a Bridge,
     begun: Cell<bool>,
     locked: RefCell<HashSet<i64>>,
+    /// What was read, under locks held until commit: reading it again cannot see a change.
+    reads: RefCell<Pending>,
     writes: RefCell<Pending>,
 }
 
 impl<'a> PgTx<'a> {
     pub fn new(client: &'a Object, bridge: &'a Bridge) -> Self {
-        Self { client, bridge, begun: Cell::new(false), locked: RefCell::default(), writes: RefCell::default() }
+        Self {
+            client,
+            bridge,
+            begun: Cell::new(false),
+            locked: RefCell::default(),
+            reads: RefCell::default(),
+            writes: RefCell::default(),
+        }
     }
 
     /// The lock `table`/`key` still needs, if this transaction does not hold it yet.
@@ -129,31 +138,37 @@ impl<'a> PgTx<'a> {
 
 impl TxOps for PgTx<'_> {
     fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, TxError> {
-        if let Some(v) = self.writes.borrow().get(&(table, key.to_vec())) {
-            return Ok(v.clone());
+        let at = (table, key.to_vec());
+        let known = self.writes.borrow().get(&at).cloned().or_else(|| self.reads.borrow().get(&at).cloned());
+        if let Some(v) = known {
+            return Ok(v);
         }
         let lock = self.to_lock(table, key);
         let begin = !self.begun.replace(true);
         let c = self.client;
         let n = table.number();
-        self.bridge.send(async move {
-            let lock_st = c.prepare_cached(LOCK).await.map_err(|e| step(&e))?;
-            let get_st = c.prepare_cached(GET).await.map_err(|e| step(&e))?;
-            // Sent in this order, in one flight: the read's snapshot is taken after the lock.
-            let begin = async move { if begin { c.batch_execute(BEGIN).await } else { Ok(()) } };
-            let locked = async {
-                match lock {
-                    Some(id) => c.execute(&lock_st, &[&id]).await.map(|_| ()),
-                    None => Ok(()),
-                }
-            };
-            let params: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&n, &key];
-            let read = c.query_opt(&get_st, &params);
-            let (b, l, r) = futures_util::future::join3(begin, locked, read).await;
-            b.map_err(|e| step(&e))?;
-            l.map_err(|e| step(&e))?;
-            Ok(r.map_err(|e| step(&e))?.map(|row| row.get::<_, Vec<u8>>(0)))
-        })
+        self.bridge
+            .send(async move {
+                let lock_st = c.prepare_cached(LOCK).await.map_err(|e| step(&e))?;
+                let get_st = c.prepare_cached(GET).await.map_err(|e| step(&e))?;
+                // Sent in this order, in one flight: the read's snapshot is taken after the lock.
+                let begin = async move { if begin { c.batch_execute(BEGIN).await } else { Ok(()) } };
+                let locked = async {
+                    match lock {
+                        Some(id) => c.execute(&lock_st, &[&id]).await.map(|_| ()),
+                        None => Ok(()),
+                    }
+                };
+                let params: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&n, &key];
+                let read = c.query_opt(&get_st, &params);
+                let (b, l, r) = futures_util::future::join3(begin, locked, read).await;
+                b.map_err(|e| step(&e))?;
+                l.map_err(|e| step(&e))?;
+                Ok(r.map_err(|e| step(&e))?.map(|row| row.get::<_, Vec<u8>>(0)))
+            })
+            .inspect(|v| {
+                self.reads.borrow_mut().insert(at, v.clone());
+            })
     }
 
     fn put(&self, table: Table, key: &[u8], value: &[u8]) -> Result<(), TxError> {
