@@ -27,7 +27,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import daemon  # noqa: E402
-import postgres  # noqa: E402
 
 # Tests import Skip from "harness": make that this very module, not a second copy of it.
 if __name__ == "__main__":
@@ -92,8 +91,6 @@ def run_one(name, func):
     _budget = max(TEST_TIMEOUT, int(getattr(func, "timeout", 0)))
     signal.alarm(_budget)
     try:
-        if postgres.STORE == "postgres" and getattr(func, "sled_only", None):
-            raise Skip(f"on PostgreSQL: {func.sled_only}")
         if "d" in inspect.signature(func).parameters:
             d = daemon.Daemon().start()
             try:

@@ -135,11 +135,3 @@ def store_url(data_dir):
         _databases[key] = name
     return _server.url(_databases[key])
 
-
-def sled_only(why):
-    """For a test of the embedded engine itself (its files, its crash recovery): on
-    PostgreSQL it reports itself SKIPPED with `why`, never as passed."""
-    def mark(func):
-        func.sled_only = why
-        return func
-    return mark
