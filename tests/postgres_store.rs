@@ -241,3 +241,26 @@ fn keyring_temporary_keys_and_a_dump_behave_as_on_sled() {
     .expect("another master key is refused");
     assert!(err.to_string().contains("master key"), "{err}");
 }
+
+#[test]
+fn tls_to_the_database_is_verified_and_a_clear_or_unproven_connection_is_refused() {
+    let test = "tls_to_the_database_is_verified_and_a_clear_or_unproven_connection_is_refused";
+    let Some(pg) = Postgres::start_tls(test) else { return };
+    let at = |query: &str| {
+        let mut settings = Settings::new(&format!("{}?{query}", pg.url("postgres")));
+        settings.timeout = Duration::from_secs(2);
+        Store::open_postgres(&settings, |_| Ok(vec![master()])).map(|(s, ..)| s)
+    };
+    let ca = pg.ca_file();
+    let store = at(&format!("sslmode=verify-full&sslrootcert={}", ca.display())).unwrap_or_else(|e| panic!("{e}"));
+    create_user(&store, "alice").unwrap();
+    assert!(store.user(ACCOUNT, "alice").unwrap().is_some());
+    assert!(store.healthy());
+    drop(store);
+    // The server takes TLS only, so the store above really spoke TLS.
+    let clear = at("sslmode=disable").err().expect("the server turns a connection in the clear away");
+    assert!(clear.to_string().contains("cannot connect"), "{clear}");
+    // A certificate the public roots do not vouch for is not accepted.
+    let unproven = at("sslmode=require").err().expect("an unverified certificate is refused");
+    assert!(unproven.to_string().contains("cannot connect"), "{unproven}");
+}

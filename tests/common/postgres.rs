@@ -17,6 +17,8 @@ pub struct Postgres {
     pub user: &'static str,
     bin: PathBuf,
     dir: tempfile::TempDir,
+    /// More `postgres` arguments (TLS settings).
+    extra: Vec<String>,
 }
 
 /// The directory holding `initdb` and `postgres`: `IAMD_PG_BIN`, the one `pg_config` names,
@@ -80,10 +82,109 @@ impl Postgres {
                 return None;
             }
         };
-        Some(Self::try_start(bin).unwrap_or_else(|e| panic!("PostgreSQL could not be started for {test}: {e}")))
+        Some(Self::try_start(bin, false).unwrap_or_else(|e| panic!("PostgreSQL could not be started for {test}: {e}")))
     }
 
-    fn try_start(bin: PathBuf) -> Result<Self, String> {
+    /// [`Postgres::start`] for a server that takes TLS connections only, with a certificate
+    /// for 127.0.0.1 and localhost from a CA of its own ([`Postgres::ca_file`]), made with
+    /// `openssl` (SKIPPED loudly without it).
+    pub fn start_tls(test: &str) -> Option<Self> {
+        if Command::new("openssl").arg("version").output().is_err() {
+            eprintln!("SKIPPED {test}: openssl is not installed: cannot make a test CA, TLS NOT TESTED");
+            return None;
+        }
+        let bin = match bin_dir() {
+            Ok(bin) => bin,
+            Err(e) => {
+                eprintln!("SKIPPED {test}: PostgreSQL is not installed ({e}); run .ci/install-postgres");
+                return None;
+            }
+        };
+        Some(Self::try_start(bin, true).unwrap_or_else(|e| panic!("PostgreSQL could not be started for {test}: {e}")))
+    }
+
+    /// The PEM file of the CA that signed a TLS server's certificate.
+    pub fn ca_file(&self) -> PathBuf {
+        self.dir.path().join("ca.pem")
+    }
+
+    /// A CA and a server certificate signed by it, in the server's directory.
+    fn make_certificates(&self, owner: Option<(u32, u32)>) -> Result<Vec<String>, String> {
+        let dir = self.dir.path();
+        let openssl = |args: &[&str]| -> Result<(), String> {
+            let out = Command::new("openssl").args(args).current_dir(dir).output().map_err(|e| e.to_string())?;
+            if out.status.success() { Ok(()) } else { Err(String::from_utf8_lossy(&out.stderr).into_owned()) }
+        };
+        openssl(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=iamd test CA",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+        ])?;
+        openssl(&[
+            "req",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+        ])?;
+        std::fs::write(dir.join("san.ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+            .map_err(|e| e.to_string())?;
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            "san.ext",
+            "-out",
+            "server.pem",
+        ])?;
+        let key = dir.join("server.key");
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).map_err(|e| e.to_string())?;
+        if let Some((uid, gid)) = owner {
+            std::os::unix::fs::chown(&key, Some(uid), Some(gid)).map_err(|e| format!("chown: {e}"))?;
+        }
+        // TLS connections only: a client in the clear is turned away.
+        let hba = dir.join("data").join("pg_hba.conf");
+        std::fs::write(&hba, "local all all trust\nhostssl all all 127.0.0.1/32 trust\n").map_err(|e| e.to_string())?;
+        Ok([
+            "ssl=on".to_owned(),
+            format!("ssl_cert_file={}", dir.join("server.pem").display()),
+            format!("ssl_key_file={}", key.display()),
+        ]
+        .into_iter()
+        .flat_map(|c| ["-c".to_owned(), c])
+        .collect())
+    }
+
+    fn try_start(bin: PathBuf, tls: bool) -> Result<Self, String> {
         let owner = run_as();
         let dir = tempfile::Builder::new().prefix("iamd-pg-").tempdir().map_err(|e| e.to_string())?;
         if let Some((uid, gid)) = owner {
@@ -100,7 +201,10 @@ impl Postgres {
         if !out.status.success() {
             return Err(format!("initdb failed: {}", String::from_utf8_lossy(&out.stderr)));
         }
-        let mut pg = Self { child: None, port: free_port(), user, bin, dir };
+        let mut pg = Self { child: None, port: free_port(), user, bin, dir, extra: Vec::new() };
+        if tls {
+            pg.extra = pg.make_certificates(owner)?;
+        }
         pg.child = Some(pg.spawn()?);
         pg.wait_ready()?;
         Ok(pg)
@@ -117,6 +221,7 @@ impl Postgres {
             .arg(self.dir.path().join("data"))
             .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-k"])
             .arg(self.dir.path())
+            .args(&self.extra)
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
@@ -126,8 +231,18 @@ impl Postgres {
     fn wait_ready(&mut self) -> Result<(), String> {
         let deadline = Instant::now() + READY_TIMEOUT;
         loop {
+            // Over the socket directory: a TLS-only server refuses plain TCP.
             let ready = Command::new(self.bin.join("pg_isready"))
-                .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", self.user, "-d", "postgres"])
+                .args([
+                    "-h",
+                    self.dir.path().to_str().unwrap_or("127.0.0.1"),
+                    "-p",
+                    &self.port.to_string(),
+                    "-U",
+                    self.user,
+                    "-d",
+                    "postgres",
+                ])
                 .stdout(Stdio::null())
                 .status()
                 .is_ok_and(|s| s.success());

@@ -6,6 +6,7 @@
 mod bridge;
 mod listen;
 mod schema;
+mod tls;
 mod tx;
 
 use std::sync::Arc;
@@ -76,17 +77,19 @@ impl PgEngine {
     /// that fails.
     pub fn connect(settings: &Settings, stale: Arc<Invalidation>) -> Result<Self, OpenError> {
         let where_ = settings.redacted_url();
-        let mut config: tokio_postgres::Config = settings
-            .url
-            .parse()
-            .map_err(|e| OpenError(format!("the store URL {where_} is not a PostgreSQL URL: {e}")))?;
+        let (url, tls) = tls::from_url(&settings.url).map_err(OpenError)?;
+        let mut config: tokio_postgres::Config =
+            url.parse().map_err(|e| OpenError(format!("the store URL {where_} is not a PostgreSQL URL: {e}")))?;
         config.connect_timeout(settings.timeout);
         if config.get_application_name().is_none() {
             config.application_name("iamd");
         }
         let bridge = Bridge::new().map_err(OpenError)?;
-        let manager =
-            Manager::from_config(config.clone(), NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let recycling = || ManagerConfig { recycling_method: RecyclingMethod::Fast };
+        let manager = match &tls {
+            Some(tls) => Manager::from_config(config.clone(), tls.clone(), recycling()),
+            None => Manager::from_config(config.clone(), NoTls, recycling()),
+        };
         let timeouts =
             Timeouts { wait: Some(settings.timeout), create: Some(settings.timeout), recycle: Some(settings.timeout) };
         let pool = {
@@ -104,7 +107,10 @@ impl PgEngine {
             schema::migrate(&mut client).await.map_err(OpenError)
         })?;
         let coherence = Arc::new(Coherence::new(stale));
-        bridge.handle().spawn(listen::run(config, coherence.clone()));
+        match tls {
+            Some(tls) => bridge.handle().spawn(listen::run(config, coherence.clone(), tls)),
+            None => bridge.handle().spawn(listen::run(config, coherence.clone(), NoTls)),
+        };
         // Serving before the listener hears itself would let a cached record outlive another
         // replica's change, and our own writes would not wait for the others (see `listen`).
         let deadline = std::time::Instant::now() + settings.timeout;
