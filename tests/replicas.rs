@@ -173,3 +173,41 @@ async fn a_database_restart_fails_requests_cleanly_then_they_succeed_with_nothin
         assert!(names.contains(&name.as_str()), "{name} was acknowledged and is gone: {names:?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_that_stops_or_dies_is_soon_not_waited_for() {
+    let Some(mut f) = fleet("a_replica_that_stops_or_dies_is_soon_not_waited_for") else { return };
+    let ia = root_iam(&f.a);
+    let create = |name: &'static str| {
+        let ia = ia.clone();
+        async move {
+            let t = Instant::now();
+            ia.create_user().user_name(name).send().await.unwrap();
+            t.elapsed()
+        }
+    };
+    let quick = Duration::from_millis(500);
+    let both = create("u-both").await;
+    assert!(both < quick, "a write confirmed by both replicas took {both:?}");
+    // Stopped cleanly, B says goodbye: A's next write does not wait for it.
+    f.b.sigterm();
+    f.b.wait_exit(Duration::from_secs(10));
+    let after_goodbye = create("u-after-goodbye").await;
+    assert!(after_goodbye < quick, "{after_goodbye:?} after B's goodbye");
+    // A replica killed outright says nothing: A waits for it once (at most a second), then not.
+    let dc = tempfile::tempdir().unwrap();
+    let key = f._dirs[0].path().join("master.key");
+    let url = f.pg.url("postgres");
+    let vars = [("IAMD_STORE_URL", url.as_str()), ("IAMD_MASTER_KEY_FILE", key.to_str().unwrap())];
+    let mut c = binary::start_with_env(dc.path(), Some(ROOT), &vars);
+    let with_c = create("u-with-c").await;
+    assert!(with_c < quick, "a write confirmed by A and C took {with_c:?}");
+    c.kill9();
+    let first = create("u-c-dead").await;
+    assert!(first < Duration::from_millis(1_600), "the first write after C died took {first:?}");
+    let next = create("u-c-dead-2").await;
+    assert!(next < quick, "{next:?}: A kept waiting for a dead replica");
+    eprintln!(
+        "replicas: write with both {both:?}, after a goodbye {after_goodbye:?}, first after a kill -9 {first:?}, next {next:?}"
+    );
+}
