@@ -36,6 +36,21 @@ fn fleet(test: &str) -> Option<Fleet> {
     Some(Fleet { pg, a, b, _dirs: [shared, da, db] })
 }
 
+impl Fleet {
+    /// What every replica and offline command is started with: the database and the shared key.
+    fn vars(&self) -> [(&'static str, String); 2] {
+        let key = self._dirs[0].path().join("master.key");
+        [("IAMD_STORE_URL", self.pg.url("postgres")), ("IAMD_MASTER_KEY_FILE", key.to_str().unwrap().to_owned())]
+    }
+
+    /// Starts another replica on the fleet's database, in `dir`.
+    fn replica(&self, dir: &std::path::Path) -> Running {
+        let vars = self.vars();
+        let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        binary::start_with_env(dir, Some(ROOT), &vars)
+    }
+}
+
 fn root_iam(r: &Running) -> aws_sdk_iam::Client {
     binary::iam(&r.endpoint(), ROOT.0, ROOT.1)
 }
@@ -196,10 +211,7 @@ async fn a_replica_that_stops_or_dies_is_soon_not_waited_for() {
     assert!(after_goodbye < quick, "{after_goodbye:?} after B's goodbye");
     // A replica killed outright says nothing: A waits for it once (at most a second), then not.
     let dc = tempfile::tempdir().unwrap();
-    let key = f._dirs[0].path().join("master.key");
-    let url = f.pg.url("postgres");
-    let vars = [("IAMD_STORE_URL", url.as_str()), ("IAMD_MASTER_KEY_FILE", key.to_str().unwrap())];
-    let mut c = binary::start_with_env(dc.path(), Some(ROOT), &vars);
+    let mut c = f.replica(dc.path());
     let with_c = create("u-with-c").await;
     assert!(with_c < quick, "a write confirmed by A and C took {with_c:?}");
     c.kill9();
@@ -210,4 +222,46 @@ async fn a_replica_that_stops_or_dies_is_soon_not_waited_for() {
     eprintln!(
         "replicas: write with both {both:?}, after a goodbye {after_goodbye:?}, first after a kill -9 {first:?}, next {next:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_token_key_rotates_on_the_shared_database_while_the_replicas_serve() {
+    let Some(mut f) = fleet("the_token_key_rotates_on_the_shared_database_while_the_replicas_serve") else { return };
+    let before = binary::sts(&f.a.endpoint(), ROOT.0, ROOT.1, None)
+        .get_session_token()
+        .send()
+        .await
+        .unwrap()
+        .credentials
+        .unwrap();
+    assert!(before.session_token.starts_with("iamd1."), "{}", before.session_token);
+    let vars = f.vars();
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let scratch = tempfile::tempdir().unwrap();
+    let (code, stderr) = binary::run_to_exit_with_env(&["rotate-token-key"], scratch.path(), &vars);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("token key 2 seals new tokens"), "{stderr}");
+    // Each replica seals with the new key once restarted, and opens tokens of both.
+    for dir in [1, 2] {
+        {
+            let replica = if dir == 1 { &mut f.a } else { &mut f.b };
+            replica.sigterm();
+            replica.wait_exit(Duration::from_secs(10));
+        }
+        let fresh = f.replica(f._dirs[dir].path());
+        *(if dir == 1 { &mut f.a } else { &mut f.b }) = fresh;
+    }
+    let old =
+        binary::sts(&f.b.endpoint(), &before.access_key_id, &before.secret_access_key, Some(before.session_token));
+    old.get_caller_identity().send().await.expect("a token of the retired key still opens");
+    let after = binary::sts(&f.a.endpoint(), ROOT.0, ROOT.1, None)
+        .get_session_token()
+        .send()
+        .await
+        .unwrap()
+        .credentials
+        .unwrap();
+    assert!(after.session_token.starts_with("iamd2."), "{}", after.session_token);
+    let new = binary::sts(&f.b.endpoint(), &after.access_key_id, &after.secret_access_key, Some(after.session_token));
+    new.get_caller_identity().send().await.unwrap();
 }

@@ -154,11 +154,17 @@ pub fn sts(endpoint: &str, id: &str, secret: &str, token: Option<String>) -> aws
 /// Runs an `iamd` command to its exit, failing the test after [`EXIT_TIMEOUT`]; returns the
 /// exit code and what it wrote to stderr (read on a thread, so a full pipe cannot stall it).
 pub fn run_to_exit(args: &[&str], data_dir: &Path) -> (Option<i32>, String) {
+    run_to_exit_with_env(args, data_dir, &[])
+}
+
+/// [`run_to_exit`] with more environment variables.
+pub fn run_to_exit_with_env(args: &[&str], data_dir: &Path, vars: &[(&str, &str)]) -> (Option<i32>, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_iamd"))
         .args(args)
         .arg("--data-dir")
         .arg(data_dir)
         .env("IAMD_LOG", "warn")
+        .envs(vars.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
