@@ -46,6 +46,17 @@ pub struct GeneratedRoot {
 }
 
 impl State {
+    /// The session-token sealer of `keys`. On a shared store it also learns keys other replicas
+    /// made after this one started (a rotation followed by their restart).
+    fn token_sealer(store: &crate::store::Store, keys: &crate::store::token_keys::TokenKeys) -> TokenSealer {
+        let sealer = TokenSealer::with_older(&keys.current.0, &keys.current.1, &keys.older);
+        if !store.is_shared() {
+            return sealer;
+        }
+        let store = store.clone();
+        sealer.learning(Box::new(move |id| store.read_token_key(id).ok().flatten()))
+    }
+
     /// Opens the data dir and prepares the default account, generating its root key on first
     /// start when configuration gives none.
     ///
@@ -59,13 +70,14 @@ impl State {
             .token_keys(clock.now().unix_timestamp(), token_retention(&settings))
             .map_err(|e| format!("cannot prepare the token keys: {e}"))?;
         let oidc_keys = crate::oidc::keys::ProviderKeys::with_pinned(&settings.pinned_jwks)?;
+        let tokens = Self::token_sealer(&store, &keys);
         let app = Self {
             settings,
             store,
             clock,
             signing_keys: SigningKeyCache::new(),
             last_used: LastUsedTracker::default(),
-            tokens: TokenSealer::with_older(&keys.current.0, &keys.current.1, &keys.older),
+            tokens,
             metrics: Registry::default(),
             s3_metrics: crate::metrics::ByOperation::default(),
             oidc_keys,

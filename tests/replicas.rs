@@ -241,19 +241,20 @@ async fn the_token_key_rotates_on_the_shared_database_while_the_replicas_serve()
     let (code, stderr) = binary::run_to_exit_with_env(&["rotate-token-key"], scratch.path(), &vars);
     assert_eq!(code, Some(0), "{stderr}");
     assert!(stderr.contains("token key 2 seals new tokens"), "{stderr}");
-    // Each replica seals with the new key once restarted, and opens tokens of both.
-    for dir in [1, 2] {
-        {
-            let replica = if dir == 1 { &mut f.a } else { &mut f.b };
-            replica.sigterm();
-            replica.wait_exit(Duration::from_secs(10));
-        }
-        let fresh = f.replica(f._dirs[dir].path());
-        *(if dir == 1 { &mut f.a } else { &mut f.b }) = fresh;
+    // A restarted replica seals with the new key; B, not restarted, learns it from the
+    // database when a token names it.
+    f.a.sigterm();
+    f.a.wait_exit(Duration::from_secs(10));
+    f.a = f.replica(f._dirs[1].path());
+    for r in [&f.a, &f.b] {
+        let old = binary::sts(
+            &r.endpoint(),
+            &before.access_key_id,
+            &before.secret_access_key,
+            Some(before.session_token.clone()),
+        );
+        old.get_caller_identity().send().await.expect("a token of the retired key still opens");
     }
-    let old =
-        binary::sts(&f.b.endpoint(), &before.access_key_id, &before.secret_access_key, Some(before.session_token));
-    old.get_caller_identity().send().await.expect("a token of the retired key still opens");
     let after = binary::sts(&f.a.endpoint(), ROOT.0, ROOT.1, None)
         .get_session_token()
         .send()
@@ -263,5 +264,5 @@ async fn the_token_key_rotates_on_the_shared_database_while_the_replicas_serve()
         .unwrap();
     assert!(after.session_token.starts_with("iamd2."), "{}", after.session_token);
     let new = binary::sts(&f.b.endpoint(), &after.access_key_id, &after.secret_access_key, Some(after.session_token));
-    new.get_caller_identity().send().await.unwrap();
+    new.get_caller_identity().send().await.expect("B opens a token of a key made after it started");
 }

@@ -99,7 +99,11 @@ impl Store {
         Ok(v.and_then(|v| std::str::from_utf8(&v).ok().and_then(|s| s.parse().ok())))
     }
 
-    fn read_token_key(&self, id: &str) -> Result<Option<SecretKey>, AwsError> {
+    /// Token key `id`, opened (`None`: there is no such key).
+    ///
+    /// # Errors
+    /// `ServiceFailure` on engine failure or a key the master key does not open.
+    pub fn read_token_key(&self, id: &str) -> Result<Option<SecretKey>, AwsError> {
         match self.engine().get(Table::Meta, format!("token_key/{id}").as_bytes())? {
             Some(v) => {
                 let sealed: SealedSecret = decode(&v)?;

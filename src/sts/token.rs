@@ -122,7 +122,24 @@ pub struct TokenSealer {
     /// Tokens already opened: a token never changes, so its claims can be reused (expiry is
     /// still checked on every request against the claims).
     opened: quick_cache::sync::Cache<String, std::sync::Arc<SessionClaims>>,
+    newer: Newer,
 }
+
+/// Finds a key made after this process started: the material of key `id`, if it exists.
+pub type KeyLookup = Box<dyn Fn(&str) -> Option<SecretKey> + Send + Sync>;
+
+/// Keys newer than the current one, learned when a token names one: on a shared store another
+/// replica, restarted after a rotation, seals with a key this one has not loaded.
+#[derive(Default)]
+struct Newer {
+    lookup: Option<KeyLookup>,
+    learned: std::sync::RwLock<Vec<(String, Aes256Gcm)>>,
+    /// When the store was last asked: a token naming a key that does not exist costs at most
+    /// one read per [`LOOKUP_EVERY`], whoever sends them.
+    asked: std::sync::Mutex<Option<std::time::Instant>>,
+}
+
+const LOOKUP_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// Opened tokens kept in memory.
 const OPENED_CAPACITY: usize = 10_000;
@@ -144,7 +161,44 @@ impl TokenSealer {
             cipher: cipher_of(material),
             older: older.iter().map(|(id, k)| (id.clone(), cipher_of(k))).collect(),
             opened: quick_cache::sync::Cache::new(OPENED_CAPACITY),
+            newer: Newer::default(),
         }
+    }
+
+    /// Also opens tokens of keys made later (numbered above the current one) that `lookup`
+    /// finds.
+    #[must_use]
+    pub fn learning(mut self, lookup: KeyLookup) -> Self {
+        self.newer.lookup = Some(lookup);
+        self
+    }
+
+    /// The cipher of a key newer than the current one, learned once.
+    fn newer(&self, id: &str) -> Option<Aes256Gcm> {
+        if let Some((_, c)) =
+            self.newer.learned.read().unwrap_or_else(std::sync::PoisonError::into_inner).iter().find(|(k, _)| k == id)
+        {
+            return Some(c.clone());
+        }
+        let lookup = self.newer.lookup.as_ref()?;
+        let (Ok(wanted), Ok(current)) = (id.parse::<u64>(), self.key_id.parse::<u64>()) else { return None };
+        if wanted <= current {
+            return None;
+        }
+        {
+            let mut asked = self.newer.asked.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if asked.is_some_and(|t| t.elapsed() < LOOKUP_EVERY) {
+                return None;
+            }
+            *asked = Some(std::time::Instant::now());
+        }
+        let cipher = cipher_of(&lookup(id)?);
+        self.newer
+            .learned
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push((id.to_owned(), cipher.clone()));
+        Some(cipher)
     }
 
     /// The cipher of key `id`, current or older.
@@ -185,7 +239,15 @@ impl TokenSealer {
     /// [`InvalidToken`] for anything not sealed by this key as `kind`, or altered since.
     pub fn open_json<T: serde::de::DeserializeOwned>(&self, kind: &str, token: &str) -> Result<T, InvalidToken> {
         let (header, body) = token.split_once('.').ok_or(InvalidToken)?;
-        let cipher = header.strip_prefix(kind).and_then(|id| self.cipher(id)).ok_or(InvalidToken)?;
+        let id = header.strip_prefix(kind).ok_or(InvalidToken)?;
+        let learned;
+        let cipher = match self.cipher(id) {
+            Some(c) => c,
+            None => {
+                learned = self.newer(id).ok_or(InvalidToken)?;
+                &learned
+            }
+        };
         let body = B64.decode(body).map_err(|_| InvalidToken)?;
         if body.len() < 12 + 16 {
             return Err(InvalidToken);
@@ -248,6 +310,35 @@ mod tests {
             saml: None,
             parent_key: None,
         }
+    }
+
+    #[test]
+    fn a_key_made_after_start_is_learned_from_the_store_once_a_token_names_it() {
+        let (one, two) = (SecretKey::new("one".repeat(10)), SecretKey::new("two".repeat(10)));
+        let rotated = TokenSealer::with_older("2", &two, &[("1".into(), one.clone())]);
+        let token = rotated.seal(&claims());
+        assert_eq!(TokenSealer::new("1", &one).open(&token), Err(InvalidToken), "unknown without a lookup");
+        let asked = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = asked.clone();
+        let material = two.clone();
+        let old = TokenSealer::new("1", &one).learning(Box::new(move |id| {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            (id == "2").then(|| material.clone())
+        }));
+        assert_eq!(old.open(&token).unwrap().access_key_id, claims().access_key_id);
+        assert_eq!(old.open(&token).unwrap().access_key_id, claims().access_key_id);
+        assert_eq!(asked.load(std::sync::atomic::Ordering::SeqCst), 1, "learned once");
+        // Older or non-numeric ids are never looked up; a missing key is asked for at most
+        // once per interval.
+        let forged = token.replacen("iamd2.", "iamd0.", 1);
+        assert_eq!(old.open(&forged), Err(InvalidToken));
+        let forged = token.replacen("iamd2.", "iamdx.", 1);
+        assert_eq!(old.open(&forged), Err(InvalidToken));
+        let missing = token.replacen("iamd2.", "iamd9.", 1);
+        std::thread::sleep(LOOKUP_EVERY);
+        assert_eq!(old.open(&missing), Err(InvalidToken));
+        assert_eq!(old.open(&missing), Err(InvalidToken));
+        assert_eq!(asked.load(std::sync::atomic::Ordering::SeqCst), 2, "one lookup for 9 within the interval");
     }
 
     #[test]
