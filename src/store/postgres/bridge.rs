@@ -86,8 +86,19 @@ pub fn lost_race(e: &tokio_postgres::Error) -> bool {
     e.code().is_some_and(|c| *c == SqlState::T_R_SERIALIZATION_FAILURE || *c == SqlState::T_R_DEADLOCK_DETECTED)
 }
 
-/// The failure of a statement: a lost race, the database gone, or a real error.
+/// The failure of a statement: the database gone (or going, or not yet back), or a real error.
 #[must_use]
 pub fn failure(e: &tokio_postgres::Error) -> AwsError {
-    if e.is_closed() || e.code().is_none() { unavailable(e) } else { AwsError::internal(e) }
+    if e.is_closed() || e.code().is_none_or(|c| database_away(c.code())) {
+        unavailable(e)
+    } else {
+        AwsError::internal(e)
+    }
+}
+
+/// SQLSTATE classes of a server that is shutting down or starting up (57: operator
+/// intervention, e.g. 57P01 during a fast shutdown, 57P03 while it starts), that lost the
+/// connection (08) or has no room for it (53): transient, so AWS's 503, which SDKs retry.
+fn database_away(sqlstate: &str) -> bool {
+    ["57", "08", "53"].iter().any(|class| sqlstate.starts_with(class))
 }
