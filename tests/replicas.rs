@@ -37,18 +37,22 @@ fn fleet(test: &str) -> Option<Fleet> {
 }
 
 impl Fleet {
-    /// What every replica and offline command is started with: the database and the shared key.
-    fn vars(&self) -> [(&'static str, String); 2] {
-        let key = self._dirs[0].path().join("master.key");
-        [("IAMD_STORE_URL", self.pg.url("postgres")), ("IAMD_MASTER_KEY_FILE", key.to_str().unwrap().to_owned())]
+    /// Runs `f` with what every replica and offline command is started with: the database and
+    /// the shared key.
+    fn with_vars<T>(&self, f: impl FnOnce(&[(&str, &str)]) -> T) -> T {
+        let (url, key) = (self.pg.url("postgres"), self._dirs[0].path().join("master.key"));
+        f(&[("IAMD_STORE_URL", url.as_str()), ("IAMD_MASTER_KEY_FILE", key.to_str().unwrap())])
     }
 
     /// Starts another replica on the fleet's database, in `dir`.
     fn replica(&self, dir: &std::path::Path) -> Running {
-        let vars = self.vars();
-        let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        binary::start_with_env(dir, Some(ROOT), &vars)
+        self.with_vars(|vars| binary::start_with_env(dir, Some(ROOT), vars))
     }
+}
+
+/// Temporary credentials of the root, through `r`.
+async fn root_session(r: &Running) -> aws_sdk_sts::types::Credentials {
+    binary::sts(&r.endpoint(), ROOT.0, ROOT.1, None).get_session_token().send().await.unwrap().credentials.unwrap()
 }
 
 fn root_iam(r: &Running) -> aws_sdk_iam::Client {
@@ -227,18 +231,10 @@ async fn a_replica_that_stops_or_dies_is_soon_not_waited_for() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_token_key_rotates_on_the_shared_database_while_the_replicas_serve() {
     let Some(mut f) = fleet("the_token_key_rotates_on_the_shared_database_while_the_replicas_serve") else { return };
-    let before = binary::sts(&f.a.endpoint(), ROOT.0, ROOT.1, None)
-        .get_session_token()
-        .send()
-        .await
-        .unwrap()
-        .credentials
-        .unwrap();
+    let before = root_session(&f.a).await;
     assert!(before.session_token.starts_with("iamd1."), "{}", before.session_token);
-    let vars = f.vars();
-    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let scratch = tempfile::tempdir().unwrap();
-    let (code, stderr) = binary::run_to_exit_with_env(&["rotate-token-key"], scratch.path(), &vars);
+    let (code, stderr) = f.with_vars(|vars| binary::run_to_exit_with_env(&["rotate-token-key"], scratch.path(), vars));
     assert_eq!(code, Some(0), "{stderr}");
     assert!(stderr.contains("token key 2 seals new tokens"), "{stderr}");
     // A restarted replica seals with the new key; B, not restarted, learns it from the
@@ -255,13 +251,7 @@ async fn the_token_key_rotates_on_the_shared_database_while_the_replicas_serve()
         );
         old.get_caller_identity().send().await.expect("a token of the retired key still opens");
     }
-    let after = binary::sts(&f.a.endpoint(), ROOT.0, ROOT.1, None)
-        .get_session_token()
-        .send()
-        .await
-        .unwrap()
-        .credentials
-        .unwrap();
+    let after = root_session(&f.a).await;
     assert!(after.session_token.starts_with("iamd2."), "{}", after.session_token);
     let new = binary::sts(&f.b.endpoint(), &after.access_key_id, &after.secret_access_key, Some(after.session_token));
     new.get_caller_identity().send().await.expect("B opens a token of a key made after it started");

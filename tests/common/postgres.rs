@@ -75,6 +75,10 @@ impl Postgres {
     /// Starts a new server, panicking with the reason when it cannot. Without PostgreSQL's
     /// binaries on the machine, says SKIPPED loudly (naming `test`) and returns `None`.
     pub fn start(test: &str) -> Option<Self> {
+        Self::start_with(test, false)
+    }
+
+    fn start_with(test: &str, tls: bool) -> Option<Self> {
         let bin = match bin_dir() {
             Ok(bin) => bin,
             Err(e) => {
@@ -82,7 +86,7 @@ impl Postgres {
                 return None;
             }
         };
-        Some(Self::try_start(bin, false).unwrap_or_else(|e| panic!("PostgreSQL could not be started for {test}: {e}")))
+        Some(Self::try_start(bin, tls).unwrap_or_else(|e| panic!("PostgreSQL could not be started for {test}: {e}")))
     }
 
     /// [`Postgres::start`] for a server that takes TLS connections only, with a certificate
@@ -93,14 +97,7 @@ impl Postgres {
             eprintln!("SKIPPED {test}: openssl is not installed: cannot make a test CA, TLS NOT TESTED");
             return None;
         }
-        let bin = match bin_dir() {
-            Ok(bin) => bin,
-            Err(e) => {
-                eprintln!("SKIPPED {test}: PostgreSQL is not installed ({e}); run .ci/install-postgres");
-                return None;
-            }
-        };
-        Some(Self::try_start(bin, true).unwrap_or_else(|e| panic!("PostgreSQL could not be started for {test}: {e}")))
+        Self::start_with(test, true)
     }
 
     /// The PEM file of the CA that signed a TLS server's certificate.
